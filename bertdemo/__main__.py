@@ -1,0 +1,8 @@
+"""`python -m bertdemo` runs the CLI."""
+
+import sys
+
+from bertdemo.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""User-facing errors: each carries a one-line message that says what to do."""
+
+
+class BertDemoError(Exception):
+    """A problem the user can fix; shown as one line (UI: gr.Error, CLI: exit 2)."""
+
+
+class DataError(BertDemoError):
+    """The CSV cannot be used as it is (format, columns, labels, size)."""
+
+
+class ModelLoadError(BertDemoError):
+    """A base model id or path cannot be loaded."""
+
+
+class RunNotFound(BertDemoError):
+    """No saved run with that name in models/."""
+
+
+class RunNameError(BertDemoError):
+    """A run name is unsafe or already taken."""
+
+
+class TrainingError(BertDemoError):
+    """Training failed for a reason the user can act on (NaN loss, disk full...)."""
+
+
+class TrainingStopped(BertDemoError):
+    """Training was stopped on request; nothing was saved."""
+
+
+class BusyError(BertDemoError):
+    """Another training is running on this machine."""
+
+
+class ExportError(BertDemoError):
+    """ONNX export, optimization or quantization failed."""

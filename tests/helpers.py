@@ -1,0 +1,66 @@
+"""Shared test helpers: a tiny random BERT classifier saved like a real run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from bertdemo import basemodels, store
+
+TINY_LABELS = ["negative", "positive"]
+
+
+def make_tiny_model_dir(path: Path, labels: list[str] = TINY_LABELS, seed: int = 0) -> Path:
+    """Save a 2-layer, 32-wide random BertForSequenceClassification with the bundled tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(basemodels.bundled_model_path())
+    cfg = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={lab: i for i, lab in enumerate(labels)},
+    )
+    model = BertForSequenceClassification(cfg).eval()
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def write_csv(path: Path, rows: list[tuple[str, str]], header: tuple[str, str] = ("text", "label")) -> Path:
+    """Write (text, label) rows as a CSV file."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return Path(path)
+
+
+def make_tiny_run(root: Path, name: str = "tiny", labels: list[str] = TINY_LABELS) -> Path:
+    """A saved run in root/<name> (random tiny model, run.json, validation.csv), as training writes it."""
+    staging = store.staging_dir(root)
+    make_tiny_model_dir(staging, labels)
+    val = [("a wonderful, moving film", labels[-1]), ("dull and far too long", labels[0])] * 4
+    write_csv(staging / store.VALIDATION_CSV, val)
+    info = {
+        "name": name,
+        "created": "2026-01-01T00:00:00",
+        "base_model": "tiny-random-bert",
+        "labels": labels,
+        "params": {"max_length": 128, "epochs": 1},
+        "data": {"train_rows": 8, "val_rows": len(val)},
+        "history": [],
+        "metrics": {"accuracy": 0.5, "f1_macro": 0.33},
+    }
+    (staging / store.RUN_JSON).write_text(json.dumps(info), encoding="utf-8")
+    return store.commit_run(staging, name, root)

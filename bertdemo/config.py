@@ -46,3 +46,13 @@ BACKENDS = ("pytorch", "onnx", "onnx-optimized", "onnx-int8")
 # Serving.
 SERVER_NAME_LOCAL = "127.0.0.1"
 SERVER_PORT = 7860
+
+# Reading CSV files (bertdemo.csvread, bertdemo.data).
+CSV_DELIMITERS = (",", ";", "\t", "|")  # the only ones detected; the first wins ties
+SNIFF_CHARS = 65_536  # decoded characters looked at to pick the delimiter
+NA_STRINGS = ("nan", "na", "n/a", "#n/a", "null", "none", "<na>", "nat")  # read as missing (case-insensitive)
+PREVIEW_ROWS = 10
+PREVIEW_MAX_CHARS = 500  # preview cells are cut: the UI shows a table, not whole documents
+SMALL_CLASS_ROWS = 10  # warn when a class has fewer rows than this
+IMBALANCE_RATIO = 10  # warn when the largest class is this many times the smallest
+LONG_TEXT_WARN_FRACTION = 0.1  # warn when more than this share of texts exceeds max_length tokens

@@ -45,7 +45,8 @@ def sanitize_name(name: str) -> str:
         raise RunNameError("Run name contains a NUL character: use letters, digits, '-', '_' or '.'.")
     folded = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode("ascii")
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded.strip())
-    cleaned = re.sub(r"\.{2,}", "-", cleaned).strip("-._")
+    cleaned = re.sub(r"\.{2,}", "-", cleaned)
+    cleaned = re.sub(r"-{2,}", "-", cleaned).strip("-._")
     if not cleaned:
         raise RunNameError(f"Run name {raw[:40]!r} has no usable characters: use letters, digits, '-', '_' or '.'.")
     if len(cleaned) > MAX_NAME_LEN:

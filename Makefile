@@ -1,0 +1,47 @@
+# The two set-up commands of the README: `make run` and `make test`.
+# Each creates .venv itself, so both work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test test-fast lint bench-train bench-infer bench-load clean
+
+run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
+	$(PY) app.py
+
+test: $(VENV)/.dev-deps $(CHROMIUM)  ## install, then run every test (unit, app client, browser, slow)
+	$(PY) -m pytest -ra
+
+test-fast: $(VENV)/.dev-deps  ## unit tests only (tiny models, no browser)
+	$(PY) -m pytest -ra -m "not slow and not e2e"
+
+lint: $(VENV)/.dev-deps
+	$(VENV)/bin/ruff check bertdemo tests bench app.py
+
+bench-train: $(VENV)/.deps
+	$(PY) bench/train_bench.py
+
+bench-infer: $(VENV)/.deps
+	$(PY) bench/infer_bench.py
+
+bench-load: $(VENV)/.dev-deps
+	$(PY) bench/load_bench.py
+
+$(VENV)/.deps: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: $(VENV)/.deps requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Browser tests drive Debian's Chromium: Playwright cannot download its own browser here.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

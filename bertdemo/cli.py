@@ -1,0 +1,299 @@
+"""`python -m bertdemo`: inspect, train, models, delete, predict, export, compare.
+
+Every subcommand takes --json and then prints one JSON document as the last line of
+stdout. A user error prints one line starting with 'error:' to stderr and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+from bertdemo.errors import BertDemoError, TrainingStopped
+from bertdemo.monitor import TrainingMonitor
+
+EXIT_USER_ERROR = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used to document the CLI)."""
+    p = argparse.ArgumentParser(prog="python -m bertdemo", description="Fine-tune and serve BERT text classifiers.")
+    p.add_argument("--models-dir", type=Path, default=None, help=f"saved runs folder (default {config.MODELS_DIR})")
+    p.add_argument("-v", "--verbose", action="store_true", help="show library logs")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def csv_opts(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("csv", type=Path, help="labeled CSV file (text + label columns)")
+        sp.add_argument("--text-column", help="name of the text column (default: detected)")
+        sp.add_argument("--label-column", help="name of the label column (default: detected)")
+        sp.add_argument("--max-rows", type=int, default=config.DEFAULT_MAX_ROWS,
+                        help=f"use a seeded random sample of at most this many rows (default {config.DEFAULT_MAX_ROWS:,})")
+        sp.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+
+    sp = sub.add_parser("inspect", help="check a CSV: columns, classes, dropped rows, token lengths")
+    csv_opts(sp)
+
+    sp = sub.add_parser("train", help="fine-tune a model on a CSV and save it in models/")
+    csv_opts(sp)
+    sp.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
+    sp.add_argument("--model", default=config.DEFAULT_MODEL, help="base model: bundled default, Hub id or local folder")
+    sp.add_argument("--val-csv", type=Path, help="separate validation CSV (default: split off --val-fraction)")
+    sp.add_argument("--val-fraction", type=float, default=config.DEFAULT_VAL_FRACTION)
+    sp.add_argument("--epochs", type=int, default=config.DEFAULT_EPOCHS)
+    sp.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float, default=None,
+                    help="default: chosen for the data size")
+    sp.add_argument("--batch-size", type=int, default=None, help="default: chosen for the data size")
+    sp.add_argument("--max-length", type=int, default=config.DEFAULT_MAX_LENGTH)
+    sp.add_argument("--warmup-ratio", type=float, default=config.DEFAULT_WARMUP_RATIO)
+    sp.add_argument("--weight-decay", type=float, default=config.DEFAULT_WEIGHT_DECAY)
+    sp.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
+                    help="stop after this many epochs without val-F1 gain, keep the best (0 = off)")
+    sp.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    # For the app's job runner: progress mirrored to a file, stop when a file appears.
+    sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
+
+    sp = sub.add_parser("models", help="list saved runs")
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("delete", help="delete a saved run")
+    sp.add_argument("name")
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("predict", help="classify texts with a saved run")
+    sp.add_argument("name", help="saved run name")
+    sp.add_argument("texts", nargs="+", help="texts to classify")
+    sp.add_argument("--backend", default="pytorch", choices=config.BACKENDS)
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("export", help="export a saved run to ONNX (and check it against PyTorch)")
+    sp.add_argument("name")
+    sp.add_argument("--optimize", action="store_true", help="also a graph-optimized variant (ORTOptimizer)")
+    sp.add_argument("--quantize", action="store_true", help="also a dynamic int8 variant (ORTQuantizer)")
+    sp.add_argument("--json", action="store_true")
+
+    sp = sub.add_parser("compare", help="PyTorch vs ONNX Runtime: answers, latency, throughput, size")
+    sp.add_argument("name")
+    sp.add_argument("--text", action="append", default=[], help="a text to compare (repeatable)")
+    sp.add_argument("--csv", type=Path, help="a CSV whose text column is compared")
+    sp.add_argument("--repeats", type=int, default=30)
+    sp.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    _quiet_libraries(args.verbose)
+    # SIGTERM (the app's stop fallback) unwinds like Ctrl-C, so staging folders are removed.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        result = COMMANDS[args.command](args)
+    except BertDemoError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted; nothing was saved.", file=sys.stderr)
+        return 130
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, default=str))
+    return 0
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(msg.split())
+
+
+def _quiet_libraries(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        import os
+        import warnings
+
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+        warnings.filterwarnings("ignore")
+
+
+def _root(args) -> Path | None:
+    return args.models_dir.resolve() if args.models_dir else None
+
+
+def cmd_inspect(args) -> dict[str, Any]:
+    from bertdemo import data
+    from bertdemo.tokenizing import bundled_tokenizer
+
+    report = data.inspect_csv(args.csv, args.text_column, args.label_column, args.max_rows,
+                              tokenizer=bundled_tokenizer())
+    if not args.json:
+        _print_inspection(report)
+    return report
+
+
+def _print_inspection(r: dict[str, Any]) -> None:
+    print(f"{r['source']}: {r['rows']:,} usable rows of {r['rows_read']:,} "
+          f"(text column {r['text_column']!r}, label column {r['label_column']!r})")
+    print(f"encoding {r['encoding']}, delimiter {r['delimiter']!r}, duplicates {r['duplicates']}")
+    for label, n in r["class_counts"].items():
+        print(f"  {label:<20} {n:>8,}")
+    for reason, n in (r.get("dropped") or {}).items():
+        print(f"dropped {n:,}: {reason}")
+    if r.get("token_lengths"):
+        t = r["token_lengths"]
+        print("tokens: " + ", ".join(f"{k} {v}" for k, v in t.items()))
+    for line in r.get("notes", []):
+        print(f"note: {line}")
+    for line in r.get("warnings", []):
+        print(f"warning: {line}")
+
+
+def cmd_train(args) -> dict[str, Any]:
+    from bertdemo import data, store
+    from bertdemo.training import TrainConfig, train_run
+
+    cfg = TrainConfig(model=args.model, epochs=args.epochs, learning_rate=args.learning_rate,
+                      batch_size=args.batch_size, max_length=args.max_length, warmup_ratio=args.warmup_ratio,
+                      weight_decay=args.weight_decay, early_stopping_patience=args.early_stopping, seed=args.seed)
+    cfg.validate()
+    name = store.check_new_name(args.name or store.default_run_name(args.model), _root(args))
+    loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
+    if args.val_csv:
+        val = data.read_labeled_csv(args.val_csv, args.text_column, args.label_column, None, args.seed)
+        split = data.split_with_validation(loaded, val)
+    else:
+        split = data.split_data(loaded, args.val_fraction, args.seed)
+    monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
+    summary = {"source": loaded.source, "rows": len(loaded.texts), "text_column": loaded.text_column,
+               "label_column": loaded.label_column, "notes": loaded.notes, "warnings": loaded.warnings}
+    try:
+        info = train_run(split, cfg, name, monitor=monitor, root=_root(args), data_summary=summary)
+    except BertDemoError as exc:
+        monitor.fail(_one_line(str(exc)), phase="stopped" if isinstance(exc, TrainingStopped) else "failed")
+        raise
+    result = {k: info.get(k) for k in ("name", "path", "labels", "history", "metrics", "confusion_matrix",
+                                       "train_seconds", "samples_per_second", "params", "device")}
+    if not args.json:
+        m = info["metrics"]
+        print(f"saved {info['name']} in {info['path']}: accuracy {m['accuracy']:.4f}, macro-F1 {m['f1_macro']:.4f}, "
+              f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)")
+    return result
+
+
+class PrintingMonitor(TrainingMonitor):
+    """A TrainingMonitor that also shows the chosen settings and one line per epoch on stderr."""
+
+    def __init__(self, status_path: Path | None = None, stop_path: Path | None = None, quiet: bool = False):
+        super().__init__(status_path=status_path, stop_path=stop_path)
+        self.quiet = quiet
+
+    def begin(self, epochs: int, chosen: dict[str, str], device: dict[str, Any]) -> None:
+        super().begin(epochs, chosen, device)
+        if not self.quiet:
+            print(f"training on {device['device']} ({device.get('name')}) for {epochs} epoch(s)", file=sys.stderr)
+            for key, why in chosen.items():
+                print(f"  {key}: {why}", file=sys.stderr)
+
+    def add_epoch(self, record: dict[str, Any]) -> None:
+        super().add_epoch(record)
+        if not self.quiet:
+            fields = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k != "epoch")
+            print(f"epoch {record['epoch']:g}: {fields}", file=sys.stderr)
+
+
+def cmd_models(args) -> dict[str, Any]:
+    from bertdemo import store
+
+    runs = store.list_runs(_root(args))
+    if not args.json:
+        if not runs:
+            print(f"no saved runs in {store.models_dir(_root(args))}")
+        for r in runs:
+            acc = f"{r['accuracy']:.4f}" if r.get("accuracy") is not None else "-"
+            print(f"{r['name']:<40} acc {acc}  labels {','.join(r['labels'])}  base {r['base_model']}  {r['created']}")
+    return {"models": runs}
+
+
+def cmd_delete(args) -> dict[str, Any]:
+    from bertdemo import store
+
+    store.delete_run(args.name, _root(args))
+    if not args.json:
+        print(f"deleted {args.name}")
+    return {"deleted": args.name}
+
+
+def cmd_predict(args) -> dict[str, Any]:
+    from bertdemo.predictors import load_predictor
+
+    pred = load_predictor(args.name, args.backend, _root(args)).predict(args.texts)
+    rows = [{"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p)))}
+            for t, lab, p in zip(args.texts, pred.labels, pred.probabilities)]
+    if not args.json:
+        for r in rows:
+            print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
+    return {"name": args.name, "backend": args.backend, "predictions": rows}
+
+
+def cmd_export(args) -> dict[str, Any]:
+    from bertdemo.export import export_run
+
+    report = export_run(args.name, optimize=args.optimize, quantize=args.quantize, root=_root(args))
+    if not args.json:
+        for variant, v in report["variants"].items():
+            print(f"{variant:<16} {v.get('size_mb', 0):8.1f} MB  max|diff| {v.get('max_abs_diff', float('nan')):.2e}  "
+                  f"agreement {v.get('agreement', 0):.4f}  accuracy {v.get('accuracy', 0):.4f}  "
+                  f"{'ok' if v.get('passed', True) else 'CHECK FAILED'}")
+    return report
+
+
+def cmd_compare(args) -> dict[str, Any]:
+    from bertdemo import data
+    from bertdemo.benchmark import compare_backends
+
+    texts = list(args.text)
+    if args.csv:
+        texts += data.read_labeled_csv(args.csv).texts if _has_labels(args.csv) else _texts_only(args.csv)
+    if not texts:
+        raise BertDemoError("Nothing to compare: pass --text 'a review' (repeatable) or --csv FILE.")
+    report = compare_backends(args.name, texts, root=_root(args), repeats=args.repeats)
+    if not args.json:
+        for backend, b in report["backends"].items():
+            print(f"{backend:<16} p50 {b['p50_ms']:7.2f} ms  p95 {b['p95_ms']:7.2f} ms  "
+                  f"{b['throughput']:8.1f} texts/s  x{b.get('speedup_p50', 1):.2f}  {b.get('size_mb', 0):.1f} MB")
+    return report
+
+
+def _has_labels(path: Path) -> bool:
+    from bertdemo import data
+
+    try:
+        data.read_labeled_csv(path)
+    except BertDemoError:
+        return False
+    return True
+
+
+def _texts_only(path: Path) -> list[str]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    if not rows:
+        raise BertDemoError(f"{path.name} is empty: give one text per row.")
+    header = [h.strip().lower() for h in rows[0]]
+    col = next((header.index(n) for n in config.TEXT_COLUMN_NAMES if n in header), 0)
+    return [r[col] for r in rows[1:] if len(r) > col and r[col].strip()]
+
+
+COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "models": cmd_models, "delete": cmd_delete,
+            "predict": cmd_predict, "export": cmd_export, "compare": cmd_compare}

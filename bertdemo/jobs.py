@@ -1,0 +1,267 @@
+"""Training jobs for the app: one at a time per machine, run off the request thread, pollable, stoppable.
+
+By default a job is `python -m bertdemo train ...` in a subprocess: the server keeps
+answering predictions, a crash or kill cannot take the server down, and the run
+appears in models/ only when the CLI's atomic rename happens. On ZeroGPU Spaces the
+GPU is only granted in-process, so there a job runs train_run in a thread instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config, store
+from bertdemo.errors import BertDemoError, BusyError, RunNotFound
+from bertdemo.monitor import TrainingMonitor
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_S = 60  # after a stop request, the step in flight may take this long before we terminate
+
+
+@dataclass
+class TrainRequest:
+    """What the UI/API asks for; option names match the CLI's flags."""
+
+    csv_path: str
+    name: str
+    model: str = config.DEFAULT_MODEL
+    text_column: str | None = None
+    label_column: str | None = None
+    epochs: int = config.DEFAULT_EPOCHS
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    max_length: int = config.DEFAULT_MAX_LENGTH
+    val_fraction: float = config.DEFAULT_VAL_FRACTION
+    warmup_ratio: float = config.DEFAULT_WARMUP_RATIO
+    weight_decay: float = config.DEFAULT_WEIGHT_DECAY
+    early_stopping: int = 0
+    seed: int = config.DEFAULT_SEED
+    max_rows: int = config.DEFAULT_MAX_ROWS
+
+    def cli_args(self, csv_path: Path) -> list[str]:
+        """The equivalent `python -m bertdemo train` arguments."""
+        args = ["train", str(csv_path), "--name", self.name, "--model", self.model, "--epochs", str(self.epochs),
+                "--max-length", str(self.max_length), "--val-fraction", str(self.val_fraction),
+                "--warmup-ratio", str(self.warmup_ratio), "--weight-decay", str(self.weight_decay),
+                "--early-stopping", str(self.early_stopping), "--seed", str(self.seed),
+                "--max-rows", str(self.max_rows)]
+        for flag, value in (("--text-column", self.text_column), ("--label-column", self.label_column),
+                            ("--lr", self.learning_rate), ("--batch-size", self.batch_size)):
+            if value not in (None, ""):
+                args += [flag, str(value)]
+        return args
+
+
+@dataclass
+class Job:
+    """One training job and where to find its progress."""
+
+    id: str
+    owner: str
+    request: TrainRequest
+    workdir: Path
+    started: float = field(default_factory=time.time)
+    process: subprocess.Popen | None = None
+    monitor: TrainingMonitor | None = None  # thread mode
+    thread: threading.Thread | None = None
+    state: str = "running"  # running | done | failed | stopped
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    stop_requested_at: float | None = None
+
+    @property
+    def status_path(self) -> Path:
+        return self.workdir / "status.json"
+
+    @property
+    def stop_path(self) -> Path:
+        return self.workdir / "STOP"
+
+
+class JobRunner:
+    """Starts, polls and stops training jobs; refuses a second one while one runs."""
+
+    def __init__(self, root: Path | None = None, mode: str = "subprocess", gpu_wrapper=None):
+        self.root = Path(root) if root else None
+        self.mode = mode
+        self._gpu_wrapper = gpu_wrapper  # spaces.GPU(...) on ZeroGPU, else None
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._active: str | None = None
+
+    # --- public API -------------------------------------------------------------
+    def start(self, request: TrainRequest, owner: str) -> str:
+        """Start a job and return its id, or raise BusyError/BertDemoError at once."""
+        name = store.check_new_name(request.name, self.root)  # fail fast, before spawning anything
+        with self._lock:
+            active = self._jobs.get(self._active) if self._active else None
+            if active is not None and self._poll(active) == "running":
+                snap = self._progress(active)
+                pct = f"{100 * snap['step'] / snap['total_steps']:.0f}% done" if snap.get("total_steps") else "starting"
+                who = "your" if active.owner == owner else "another user's"
+                raise BusyError(f"Busy: {who} training '{active.request.name}' is running ({pct}); "
+                                "one training runs at a time here: try again when it finishes.")
+            workdir = Path(tempfile.mkdtemp(prefix="bertdemo-job-"))
+            try:
+                # A private copy: two sessions' uploads never overwrite each other.
+                csv_copy = workdir / "data.csv"
+                shutil.copyfile(request.csv_path, csv_copy)
+            except OSError as exc:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise BertDemoError(f"Could not read the uploaded file: {exc.strerror or exc}.") from exc
+            request.name = name
+            job = Job(id=uuid.uuid4().hex[:12], owner=owner, request=request, workdir=workdir)
+            if self.mode == "thread":
+                self._start_thread(job, csv_copy)
+            else:
+                self._start_process(job, csv_copy)
+            self._jobs[job.id] = job
+            self._active = job.id
+        log.info("job %s started: %s", job.id, name)
+        return job.id
+
+    def status(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        """Progress, history and outcome of a job (JSON-able)."""
+        job = self._get(job_id, owner)
+        state = self._poll(job)
+        snap = self._progress(job)
+        snap.update(job_id=job.id, state=state, name=job.request.name, result=job.result, error=job.error,
+                    started=job.started)
+        if state in ("failed", "stopped") and job.error:
+            snap["message"] = job.error
+        return snap
+
+    def stop(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+        """Ask a job to stop (cooperative flag); it ends at the next step and saves nothing."""
+        job = self._get(job_id, owner)
+        if self._poll(job) == "running":
+            job.stop_requested_at = job.stop_requested_at or time.time()
+            job.stop_path.touch()
+            if job.monitor is not None:
+                job.monitor.request_stop()
+        return self.status(job_id, owner)
+
+    def active_job(self, owner: str | None = None) -> str | None:
+        """The running job's id (only if it is owner's, when an owner is given)."""
+        with self._lock:
+            job = self._jobs.get(self._active) if self._active else None
+        if job is None or self._poll(job) != "running":
+            return None
+        return job.id if owner is None or job.owner == owner else None
+
+    def latest_job(self, owner: str) -> str | None:
+        """The newest job of this owner (to show again after a page reload)."""
+        mine = [j for j in self._jobs.values() if j.owner == owner]
+        return max(mine, key=lambda j: j.started).id if mine else None
+
+    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """Block until a job ends (for the CLI-like API and tests)."""
+        deadline = None if timeout is None else time.time() + timeout
+        while self._poll(self._jobs[job_id]) == "running":
+            if deadline is not None and time.time() > deadline:
+                raise TimeoutError(f"job {job_id} still running after {timeout} s")
+            time.sleep(0.2)
+        return self.status(job_id)
+
+    # --- internals ----------------------------------------------------------------
+    def _get(self, job_id: str, owner: str | None) -> Job:
+        job = self._jobs.get(job_id or "")
+        if job is None or (owner is not None and job.owner != owner):
+            raise RunNotFound(f"No training job {job_id!r} for this session: start one with Train.")
+        return job
+
+    def _start_process(self, job: Job, csv_copy: Path) -> None:
+        cmd = [sys.executable, "-m", "bertdemo"]
+        if self.root:
+            cmd += ["--models-dir", str(self.root)]
+        cmd += [*job.request.cli_args(csv_copy), "--json", "--status-file", str(job.status_path),
+                "--stop-file", str(job.stop_path)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # New session: a Ctrl-C on the server's terminal does not hit the job twice.
+        job.process = subprocess.Popen(cmd, stdout=open(job.workdir / "stdout.txt", "wb"),
+                                       stderr=open(job.workdir / "stderr.txt", "wb"), env=env,
+                                       start_new_session=True, cwd=str(config.PROJECT_ROOT))
+
+    def _start_thread(self, job: Job, csv_copy: Path) -> None:
+        from bertdemo import data
+        from bertdemo.training import TrainConfig, train_run
+
+        job.monitor = TrainingMonitor(status_path=job.status_path, stop_path=job.stop_path)
+        r = job.request
+
+        def run() -> None:
+            try:
+                loaded = data.read_labeled_csv(csv_copy, r.text_column, r.label_column, r.max_rows, r.seed)
+                split = data.split_data(loaded, r.val_fraction, r.seed)
+                cfg = TrainConfig(model=r.model, epochs=r.epochs, learning_rate=r.learning_rate,
+                                  batch_size=r.batch_size, max_length=r.max_length, warmup_ratio=r.warmup_ratio,
+                                  weight_decay=r.weight_decay, early_stopping_patience=r.early_stopping, seed=r.seed)
+                job.result = train_run(split, cfg, r.name, monitor=job.monitor, root=self.root)
+                job.state = "done"
+            except BertDemoError as exc:
+                job.error = " ".join(str(exc).split())
+                job.state = "stopped" if job.monitor.stop_requested else "failed"
+                job.monitor.fail(job.error, job.state)
+            except Exception as exc:  # noqa: BLE001 - a thread must report, not die silently
+                log.exception("training job %s crashed", job.id)
+                job.error = f"Training crashed: {type(exc).__name__}: {exc}"
+                job.state = "failed"
+                job.monitor.fail(job.error)
+
+        target = self._gpu_wrapper(run) if self._gpu_wrapper else run
+        job.thread = threading.Thread(target=target, name=f"train-{job.id}", daemon=True)
+        job.thread.start()
+
+    def _poll(self, job: Job) -> str:
+        if job.state != "running":
+            return job.state
+        if job.thread is not None:
+            return job.state if not job.thread.is_alive() else "running"
+        code = job.process.poll()
+        if code is None:
+            if job.stop_requested_at and time.time() - job.stop_requested_at > STOP_GRACE_S:
+                job.process.terminate()  # the CLI's staging cleanup still runs on SIGTERM
+            return "running"
+        self._collect(job, code)
+        return job.state
+
+    def _collect(self, job: Job, code: int) -> None:
+        out = (job.workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        err = (job.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        if code == 0 and out:
+            try:
+                job.result = json.loads(out[-1])
+                job.state = "done"
+                return
+            except ValueError:
+                pass
+        error_lines = [line for line in err if line.startswith("error:")]
+        if error_lines:
+            job.error = error_lines[-1][len("error:"):].strip()
+        else:
+            tail = " | ".join(err[-3:]) or "no output"
+            job.error = f"Training process ended with exit status {code}: {tail}"
+        job.state = "stopped" if job.stop_requested_at else "failed"
+
+    def _progress(self, job: Job) -> dict[str, Any]:
+        if job.monitor is not None:
+            return job.monitor.snapshot()
+        try:
+            return json.loads(job.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"phase": "starting", "step": 0, "total_steps": 0, "epoch": 0, "epochs": job.request.epochs,
+                    "elapsed": round(time.time() - job.started, 1), "eta": None, "history": [], "chosen": {},
+                    "device": {}, "message": "", "run": None}

@@ -1,0 +1,380 @@
+"""Fine-tuning with the Hugging Face Trainer: settings, metrics, progress, stop, save."""
+
+from __future__ import annotations
+
+import logging
+import math
+import platform
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from bertdemo import basemodels, config, store
+from bertdemo.data import Split
+from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.monitor import TrainingMonitor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """What the user chooses; None means 'pick for the data size' (see choose_hyperparameters)."""
+
+    model: str = config.DEFAULT_MODEL
+    epochs: int = config.DEFAULT_EPOCHS
+    learning_rate: float | None = None
+    batch_size: int | None = None
+    max_length: int = config.DEFAULT_MAX_LENGTH
+    warmup_ratio: float = config.DEFAULT_WARMUP_RATIO
+    weight_decay: float = config.DEFAULT_WEIGHT_DECAY
+    early_stopping_patience: int = 0  # 0 = off; else epochs without val-F1 gain before stopping
+    seed: int = config.DEFAULT_SEED
+    chosen: dict[str, str] = field(default_factory=dict)  # filled in: why each auto value was picked
+
+    def validate(self) -> None:
+        """Refuse settings that cannot train, with a one-line reason."""
+        if not 1 <= self.epochs <= 100:
+            raise BertDemoError(f"epochs must be between 1 and 100 (got {self.epochs}).")
+        if self.learning_rate is not None and not 0 < self.learning_rate <= 1e-2:
+            raise BertDemoError(f"learning rate must be in (0, 0.01] (got {self.learning_rate}); try 2e-5..5e-5.")
+        if self.batch_size is not None and not 1 <= self.batch_size <= 1024:
+            raise BertDemoError(f"batch size must be between 1 and 1024 (got {self.batch_size}).")
+        if not 8 <= self.max_length <= 512:
+            raise BertDemoError(f"max length must be between 8 and 512 tokens (got {self.max_length}).")
+        if not 0 <= self.warmup_ratio < 1:
+            raise BertDemoError(f"warmup ratio must be in [0, 1) (got {self.warmup_ratio}).")
+        if not 0 <= self.weight_decay <= 1:
+            raise BertDemoError(f"weight decay must be in [0, 1] (got {self.weight_decay}).")
+        if self.early_stopping_patience < 0:
+            raise BertDemoError("early stopping patience must be 0 (off) or more.")
+
+
+def choose_hyperparameters(cfg: TrainConfig, n_train: int) -> TrainConfig:
+    """Fill batch size and learning rate for the data size, recording why.
+
+    Small data needs enough optimizer steps: 320 rows at batch 32 for 2 epochs is
+    20 steps and stays near chance, while batch 8 for 3 epochs (120 steps) learns.
+    """
+    chosen = dict(cfg.chosen)
+    batch_size, lr = cfg.batch_size, cfg.learning_rate
+    if batch_size is None:
+        batch_size = 8 if n_train < 1_000 else 16 if n_train < 10_000 else 32
+        chosen["batch_size"] = f"{batch_size} (auto for {n_train:,} training rows: small data needs more steps)"
+    if lr is None:
+        lr = 5e-5 if n_train < 10_000 else 3e-5
+        chosen["learning_rate"] = f"{lr:g} (auto for {n_train:,} training rows)"
+    steps = math.ceil(n_train / batch_size) * cfg.epochs
+    chosen["steps"] = f"{steps} optimizer steps, {max(1, round(steps * cfg.warmup_ratio))} of warmup"
+    return replace(cfg, batch_size=batch_size, learning_rate=lr, chosen=chosen)
+
+
+def device_info() -> dict[str, Any]:
+    """Which device training uses and with which precision."""
+
+    if torch.cuda.is_available():
+        bf16 = torch.cuda.is_bf16_supported()
+        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
+    return {"device": "cpu", "name": platform.processor() or platform.machine(), "bf16": False, "fp16": False,
+            "threads": torch.get_num_threads()}
+
+
+def compute_metrics(eval_pred) -> dict[str, float]:
+    """Accuracy, macro F1/precision/recall for Trainer evaluation."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    logits, labels = eval_pred
+    preds = np.asarray(logits).argmax(axis=-1)
+    precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
+    return {"accuracy": accuracy_score(labels, preds), "f1_macro": f1, "precision_macro": precision,
+            "recall_macro": recall}
+
+
+def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
+    """Metrics, per-class scores, confusion matrix and the mistakes for a validation set."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    probs = _softmax(logits)
+    preds = probs.argmax(axis=-1)
+    ids = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(y_true, preds, labels=ids, zero_division=0)
+    metrics = compute_metrics((logits, y_true))
+    metrics["per_class"] = {
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, lab in enumerate(labels)
+    }
+    wrong = np.flatnonzero(preds != y_true)
+    # Most confident mistakes first: the ones a practitioner wants to read.
+    wrong = wrong[np.argsort(-probs[wrong, preds[wrong]])][: config.MISTAKES_SHOWN]
+    mistakes = [
+        {"text": texts[i], "label": labels[y_true[i]], "predicted": labels[preds[i]],
+         "confidence": round(float(probs[i, preds[i]]), 4)}
+        for i in wrong
+    ]
+    return {"metrics": {k: (float(v) if not isinstance(v, dict) else v) for k, v in metrics.items()},
+            "confusion_matrix": confusion_matrix(y_true, preds, labels=ids).tolist(), "mistakes": mistakes}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int):
+    from datasets import Dataset
+
+    ds = Dataset.from_dict({"text": texts, "label": label_ids})
+    # No padding here: DataCollatorWithPadding pads each batch to its own longest text.
+    return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
+                  remove_columns=["text"])
+
+
+def train_run(split: Split, cfg: TrainConfig, name: str, monitor: TrainingMonitor | None = None,
+              root: Path | None = None, data_summary: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Fine-tune, evaluate every epoch, and save models/<name> atomically; returns run.json (+ 'path').
+
+    Raises TrainingStopped when the monitor's stop flag was set: nothing is saved then.
+    """
+    cfg.validate()
+    name = store.check_new_name(name, root)
+    cfg = choose_hyperparameters(cfg, len(split.train_texts))
+    base = basemodels.resolve_base_model(cfg.model)
+    monitor = monitor or TrainingMonitor()
+    dev = device_info()
+    monitor.begin(epochs=cfg.epochs, chosen=cfg.chosen, device=dev)
+    labels = split.labels
+    label2id = {lab: i for i, lab in enumerate(labels)}
+
+    set_seed(cfg.seed)
+    tokenizer = AutoTokenizer.from_pretrained(base.path)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        base.path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id,
+        ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
+    )
+    train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length)
+    val_ids = np.array([label2id[y] for y in split.val_labels])
+    val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length)
+
+    staging = store.staging_dir(root)
+    started = time.perf_counter()
+    try:
+        trainer = _build_trainer(model, tokenizer, train_ds, val_ds, cfg, staging / "checkpoints", monitor, dev)
+        with _readable_failures(staging):
+            train_output = trainer.train()
+        if monitor.stop_requested:
+            raise TrainingStopped("Training was stopped: nothing was saved.")
+        train_seconds = time.perf_counter() - started
+        monitor.set_phase("evaluating")
+        pred = trainer.predict(val_ds)
+        report = final_report(labels, val_ids, pred.predictions, split.val_texts)
+        if not trainer.is_world_process_zero():  # under torchrun only rank 0 writes the run
+            return {"name": name, **report}
+        monitor.set_phase("saving")
+        info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
+        with _readable_failures(staging):
+            shutil.rmtree(staging / "checkpoints", ignore_errors=True)
+            trainer.save_model(str(staging))  # safetensors + config with id2label
+            tokenizer.save_pretrained(str(staging))
+            _write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
+            store.write_json_atomic(staging / store.RUN_JSON, info)
+        path = store.commit_run(staging, name, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        del model
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    monitor.finish(name)
+    return {**info, "path": str(path)}
+
+
+def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
+    cuda = dev["device"] == "cuda"
+    early = cfg.early_stopping_patience > 0
+    args = TrainingArguments(
+        output_dir=str(out_dir),
+        num_train_epochs=cfg.epochs,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=max(32, cfg.batch_size),
+        learning_rate=cfg.learning_rate,
+        weight_decay=cfg.weight_decay,
+        warmup_ratio=cfg.warmup_ratio,
+        lr_scheduler_type="linear",
+        optim="adamw_torch",
+        eval_strategy="epoch",
+        logging_strategy="epoch",  # the logged loss is then the mean over the epoch
+        save_strategy="epoch" if early else "no",
+        save_total_limit=1 if early else None,
+        load_best_model_at_end=early,
+        metric_for_best_model="f1_macro" if early else None,
+        greater_is_better=True if early else None,
+        group_by_length=True,  # similar lengths per batch: less padding, faster on CPU
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=bool(cuda and dev.get("bf16")),
+        fp16=bool(cuda and dev.get("fp16")),
+        auto_find_batch_size=cuda,  # on CUDA OOM the Trainer halves the batch and retries
+        report_to="none",
+        disable_tqdm=True,
+        logging_nan_inf_filter=False,  # a NaN loss must surface, not be averaged away
+        dataloader_num_workers=0,
+        save_safetensors=True,
+    )
+    callbacks = [MonitorCallback(monitor)]
+    if early:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    trainer = AccuracyTrainer(
+        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
+        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+        compute_metrics=compute_metrics, callbacks=callbacks,
+    )
+    monitor.attach(trainer)
+    return trainer
+
+
+class MonitorCallback(TrainerCallback):
+    """Feeds a TrainingMonitor from the Trainer and stops training when asked."""
+
+    def __init__(self, monitor: TrainingMonitor):
+        self.monitor = monitor
+        self._epoch_loss: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.monitor.on_step(0, state.max_steps, 0.0)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.monitor.on_step(state.global_step, state.max_steps, state.epoch or 0.0)
+        if self.monitor.stop_requested:
+            control.should_training_stop = True
+            control.should_evaluate = False
+            control.should_save = False
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and "eval_loss" not in logs:
+            loss = float(logs["loss"])
+            if not math.isfinite(loss):
+                raise TrainingError(
+                    f"Training loss became {loss} in epoch {math.ceil(state.epoch or 1)}: "
+                    "lower the learning rate (try 2e-5) and check the data."
+                )
+            self._epoch_loss = loss
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics = metrics or {}
+        self.monitor.add_epoch({
+            "epoch": round(state.epoch or 0, 3),
+            "step": state.global_step,
+            "train_loss": self._epoch_loss,
+            "train_accuracy": self.monitor.pop_train_accuracy(),
+            "val_loss": metrics.get("eval_loss"),
+            "val_accuracy": metrics.get("eval_accuracy"),
+            "val_f1_macro": metrics.get("eval_f1_macro"),
+            "val_precision_macro": metrics.get("eval_precision_macro"),
+            "val_recall_macro": metrics.get("eval_recall_macro"),
+        })
+        self._epoch_loss = None
+
+
+class AccuracyTrainer(Trainer):
+    """Trainer that also counts training accuracy from the logits it computes anyway."""
+
+    train_correct = 0
+    train_seen = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training and "labels" in inputs:
+            preds = outputs.logits.detach().argmax(-1)
+            self.train_correct += int((preds == inputs["labels"]).sum())
+            self.train_seen += int(inputs["labels"].numel())
+        return (loss, outputs) if return_outputs else loss
+
+    def pop_train_accuracy(self) -> float | None:
+        """Accuracy over the training batches since the last call (one epoch)."""
+        acc = self.train_correct / self.train_seen if self.train_seen else None
+        self.train_correct = self.train_seen = 0
+        return acc
+
+
+@contextmanager
+def _readable_failures(staging: Path):
+    """Turn disk and memory failures into one-line TrainingErrors."""
+    try:
+        yield
+    except BertDemoError:
+        raise
+    except OSError as exc:
+        raise TrainingError(
+            f"Could not write the model to {staging.parent} ({exc.strerror or exc}): "
+            "check free disk space and that the models folder is writable."
+        ) from exc
+    except RuntimeError as exc:
+        if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+            raise TrainingError(
+                "Ran out of memory while training: lower the batch size or max length, or use a smaller model."
+            ) from exc
+        raise
+
+
+def _write_validation_csv(path: Path, texts: list[str], labels: list[str]) -> None:
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(texts, labels))
+
+
+def _run_info(name, base, cfg: TrainConfig, split: Split, data_summary, monitor, report, dev, train_seconds,
+              train_output) -> dict[str, Any]:
+    import transformers
+
+    n_train = len(split.train_texts)
+    epochs_done = len(monitor.history) or cfg.epochs
+    params = asdict(cfg)
+    params["model"] = base.name
+    return {
+        "name": name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "base_model": base.name,
+        "base_model_source": base.source,
+        "labels": split.labels,
+        "params": params,
+        "data": {**(data_summary or {}), "train_rows": n_train, "val_rows": len(split.val_texts),
+                 "train_class_counts": _counts(split.train_labels), "val_class_counts": _counts(split.val_labels)},
+        "history": monitor.history,
+        **report,
+        "train_seconds": round(train_seconds, 2),
+        "samples_per_second": round(n_train * epochs_done / train_seconds, 2) if train_seconds else None,
+        "train_loss": float(train_output.training_loss),
+        "device": dev,
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
+                     "python": platform.python_version()},
+    }
+
+
+def _counts(labels: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for y in labels:
+        out[y] = out.get(y, 0) + 1
+    return dict(sorted(out.items()))

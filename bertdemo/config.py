@@ -56,3 +56,38 @@ PREVIEW_MAX_CHARS = 500  # preview cells are cut: the UI shows a table, not whol
 SMALL_CLASS_ROWS = 10  # warn when a class has fewer rows than this
 IMBALANCE_RATIO = 10  # warn when the largest class is this many times the smallest
 LONG_TEXT_WARN_FRACTION = 0.1  # warn when more than this share of texts exceeds max_length tokens
+
+# ONNX export, inference and benchmarks (bertdemo.export, bertdemo.predictors, bertdemo.benchmark).
+ONNX_FILES = {"onnx": "model.onnx", "onnx-optimized": "model_optimized.onnx", "onnx-int8": "model_quantized.onnx"}
+ONNX_OPT_LEVEL_CPU = "O2"  # O3 approximates GELU, O4 is fp16: both trade accuracy for speed
+ONNX_OPT_LEVEL_CUDA = "O4"  # fp16 pays off only on a GPU
+ONNX_OPTIMIZED_ATOL = 1e-3  # fused kernels sum floats in another order: a looser bound than plain fp32
+LOW_PRECISION_MIN_AGREEMENT = 0.95  # int8/fp16 variants pass when this share of labels matches PyTorch
+INT8_PER_CHANNEL = True  # per-channel weight scales: keeps int8 accuracy closer to fp32 for a little speed
+EXPORT_CHECK_MAX_TEXTS = 2_000  # validation texts compared per variant, so big runs still export in minutes
+EXPORT_FALLBACK_TEXTS = (  # checked when a run has no validation.csv
+    "An absolute delight from start to finish.",
+    "The plot was thin and the acting was worse.",
+    "It was fine, I guess; nothing special.",
+    "I would not recommend this to anyone, ever.",
+    "A moving, beautifully shot and surprisingly funny film that stays with you long after the credits roll.",
+    "ok",
+)
+ORT_THREADS = 0  # ONNX Runtime intra-op threads; 0 = the CPUs this process may use
+# Spinning ORT threads keep burning the cores between calls and slow the tokenizer and PyTorch in the
+# same process; on the 2-core box p50 was within noise and p95 better with spinning off.
+ORT_ALLOW_SPINNING = False
+PREDICT_BATCH_SIZE = 32
+BENCH_LATENCY_TEXTS = 16  # texts timed one by one per round (spread over the given texts' lengths)
+BENCH_THROUGHPUT_TEXTS = 256  # validation texts timed at batch size
+BENCH_THROUGHPUT_REPEATS = 3
+BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
+
+# Web app (app.py, bertdemo.ui).
+APP_TITLE = "bertdemo: train, export and compare a text classifier"
+STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
+UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
+QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
+QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
+SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
+OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id

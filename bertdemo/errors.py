@@ -35,3 +35,11 @@ class BusyError(BertDemoError):
 
 class ExportError(BertDemoError):
     """ONNX export, optimization or quantization failed."""
+
+
+class UnknownBackend(BertDemoError):
+    """A back-end name that bertdemo does not know (see config.BACKENDS)."""
+
+
+class NotExported(ExportError):
+    """The run has no ONNX export yet, or not the variant asked for."""

@@ -20,6 +20,7 @@ from transformers import (
     AutoTokenizer,
     DataCollatorWithPadding,
     EarlyStoppingCallback,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
@@ -247,6 +248,9 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
         compute_metrics=compute_metrics, callbacks=callbacks,
     )
+    # disable_tqdm swaps the progress bar for a PrinterCallback that prints dicts to stdout;
+    # our monitor reports progress instead, and stdout stays clean for --json.
+    trainer.remove_callback(PrinterCallback)
     monitor.attach(trainer)
     return trainer
 

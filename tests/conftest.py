@@ -21,3 +21,61 @@ def models_root(tmp_path: Path) -> Path:
     root = tmp_path / "models"
     root.mkdir()
     return root
+
+
+# --- the web app, launched in-process (tests/test_app_client.py, tests/e2e/) ------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tiny_rows(n_per_class: int = 30) -> list[tuple[str, str]]:
+    """Easy two-class reviews for the tiny model (alternating, so any sample has both classes)."""
+    good = ["great", "wonderful", "excellent", "lovely", "superb", "fantastic"]
+    bad = ["awful", "terrible", "broken", "useless", "horrible", "dreadful"]
+    things = ["phone", "film", "meal", "hotel", "book", "service", "laptop", "game", "shoes", "coffee"]
+    rows = []
+    for i in range(n_per_class):
+        thing = things[i % len(things)]
+        rows.append((f"The {thing} was {good[i % len(good)]}, I would buy it again ({i})", "positive"))
+        rows.append((f"The {thing} was {bad[i % len(bad)]}, a waste of money ({i})", "negative"))
+    return rows
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A 2-layer random BERT with the real tokenizer, usable as a local base model."""
+    from tests.helpers import make_tiny_model_dir
+
+    return make_tiny_model_dir(tmp_path_factory.mktemp("base") / "tiny")
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory, tiny_model_dir):
+    """The real app on a free port over an empty models folder; any job still running is stopped at the end."""
+    from types import SimpleNamespace
+
+    from bertdemo.ui import build_app, launch_options
+    from tests.helpers import write_csv
+
+    base = tmp_path_factory.mktemp("app")
+    root = base / "models"
+    root.mkdir()
+    small_csv = write_csv(base / "small.csv", tiny_rows())
+    demo = build_app(root=root)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options())
+    try:
+        yield SimpleNamespace(url=url, root=root, base=base, demo=demo, runner=demo.runner, tiny=tiny_model_dir,
+                              small_csv=small_csv)
+    finally:
+        job = demo.runner.active_job()
+        if job:
+            demo.runner.stop(job)
+            demo.runner.wait(job, timeout=120)
+        demo.close()

@@ -1,0 +1,56 @@
+"""Shared by the bench scripts: write JSON + a markdown table, and splice the table into the README."""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "results"
+README = BENCH_DIR.parent / "README.md"
+SHARED_DATA = BENCH_DIR.parent.parent / "shared" / "data"
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "torch_threads": torch.get_num_threads(), "gpu": gpu, "python": platform.python_version(),
+            "torch": torch.__version__}
+
+
+def write(name: str, data: dict[str, Any], table: str) -> None:
+    """results/<name>.json, results/<name>.md, and the README section between bench markers."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
+    if README.exists():
+        text = README.read_text()
+        start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+        if start in text and end in text:
+            text = re.sub(re.escape(start) + r".*?" + re.escape(end), f"{start}\n{table}\n{end}", text, flags=re.S)
+            README.write_text(text)
+
+
+def md_table(header: list[str], rows: list[list[Any]]) -> str:
+    """A markdown table; floats get 3 significant decimals."""
+    def fmt(v: Any) -> str:
+        if isinstance(v, float):
+            return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)

@@ -1,0 +1,327 @@
+"""Back-ends side by side: answers, latency at batch 1, throughput, size, and distance from the FLOPs floor."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import logging
+import os
+import platform
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bertdemo import config, predictors, store
+from bertdemo.errors import BertDemoError
+
+log = logging.getLogger(__name__)
+
+FLOOR_ASSUMPTION = (
+    "fp32 peak = physical cores x nominal GHz x FLOPs/cycle/core (2 FMA units: AVX-512 64, AVX2 32, SSE 16); "
+    "model FLOPs = 2 x matmul weights x tokens + 4 x layers x tokens^2 x hidden (attention)"
+)
+
+
+@dataclass(frozen=True)
+class CpuInfo:
+    """What /proc/cpuinfo says about this machine's CPU (best effort elsewhere)."""
+
+    name: str
+    logical_cpus: int
+    physical_cores: int
+    ghz: float
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def vnni(self) -> bool:
+        """True when the CPU has int8 dot-product instructions (AVX512-VNNI or AVX-VNNI)."""
+        return bool({"avx512_vnni", "avx_vnni"} & self.flags)
+
+    @property
+    def flops_per_cycle(self) -> int:
+        """fp32 FLOPs per cycle per core, assuming 2 FMA units (an FMA is 2 FLOPs per lane)."""
+        if "avx512f" in self.flags:
+            return 64  # 2 units x 16 lanes x 2
+        if "avx2" in self.flags and "fma" in self.flags:
+            return 32  # 2 units x 8 lanes x 2
+        return 16  # SSE: 2 units x 4 lanes x 2
+
+    @property
+    def peak_flops(self) -> float:
+        """Theoretical fp32 peak of the cores this process may use, FLOP/s."""
+        return self.physical_cores * self.ghz * 1e9 * self.flops_per_cycle
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able summary."""
+        out = asdict(self)
+        out.pop("flags")
+        out.update(vnni=self.vnni, flops_per_cycle=self.flops_per_cycle, peak_gflops=round(self.peak_flops / 1e9, 1))
+        return out
+
+
+@lru_cache(maxsize=1)
+def cpu_info() -> CpuInfo:
+    """Read the CPU model, cores, nominal GHz and flags once."""
+    try:
+        logical = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        logical = os.cpu_count() or 1
+    name = platform.processor() or platform.machine()
+    flags: set[str] = set()
+    sockets: set[str] = set()
+    mhz: list[float] = []
+    cores_per_socket = 0
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "model name":
+            name = value
+        elif key == "flags" and not flags:
+            flags = set(value.split())
+        elif key == "cpu cores":
+            cores_per_socket = int(value)
+        elif key == "physical id":
+            sockets.add(value)
+        elif key == "cpu MHz":
+            mhz.append(float(value))
+    nominal = re.search(r"@\s*([\d.]+)\s*GHz", name)
+    # The nominal clock in the model name, else the current clock (which may be throttled or boosted).
+    ghz = float(nominal.group(1)) if nominal else (max(mhz) / 1000 if mhz else 2.0)
+    # Hyper-threads share one core's FMA units, so the peak counts physical cores, capped by the affinity mask.
+    physical = cores_per_socket * max(1, len(sockets)) if cores_per_socket else logical
+    return CpuInfo(name=name, logical_cpus=logical, physical_cores=max(1, min(physical, logical)), ghz=ghz,
+                   flags=frozenset(flags))
+
+
+def _cfg(model_config: Any, *names: str) -> int:
+    get = model_config.get if isinstance(model_config, dict) else lambda n: getattr(model_config, n, None)
+    for n in names:
+        if get(n):
+            return int(get(n))
+    raise ValueError(f"model config has none of {names}")
+
+
+def model_flops(model_config: Any, seq_len: int, batch_size: int = 1) -> float:
+    """Forward-pass FLOPs of a BERT-family classifier for batch_size texts of seq_len tokens.
+
+    Per layer: Q, K, V and output projections (4 h^2 weights), the feed-forward pair (2 h i weights),
+    each weight costing 2 FLOPs per token, plus QK^T and attention x V (2 x 2 L^2 h). Embedding
+    lookups, softmax, layer norms and the pooler/classifier are small and left out.
+    """
+    layers = _cfg(model_config, "num_hidden_layers", "n_layers", "num_layers")
+    hidden = _cfg(model_config, "hidden_size", "dim", "d_model")
+    inter = _cfg(model_config, "intermediate_size", "hidden_dim", "ffn_dim")
+    per_layer = 2 * seq_len * (4 * hidden * hidden + 2 * hidden * inter) + 4 * seq_len * seq_len * hidden
+    return float(batch_size * layers * per_layer)
+
+
+def flops_floor(model_config: Any, seq_len: int, batch_size: int = 1, cpu: CpuInfo | None = None) -> float:
+    """The fastest a forward pass could possibly be on this CPU in fp32, in ms (FLOPs / peak FLOP/s)."""
+    cpu = cpu or cpu_info()
+    return model_flops(model_config, seq_len, batch_size) / cpu.peak_flops * 1e3
+
+
+def validation_texts(run_path: Path, limit: int | None = None) -> tuple[list[str], list[str]]:
+    """(texts, labels) of a run's validation.csv; empty lists when it has none."""
+    path = Path(run_path) / store.VALIDATION_CSV
+    if not path.is_file():
+        return [], []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        rows = [(r.get("text") or "", r.get("label") or "") for r in csv.DictReader(fh)]
+    rows = [r for r in rows if r[0].strip()][:limit]
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def available_backends(name: str, root: Path | None = None) -> list[str]:
+    """pytorch plus every ONNX variant exported for the run, in config.BACKENDS order."""
+    run_path = store.run_dir(name, root)
+    return ["pytorch"] + [b for b in predictors.ONNX_BACKENDS if predictors.onnx_file(run_path, b).is_file()]
+
+
+def _size_mb(run_path: Path, backend: str) -> float | None:
+    files = ([run_path / "model.safetensors", run_path / "pytorch_model.bin"] if backend == "pytorch"
+             else [predictors.onnx_file(run_path, backend), Path(f"{predictors.onnx_file(run_path, backend)}_data")])
+    sizes = [f.stat().st_size for f in files if f.is_file()]
+    return round(sum(sizes) / 1e6, 2) if sizes else None
+
+
+def _percentile_ms(samples: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(samples), q) * 1e3)
+
+
+def compare_backends(name: str, texts: list[str], backends: list[str] | None = None, root: Path | None = None,
+                     repeats: int = 30, warmup: int = 5, throughput_texts: list[str] | None = None,
+                     batch_size: int = config.PREDICT_BATCH_SIZE) -> dict[str, Any]:
+    """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
+
+    Timing follows the usual recipe (as in nanoGPT's bench.py): warm-up calls first, then timed calls;
+    within every timed round the back-ends take turns, starting with a different one each round, so
+    machine noise (other processes, turbo, caches) hits all of them alike.
+    """
+    texts = predictors._as_texts(texts)
+    if not [t for t in texts if t.strip()]:
+        raise BertDemoError("Nothing to compare: give at least one non-empty text.")
+    if repeats < 1 or warmup < 0 or batch_size < 1:
+        raise BertDemoError(f"repeats and batch size must be at least 1 and warm-up at least 0 "
+                            f"(got repeats={repeats}, warmup={warmup}, batch_size={batch_size}).")
+    run_path = store.run_dir(name, root)
+    backends = list(dict.fromkeys(backends or available_backends(name, root)))
+    loaded = {b: predictors.load_predictor(name, b, root) for b in backends}
+    given = len(texts)
+    if given > config.BENCH_MAX_TEXTS:
+        log.warning("comparing the first %d of %d texts", config.BENCH_MAX_TEXTS, given)
+        texts = texts[: config.BENCH_MAX_TEXTS]
+    if throughput_texts is None:
+        throughput_texts = validation_texts(run_path, config.BENCH_THROUGHPUT_TEXTS)[0] or texts
+    throughput_texts = predictors._as_texts(throughput_texts)
+    sync = _synchronizer(loaded.values())
+
+    answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
+    reference = "pytorch" if "pytorch" in answers else backends[0]
+    rows = []
+    for i, text in enumerate(texts):
+        row: dict[str, Any] = {"text": text}
+        for b, pred in answers.items():
+            row[b] = {"label": pred.labels[i], "confidence": round(float(pred.probabilities[i].max()), 4)}
+        row["agree"] = all(pred.labels[i] == answers[reference].labels[i] for pred in answers.values())
+        rows.append(row)
+
+    lat_texts = _spread(texts, config.BENCH_LATENCY_TEXTS)
+    latency = _time_latency(loaded, lat_texts, repeats, warmup, sync)
+    throughput = _time_throughput(loaded, throughput_texts, batch_size, warmup, sync)
+
+    cfg = _model_config(run_path)
+    cpu = cpu_info()
+    seq_lens = loaded[reference].count_tokens(lat_texts)
+    floor_ms = float(np.median([flops_floor(cfg, n, 1, cpu) for n in seq_lens])) if cfg else None
+    exports = (store.load_run(name, root).get("exports") or {})
+    results: dict[str, dict[str, Any]] = {}
+    for b in backends:
+        p50, p95 = _percentile_ms(latency[b], 50), _percentile_ms(latency[b], 95)
+        entry: dict[str, Any] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3),
+                                 "throughput": round(throughput[b], 1), "device": loaded[b].device}
+        if reference == "pytorch":
+            entry["speedup_p50"] = round(_percentile_ms(latency["pytorch"], 50) / p50, 2)
+            entry["speedup_throughput"] = round(throughput[b] / throughput["pytorch"], 2)
+        size = _size_mb(run_path, b)
+        if size is not None:
+            entry["size_mb"] = size
+        recorded = exports.get("pytorch") if b == "pytorch" else (exports.get("variants") or {}).get(b)
+        for key in ("accuracy", "f1_macro"):
+            if recorded and recorded.get(key) is not None:
+                entry[key] = recorded[key]
+        same = [x == y for x, y in zip(answers[b].labels, answers[reference].labels, strict=True)]
+        entry["agreement"] = round(float(np.mean(same)), 4)
+        if floor_ms:
+            entry["x_floor"] = round(p50 / floor_ms, 1)
+        results[b] = entry
+
+    return {
+        "name": name,
+        "texts": texts,
+        "truncated_from": given if given > len(texts) else None,
+        "rows": rows,
+        "backends": results,
+        "reference": reference,
+        "settings": {"repeats": repeats, "warmup": warmup, "latency_texts": len(lat_texts),
+                     "throughput_texts": len(throughput_texts), "batch_size": batch_size},
+        "threads": _threads(loaded.values()),
+        "device": _device(loaded.values(), cpu),
+        "cpu": cpu.as_dict(),
+        "floor": {"p50_ms": round(floor_ms, 4) if floor_ms else None, "seq_len_p50": float(np.median(seq_lens)),
+                  "assumption": FLOOR_ASSUMPTION},
+    }
+
+
+def _spread(texts: list[str], n: int) -> list[str]:
+    """Up to n texts evenly spread over the list (sorted by length, so short and long are both timed)."""
+    texts = [t for t in texts if t.strip()] or texts
+    if len(texts) <= n:
+        return texts
+    by_len = sorted(texts, key=len)
+    return [by_len[int(i)] for i in np.linspace(0, len(by_len) - 1, n)]
+
+
+def _time_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup: int, sync) -> dict[str, list[float]]:
+    """Seconds per call at batch 1, every text once per back-end per round, back-ends interleaved."""
+    names = list(loaded)
+    for b in names:
+        for i in range(warmup):
+            loaded[b].predict([texts[i % len(texts)]], 1)
+    sync()
+    samples: dict[str, list[float]] = {b: [] for b in names}
+    gc.collect()
+    for r in range(repeats):
+        order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
+        for text in texts:
+            for b in order:
+                start = time.perf_counter()
+                loaded[b].predict([text], 1)
+                sync()
+                samples[b].append(time.perf_counter() - start)
+    return samples
+
+
+def _time_throughput(loaded: dict[str, Any], texts: list[str], batch_size: int, warmup: int, sync) -> dict[str, float]:
+    """Texts per second over the whole list at batch_size (median of a few interleaved passes)."""
+    names = list(loaded)
+    if warmup:
+        for b in names:
+            loaded[b].predict(texts[:batch_size], batch_size)
+    sync()
+    seconds: dict[str, list[float]] = {b: [] for b in names}
+    gc.collect()
+    for r in range(config.BENCH_THROUGHPUT_REPEATS):
+        for b in names[r % len(names):] + names[: r % len(names)]:
+            start = time.perf_counter()
+            loaded[b].predict(texts, batch_size)
+            sync()
+            seconds[b].append(time.perf_counter() - start)
+    return {b: len(texts) / float(np.median(s)) for b, s in seconds.items()}
+
+
+def _synchronizer(loaded):
+    """torch.cuda.synchronize when a back-end runs on CUDA (timings must include the GPU work), else a no-op."""
+    if any(p.device == "cuda" for p in loaded):
+        import torch
+
+        return torch.cuda.synchronize
+    return lambda: None
+
+
+def _model_config(run_path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        with open(run_path / "config.json", encoding="utf-8") as fh:
+            cfg = json.load(fh)
+        _cfg(cfg, "num_hidden_layers", "n_layers", "num_layers")
+        return cfg
+    except (OSError, ValueError):
+        return None
+
+
+def _threads(loaded) -> dict[str, int]:
+    import torch
+
+    out = {"torch": torch.get_num_threads()}
+    ort = [p.threads for p in loaded if hasattr(p, "threads")]
+    if ort:
+        out["onnxruntime"] = ort[0]
+    return out
+
+
+def _device(loaded, cpu: CpuInfo) -> str:
+    if any(p.device == "cuda" for p in loaded):
+        import torch
+
+        return f"cuda ({torch.cuda.get_device_name(0)})"
+    return f"cpu ({cpu.name}, {cpu.physical_cores} cores)"

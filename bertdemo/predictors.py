@@ -1,0 +1,299 @@
+"""One interface for every back-end of a saved run: PyTorch eager and the ONNX Runtime variants."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from bertdemo import config, store
+from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
+
+log = logging.getLogger(__name__)
+
+ONNX_BACKENDS = tuple(b for b in config.BACKENDS if b != "pytorch")
+_EXPORT_FLAGS = {"onnx-optimized": " --optimize", "onnx-int8": " --quantize"}
+
+
+@dataclass
+class Prediction:
+    """Answers for a list of texts, in the order given."""
+
+    labels: list[str]  # predicted label per text
+    probabilities: np.ndarray  # (n_texts, n_classes) softmax
+    logits: np.ndarray  # (n_texts, n_classes)
+    label_names: list[str]  # class names in column order
+
+
+class Predictor(Protocol):
+    """What every back-end offers."""
+
+    backend: str
+    label_names: list[str]
+    device: str
+
+    def predict(self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE) -> Prediction:
+        """Classify texts."""
+        ...
+
+
+def check_backend(backend: str) -> str:
+    """Return backend if bertdemo knows it, else raise UnknownBackend listing the valid ones."""
+    if backend not in config.BACKENDS:
+        raise UnknownBackend(f"Unknown back-end {backend!r}: choose one of {', '.join(config.BACKENDS)}.")
+    return backend
+
+
+def onnx_file(run_path: Path, backend: str) -> Path:
+    """Where a variant's .onnx file lives inside a run folder."""
+    return Path(run_path) / config.ONNX_SUBDIR / config.ONNX_FILES[backend]
+
+
+def ort_threads() -> int:
+    """ONNX Runtime intra-op threads: config.ORT_THREADS, else the CPUs this process may run on."""
+    if config.ORT_THREADS > 0:
+        return config.ORT_THREADS
+    try:
+        return len(os.sched_getaffinity(0))  # a container limited to 2 of 64 CPUs must not start 64 threads
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def ort_providers(backend: str) -> list[str]:
+    """CUDA first when onnxruntime-gpu can use it; int8 always stays on CPU (its kernels are CPU-only)."""
+    import onnxruntime as ort
+
+    if backend != "onnx-int8" and "CUDAExecutionProvider" in ort.get_available_providers():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax."""
+    from scipy.special import softmax as _softmax
+
+    return _softmax(logits, axis=-1)
+
+
+class _TextClassifier:
+    """What all back-ends share: the run's tokenizer and labels, batching, softmax."""
+
+    backend = ""
+    device = "cpu"
+
+    def __init__(self, run_path: Path):
+        from transformers import AutoTokenizer
+
+        self.run_path = Path(run_path)
+        with open(self.run_path / store.RUN_JSON, encoding="utf-8") as fh:
+            info = json.load(fh)
+        self.max_length = int((info.get("params") or {}).get("max_length") or config.DEFAULT_MAX_LENGTH)
+        self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"The tokenizer of run {self.run_path.name!r} cannot be loaded: {_first_line(exc)}"
+            ) from exc
+        # A fast tokenizer is not thread-safe (its truncation/padding state is shared): 'Already borrowed'.
+        self._tokenizer_lock = threading.Lock()
+
+    def _config_labels(self) -> list[str]:
+        with open(self.run_path / "config.json", encoding="utf-8") as fh:
+            id2label = json.load(fh).get("id2label") or {}
+        return [str(id2label[k]) for k in sorted(id2label, key=int)]
+
+    def _check_outputs(self) -> None:
+        """One forward pass at load time: warms the back-end up and catches a label/model mismatch early."""
+        logits = self._forward(self._encode(["warm-up"]))
+        if logits.shape[-1] != len(self.label_names):
+            raise ModelLoadError(
+                f"Run {self.run_path.name!r} has {len(self.label_names)} labels in run.json but its "
+                f"{self.backend} model outputs {logits.shape[-1]} classes: retrain or re-export it."
+            )
+
+    def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The run's tokenization: truncation at params.max_length, padding to the batch's longest text."""
+        with self._tokenizer_lock:
+            enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True,
+                                 return_tensors="np")
+        return {k: np.asarray(v, dtype=np.int64) for k, v in enc.items()}
+
+    def count_tokens(self, texts: list[str]) -> list[int]:
+        """Tokens per text after truncation, as predict sees them."""
+        with self._tokenizer_lock:
+            enc = self.tokenizer(_as_texts(texts), truncation=True, max_length=self.max_length)
+        return [len(ids) for ids in enc["input_ids"]]
+
+    def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE) -> Prediction:
+        """Classify texts in batches; answers come back in the order given."""
+        texts = _as_texts(texts)
+        batch_size = max(1, int(batch_size))
+        logits = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
+        order = np.arange(len(texts))
+        if len(texts) > batch_size:
+            # Texts of similar length share a batch, so little compute goes into padding.
+            order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), batch_size):
+            idx = order[start : start + batch_size]
+            logits[idx] = self._forward(self._encode([texts[i] for i in idx]))
+        probs = softmax(logits) if len(texts) else logits.copy()
+        labels = [self.label_names[i] for i in logits.argmax(axis=-1)] if len(texts) else []
+        return Prediction(labels=labels, probabilities=probs, logits=logits, label_names=list(self.label_names))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.run_path.name!r}, backend={self.backend!r}, device={self.device!r})"
+
+
+class TorchPredictor(_TextClassifier):
+    """PyTorch eager: AutoModelForSequenceClassification in eval mode, on CUDA when available."""
+
+    backend = "pytorch"
+
+    def __init__(self, run_path: Path, device: str | None = None):
+        import torch
+        from transformers import AutoModelForSequenceClassification
+
+        super().__init__(run_path)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(self.run_path)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(
+                f"The model of run {self.run_path.name!r} cannot be loaded: {_first_line(exc)}"
+            ) from exc
+        self.model = model.to(self.device).eval()
+        self._check_outputs()
+
+    def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            inputs = {k: torch.from_numpy(v).to(self.device) for k, v in enc.items()}
+            return self.model(**inputs).logits.float().cpu().numpy()
+
+
+class OnnxPredictor(_TextClassifier):
+    """An ONNX Runtime session on one exported variant, with explicit thread settings."""
+
+    def __init__(self, run_path: Path, backend: str = "onnx", model_path: Path | None = None,
+                 threads: int | None = None):
+        import onnxruntime as ort
+
+        if backend not in ONNX_BACKENDS:
+            raise UnknownBackend(f"{backend!r} is not an ONNX back-end: choose one of {', '.join(ONNX_BACKENDS)}.")
+        super().__init__(run_path)
+        self.backend = backend
+        self.model_path = Path(model_path) if model_path else onnx_file(self.run_path, backend)
+        options = ort.SessionOptions()
+        # Explicit, not ORT's guess: intra-op threads split each matmul; one graph branch at a time.
+        options.intra_op_num_threads = threads or ort_threads()
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not config.ORT_ALLOW_SPINNING:
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            self.session = ort.InferenceSession(str(self.model_path), options, providers=ort_providers(backend))
+        except Exception as exc:  # onnxruntime raises its own (non-public) exception types
+            raise ExportError(
+                f"The {backend} model of run {self.run_path.name!r} cannot be loaded ({_first_line(exc)}): "
+                f"export it again (python -m bertdemo export {self.run_path.name})."
+            ) from exc
+        self.threads = options.intra_op_num_threads
+        self.providers = self.session.get_providers()
+        self.device = "cuda" if self.providers[0] == "CUDAExecutionProvider" else "cpu"
+        self._inputs = [i.name for i in self.session.get_inputs()]
+        self._output = self.session.get_outputs()[0].name
+        self._check_outputs()
+
+    def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
+        # The graph may want token_type_ids that a tokenizer does not return: zeros, as ORTModel does.
+        feed = {name: enc[name] if name in enc else np.zeros_like(enc["input_ids"]) for name in self._inputs}
+        return np.asarray(self.session.run([self._output], feed)[0], dtype=np.float32)
+
+
+def _as_texts(texts: Any) -> list[str]:
+    """A list of strings; a lone string is one text (not a list of characters); very long texts are cut."""
+    if isinstance(texts, str):
+        texts = [texts]
+    # 20k characters is far more than max_length tokens; cutting first keeps tokenization cheap.
+    return ["" if t is None else str(t)[: config.MAX_TEXT_CHARS] for t in texts]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# ---- cache ------------------------------------------------------------------------------------
+
+_cache: dict[tuple[str, str], tuple[tuple[int, int], Predictor]] = {}
+_cache_lock = threading.Lock()
+_load_locks: dict[tuple[str, str], threading.Lock] = {}
+
+
+def _stamp(run_path: Path) -> tuple[int, int]:
+    """run.json's mtime and inode: a re-exported, deleted or recreated run gets a new stamp."""
+    st = (run_path / store.RUN_JSON).stat()
+    return st.st_mtime_ns, st.st_ino
+
+
+def require_export(name: str, run_path: Path, backend: str) -> Path:
+    """The variant's .onnx file, or NotExported saying which export command makes it."""
+    path = onnx_file(run_path, backend)
+    if path.is_file():
+        return path
+    if backend == "onnx" or not onnx_file(run_path, "onnx").is_file():
+        raise NotExported(f"Run {name!r} has no ONNX export yet: export it first (python -m bertdemo export {name}).")
+    raise NotExported(
+        f"Run {name!r} has no {backend} variant: export it again with{_EXPORT_FLAGS.get(backend, '')} "
+        f"(python -m bertdemo export {name}{_EXPORT_FLAGS.get(backend, '')})."
+    )
+
+
+def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None) -> Predictor:
+    """The predictor for a saved run and back-end, loaded once and cached (thread-safe)."""
+    check_backend(backend)
+    run_path = store.run_dir(name, root)
+    if backend != "pytorch":
+        require_export(name, run_path, backend)
+    key = (str(run_path), backend)
+    stamp = _stamp(run_path)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        load_lock = _load_locks.setdefault(key, threading.Lock())
+    # One load per key at a time: ten requests arriving together load the model once.
+    with load_lock:
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+            _cache.pop(key, None)  # drop a stale model before loading the new one: never two in memory
+        log.info("loading %s predictor for run %s", backend, run_path.name)
+        predictor: Predictor = TorchPredictor(run_path) if backend == "pytorch" else OnnxPredictor(run_path, backend)
+        with _cache_lock:
+            _cache[key] = (stamp, predictor)
+    return predictor
+
+
+def clear_cache(name: str | None = None) -> None:
+    """Forget cached predictors: all of them, or those of one run name (in any models folder)."""
+    with _cache_lock:
+        if name is None:
+            _cache.clear()
+            return
+        clean = store.sanitize_name(name)
+        for key in [k for k in _cache if Path(k[0]).name == clean]:
+            del _cache[key]

@@ -1,0 +1,68 @@
+"""The web app: build_app() puts the tabs together (each tab lives in its own module).
+
+gradio is imported inside build_app, so bertdemo.ui.views (pure formatting) imports without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+from bertdemo.jobs import JobRunner
+
+log = logging.getLogger(__name__)
+
+INTRO = """# 🏷️ bertdemo
+Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and compare PyTorch with ONNX Runtime.
+**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare**."""
+
+
+def make_runner(root: Path | None = None) -> JobRunner:
+    """The app's one JobRunner: a training subprocess, or a thread holding the GPU on ZeroGPU Spaces."""
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "true"}:
+        try:
+            import spaces  # only on Hugging Face Spaces
+        except ImportError:
+            log.warning("SPACES_ZERO_GPU is set but the spaces package is missing: training in a subprocess")
+        else:
+            # ZeroGPU grants the GPU only to decorated calls in this process, so no subprocess there.
+            return JobRunner(root, mode="thread", gpu_wrapper=spaces.GPU(duration=config.SPACES_GPU_DURATION))
+    return JobRunner(root)
+
+
+def launch_options() -> dict[str, Any]:
+    """launch() arguments every caller (app.py, tests) shares."""
+    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False}
+
+
+def build_app(root: Path | None = None, runner: JobRunner | None = None):
+    """The gr.Blocks app over the models folder `root` (default config.MODELS_DIR)."""
+    import gradio as gr
+
+    from bertdemo.ui.api import create_api
+    from bertdemo.ui.charts_tab import create_charts_tab
+    from bertdemo.ui.compare_tab import create_compare_tab
+    from bertdemo.ui.export_tab import create_export_tab
+    from bertdemo.ui.models_tab import create_models_tab
+    from bertdemo.ui.train_tab import create_train_tab
+
+    root = Path(root).resolve() if root is not None else None
+    runner = runner or make_runner(root)
+    gr.set_static_paths([config.EXAMPLE_CSV.parent])  # "Use example data" shows the file in the File box
+    with gr.Blocks(title=config.APP_TITLE, analytics_enabled=False) as demo:
+        # A random id per browser (localStorage): a reload finds its job again, other browsers never see it.
+        owner = gr.BrowserState(None, storage_key=config.OWNER_STORAGE_KEY)
+        gr.Markdown(INTRO)
+        create_api(runner, root)  # first, so the endpoints own their names (/train, /predict...)
+        with gr.Tabs():
+            create_train_tab(demo, runner, owner, root)
+            create_charts_tab(root)
+            create_models_tab(root)
+            create_export_tab(root)
+            create_compare_tab(root)
+    demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
+    demo.runner = runner  # tests and app.py reach the jobs through it
+    return demo

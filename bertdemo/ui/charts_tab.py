@@ -1,0 +1,41 @@
+"""Charts tab: per-epoch curves of one or more saved runs, overlaid, with their settings side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bertdemo import charts, store
+from bertdemo.ui import views
+from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+
+
+def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
+    """Build and wire the Charts tab; returns its components."""
+    c: dict[str, Any] = {}
+    with gr.Tab("Charts", id="charts") as c["tab"]:
+        gr.Markdown("Pick one or more saved runs to overlay their training curves (loss on the left, validation "
+                    "accuracy and macro-F1 on the right).")
+        with gr.Row():
+            c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, scale=5)
+            c["refresh"] = gr.Button("↻ Refresh", size="sm", scale=1, min_width=90)
+        c["plot"] = gr.Plot(show_label=False)
+        c["params"] = gr.Dataframe(label="Settings and scores", interactive=False, wrap=True)
+
+    @ui_errors
+    def show(names: list[str] | None):
+        known = set(run_choices(root))
+        infos = {name: store.load_run(name, root) for name in names or [] if name in known}
+        histories = {name: info.get("history") or [] for name, info in infos.items()}
+        title = "Training curves" if infos else "Pick a run above"
+        return charts.training_curves(histories, title=title), views.params_frame(infos)
+
+    def refresh(keep: list[str] | None):
+        return run_dropdown_update(root, keep, multiselect=True)
+
+    c["runs"].change(show, c["runs"], [c["plot"], c["params"]], **UI_EVENT)
+    c["tab"].select(refresh, c["runs"], c["runs"], **UI_EVENT)
+    c["refresh"].click(refresh, c["runs"], c["runs"], **UI_EVENT)
+    return c

@@ -1,0 +1,74 @@
+"""What every tab shares: the error edge (BertDemoError -> gr.Error), run pickers, event defaults."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bertdemo import appapi
+from bertdemo.errors import BertDemoError
+
+log = logging.getLogger(__name__)
+
+# UI events are not part of the documented API: scripts use the named endpoints in ui/api.py.
+UI_EVENT: dict[str, Any] = {"api_visibility": "private"}
+HEAVY = "heavy"  # concurrency group of export and compare: one at a time, they saturate the CPU
+
+
+def one_line(message: str) -> str:
+    """Collapse whitespace so a message fits a toast / an AppError."""
+    return " ".join(str(message).split())
+
+
+def ui_errors(fn: Callable) -> Callable:
+    """Show a BertDemoError as a one-line gr.Error (the page and the next request keep working).
+
+    Any other exception is a bug: it is logged with its traceback and Gradio shows a generic error.
+    """
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except BertDemoError as exc:
+                raise gr.Error(one_line(str(exc)), print_exception=False) from exc
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except BertDemoError as exc:
+            raise gr.Error(one_line(str(exc)), print_exception=False) from exc
+
+    return wrapper
+
+
+def run_choices(root: Path | None) -> list[str]:
+    """Saved run names, newest first (an unreadable models folder shows as none)."""
+    try:
+        return appapi.run_names(root)
+    except OSError as exc:  # pragma: no cover - a models folder that vanished under us
+        log.warning("cannot list runs: %s", exc)
+        return []
+
+
+def run_dropdown_update(root: Path | None, keep: str | list[str] | None = None, multiselect: bool = False,
+                        prefer: str | None = None):
+    """Fresh choices for a run dropdown, keeping the current pick when it still exists."""
+    choices = run_choices(root)
+    if multiselect:
+        kept = [n for n in (keep or []) if n in choices]
+        if prefer and prefer in choices and prefer not in kept:
+            kept.append(prefer)
+        return gr.Dropdown(choices=choices, value=kept or choices[:1])
+    value = prefer if prefer in choices else keep if keep in choices else (choices[0] if choices else None)
+    return gr.Dropdown(choices=choices, value=value)

@@ -1,0 +1,254 @@
+"""Train tab: 1. data (upload or example, columns, preview, balance), 2. settings, Train / Stop with live
+progress and curves, the results of the finished run, and 3. a Try-it box."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bertdemo import appapi, charts, config, store
+from bertdemo.errors import BertDemoError, RunNotFound
+from bertdemo.jobs import JobRunner
+from bertdemo.ui import views
+from bertdemo.ui.common import UI_EVENT, one_line, run_choices, run_dropdown_update, ui_errors
+
+PROGRESS_CSS = """
+.bd-progress { padding: 10px 14px; border: 1px solid var(--border-color-primary); border-radius: 8px;
+               background: var(--block-background-fill); }
+.bd-text { margin-bottom: 6px; }
+.bd-track { height: 12px; border-radius: 6px; background: var(--neutral-200); overflow: hidden; }
+.bd-fill { height: 100%; background: var(--color-accent); transition: width 0.6s ease; }
+.bd-done .bd-fill { background: #22a06b; }
+.bd-failed .bd-fill, .bd-stopped .bd-fill { background: #c9372c; }
+.bd-idle { color: var(--body-text-color-subdued); }
+.bd-idle .bd-track { display: none; }
+.bd-note { margin-top: 6px; }
+.bd-failed .bd-note { color: #c9372c; }
+"""
+_SETTINGS = ("epochs", "learning_rate", "batch_size", "max_length", "val_fraction", "warmup_ratio", "weight_decay",
+             "early_stopping", "seed", "max_rows")
+
+
+# --- handlers (thin: the work is in appapi and views) -----------------------------------------------------------
+
+
+def _show_data(path: str, report: dict[str, Any]) -> tuple:
+    for warning in report.get("warnings") or []:
+        gr.Warning(warning, duration=8)
+    columns = report.get("columns") or []
+    return (str(path), gr.Dropdown(choices=columns, value=report["text_column"]),
+            gr.Dropdown(choices=columns, value=report["label_column"]), views.inspection_summary(report),
+            gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
+            gr.Dataframe(views.preview_frame(report), visible=True))
+
+
+def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool) -> tuple:
+    message = one_line(str(exc))
+    gr.Warning(message, duration=15)
+    columns = gr.skip() if keep_columns else gr.Dropdown(choices=[], value=None)
+    return (path, columns, columns, f"❌ **This data cannot be used yet:** {message}", gr.Plot(visible=False),
+            gr.Dataframe(visible=False))
+
+
+def load_csv(path: str | None) -> tuple:
+    """A new file: detect the columns and show the report."""
+    if not path:
+        return (None, gr.Dropdown(choices=[], value=None), gr.Dropdown(choices=[], value=None),
+                "Upload a CSV file, or click **Use example data**.", gr.Plot(visible=False),
+                gr.Dataframe(visible=False))
+    try:
+        return _show_data(path, appapi.inspect(path))
+    except BertDemoError as exc:
+        return _bad_data(exc, None, keep_columns=False)
+
+
+def reinspect(path: str | None, text_column: str | None, label_column: str | None) -> tuple:
+    """The user picked other columns: read the file again with them."""
+    if not path:
+        return load_csv(None)
+    try:
+        return _show_data(path, appapi.inspect(path, text_column, label_column))
+    except BertDemoError as exc:
+        return _bad_data(exc, path, keep_columns=True)
+
+
+def result_views(name: str, root: Path | None) -> tuple:
+    """Results box contents for a saved run: headline, per-class table, confusion matrix, mistakes."""
+    info = store.load_run(name, root)
+    return (gr.Column(visible=True), views.results_markdown(info), views.per_class_frame(info),
+            charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or []),
+            views.mistakes_frame(info))
+
+
+# --- the tab ----------------------------------------------------------------------------------------------------
+
+
+def create_train_tab(demo: gr.Blocks, runner: JobRunner, owner: gr.BrowserState,
+                     root: Path | None = None) -> dict[str, Any]:
+    """Build and wire the Train tab; returns its components."""
+    c: dict[str, Any] = {}
+    with gr.Tab("Train", id="train") as c["tab"]:
+        gr.Markdown("### 1. Data\nA CSV with one column of texts and one of labels. Everything stays on this "
+                    "server; nothing is downloaded.")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=280):
+                c["csv_file"] = gr.File(label="Training data (CSV)", height=120)
+                c["example_btn"] = gr.Button("Use example data (300 product reviews)", size="md")
+                with gr.Row():
+                    c["text_column"] = gr.Dropdown(label="Text column", choices=[], interactive=True)
+                    c["label_column"] = gr.Dropdown(label="Label column", choices=[], interactive=True)
+            with gr.Column(scale=3, min_width=320):
+                c["data_summary"] = gr.Markdown("Upload a CSV file, or click **Use example data**.")
+                c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
+        c["preview"] = gr.Dataframe(label="Preview (first rows as read)", visible=False, interactive=False,
+                                    wrap=True, max_height=320)
+
+        gr.Markdown("### 2. Settings")
+        with gr.Row():
+            c["model"] = gr.Dropdown(label="Base model", choices=[config.DEFAULT_MODEL], value=config.DEFAULT_MODEL,
+                                     allow_custom_value=True, scale=3,
+                                     info="The bundled default works offline; or type a Hub id or a local folder.")
+            c["run_name"] = gr.Textbox(label="Run name", scale=2, info="The folder name under models/.",
+                                       placeholder="blank: <model>-<date>-<time>")
+        with gr.Row():
+            c["epochs"] = gr.Number(label="Epochs", value=config.DEFAULT_EPOCHS, precision=0, minimum=1, maximum=100)
+            c["learning_rate"] = gr.Number(label="Learning rate", value=None, placeholder="auto", minimum=0)
+            c["batch_size"] = gr.Number(label="Batch size", value=None, placeholder="auto", precision=0, minimum=0)
+            c["max_length"] = gr.Number(label="Max length (tokens)", value=config.DEFAULT_MAX_LENGTH, precision=0,
+                                        minimum=8, maximum=512)
+            c["val_fraction"] = gr.Number(label="Validation fraction", value=config.DEFAULT_VAL_FRACTION,
+                                          minimum=0.05, maximum=0.5, step=0.05)
+        with gr.Accordion("Advanced settings", open=False):
+            with gr.Row():
+                c["warmup_ratio"] = gr.Number(label="Warmup ratio", value=config.DEFAULT_WARMUP_RATIO, minimum=0,
+                                              maximum=0.9, step=0.05)
+                c["weight_decay"] = gr.Number(label="Weight decay", value=config.DEFAULT_WEIGHT_DECAY, minimum=0,
+                                              maximum=1, step=0.01)
+                c["early_stopping"] = gr.Number(label="Early stopping patience (0 = off)", value=0, precision=0,
+                                                minimum=0)
+                c["seed"] = gr.Number(label="Seed", value=config.DEFAULT_SEED, precision=0)
+                c["max_rows"] = gr.Number(label="Max rows (random sample)", value=config.DEFAULT_MAX_ROWS,
+                                          precision=0, minimum=1)
+        with gr.Row():
+            c["train_btn"] = gr.Button("Train", variant="primary", scale=3)
+            c["stop_btn"] = gr.Button("Stop", variant="stop", interactive=False, scale=1)
+        c["progress"] = gr.HTML(views.progress_html(None), css_template=PROGRESS_CSS, js_on_load=None)
+        c["device"] = gr.Markdown()
+        c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False)
+        with gr.Column(visible=False) as c["results"]:
+            c["results_md"] = gr.Markdown()
+            with gr.Row(equal_height=False):
+                c["per_class"] = gr.Dataframe(label="Per class (validation)", interactive=False, scale=2)
+                c["confusion"] = gr.Plot(label="Confusion matrix", show_label=False, scale=3)
+            with gr.Accordion("Validation rows it got wrong (most confident first)", open=False):
+                c["mistakes"] = gr.Dataframe(interactive=False, wrap=True, max_height=400, show_label=False)
+
+        gr.Markdown("### 3. Try it")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                with gr.Row():
+                    c["try_run"] = gr.Dropdown(label="Saved run", choices=run_choices(root), scale=4)
+                    c["try_refresh"] = gr.Button("↻ Refresh", size="sm", scale=1, min_width=90)
+                c["try_text"] = gr.Textbox(label="Text", lines=3, placeholder="Type a review, then press Classify")
+                c["try_btn"] = gr.Button("Classify", variant="primary")
+            c["try_label"] = gr.Label(label="Prediction", num_top_classes=5, scale=2)
+
+    c["csv_path"] = gr.State(None)
+    c["job_id"] = gr.State(None)
+    c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
+    c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
+    c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
+    _wire(demo, c, runner, owner, root)
+    return c
+
+
+def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
+    data_out = [c["csv_path"], c["text_column"], c["label_column"], c["data_summary"], c["balance"], c["preview"]]
+    c["csv_file"].upload(load_csv, c["csv_file"], data_out, **UI_EVENT)
+    c["csv_file"].clear(lambda: load_csv(None), None, data_out, **UI_EVENT)
+
+    def use_example():
+        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV)))
+
+    c["example_btn"].click(use_example, None, [c["csv_file"], *data_out], **UI_EVENT)
+    cols = [c["csv_path"], c["text_column"], c["label_column"]]
+    c["text_column"].input(reinspect, cols, data_out, **UI_EVENT)
+    c["label_column"].input(reinspect, cols, data_out, **UI_EVENT)
+
+    def new_name(model: str | None, auto: bool):
+        return store.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
+
+    c["model"].change(new_name, [c["model"], c["name_auto"]], c["run_name"], **UI_EVENT)
+    c["run_name"].input(lambda: False, None, c["name_auto"], **UI_EVENT)
+
+    @ui_errors
+    def train(owner_id, csv_path, text_column, label_column, model, name, *values):
+        settings = dict(zip(_SETTINGS, values, strict=True))
+        settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
+        started = appapi.start_training(runner, csv_path, settings, owner_id or "anonymous")
+        status = {"state": "running", "phase": "starting", "name": started["name"]}
+        return (started["job_id"], gr.Timer(active=True), views.progress_html(status), "",
+                gr.Plot(visible=False), -1, gr.Column(visible=False), gr.Button(interactive=False),
+                gr.Button(interactive=True))
+
+    train_in = [owner, c["csv_path"], c["text_column"], c["label_column"], c["model"], c["run_name"],
+                *(c[k] for k in _SETTINGS)]
+    c["train_btn"].click(train, train_in, [c["job_id"], c["timer"], c["progress"], c["device"], c["curves"],
+                                           c["epochs_shown"], c["results"], c["train_btn"], c["stop_btn"]],
+                         **UI_EVENT)
+
+    tick_out = [c["progress"], c["device"], c["curves"], c["epochs_shown"], c["timer"], c["train_btn"], c["stop_btn"],
+                c["try_run"], c["run_name"], c["results"], c["results_md"], c["per_class"], c["confusion"],
+                c["mistakes"]]
+
+    def tick(owner_id, job_id, shown, auto, try_run, model):
+        if not job_id:
+            return (gr.skip(),) * 4 + (gr.Timer(active=False),) + (gr.skip(),) * 9
+        try:
+            status = runner.status(job_id, owner_id)
+        except RunNotFound:  # the server restarted: that job is gone
+            return (views.progress_html(None), "", gr.skip(), -1, gr.Timer(active=False), gr.Button(interactive=True),
+                    gr.Button(interactive=False), *(gr.skip(),) * 7)
+        history = status.get("history") or []
+        curves = gr.Plot(charts.training_curves(history), visible=True) if len(history) != shown else gr.skip()
+        head = (views.progress_html(status), views.device_markdown(status), curves, len(history))
+        if status["state"] == "running":
+            return (*head, gr.skip(), gr.Button(interactive=False), gr.Button(interactive=True), *(gr.skip(),) * 7)
+        done = status["state"] == "done"
+        name = status.get("name")
+        tail = result_views(name, root) if done else (gr.skip(),) * 5
+        return (*head, gr.Timer(active=False), gr.Button(interactive=True), gr.Button(interactive=False),
+                run_dropdown_update(root, keep=try_run, prefer=name if done else None),
+                new_name(model, auto) if done else gr.skip(), *tail)
+
+    c["timer"].tick(tick, [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]], tick_out,
+                    show_progress="hidden", concurrency_limit=None, **UI_EVENT)
+
+    @ui_errors
+    def stop(owner_id, job_id):
+        status = appapi.stop_training(runner, job_id, owner_id)
+        status["message"] = "Stopping at the next step; nothing will be saved."
+        gr.Info("Stopping: the current step finishes first, then nothing is saved.")
+        return views.progress_html(status), gr.Button(interactive=False)
+
+    c["stop_btn"].click(stop, [owner, c["job_id"]], [c["progress"], c["stop_btn"]], **UI_EVENT)
+
+    @ui_errors
+    def classify(name, text):
+        return appapi.predict(name, text, root=root)["probabilities"]
+
+    c["try_btn"].click(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
+    c["try_text"].submit(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
+    c["try_refresh"].click(lambda keep: run_dropdown_update(root, keep), c["try_run"], c["try_run"], **UI_EVENT)
+
+    def attach(owner_id):
+        """Page (re)load: give this browser an owner id and re-attach to its newest job."""
+        owner_id = owner_id or uuid.uuid4().hex
+        job_id = runner.latest_job(owner_id)
+        return (owner_id, job_id, gr.Timer(active=bool(job_id)), run_dropdown_update(root),
+                store.default_run_name(config.DEFAULT_MODEL))
+
+    demo.load(attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], c["run_name"]], **UI_EVENT)

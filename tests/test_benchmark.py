@@ -1,0 +1,97 @@
+"""compare_backends and the FLOPs floor: structure, sane numbers, errors."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from bertdemo import benchmark, config, predictors
+from bertdemo.errors import BertDemoError, NotExported, UnknownBackend
+from bertdemo.export import export_run
+from tests.helpers import make_tiny_run
+
+TEXTS = ["a wonderful, moving film", "dull", "the plot drags and the jokes fall flat, but the cast is great " * 3]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_run(root, "tiny")
+    export_run("tiny", optimize=True, quantize=True, root=root)
+    make_tiny_run(root, "plain")
+    yield root
+    predictors.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def report(root) -> dict:
+    return benchmark.compare_backends("tiny", TEXTS, root=root, repeats=3, warmup=1)
+
+
+def test_compare_has_every_backend_and_row(report):
+    assert list(report["backends"]) == list(config.BACKENDS)
+    assert report["texts"] == TEXTS and len(report["rows"]) == len(TEXTS)
+    for row, text in zip(report["rows"], TEXTS, strict=True):
+        assert row["text"] == text and isinstance(row["agree"], bool)
+        for b in config.BACKENDS:
+            assert row[b]["label"] in {"negative", "positive"} and 0.5 <= row[b]["confidence"] <= 1
+    json.dumps(report, allow_nan=False)  # JSON-able as it is, for the UI and --json
+
+
+def test_compare_numbers_are_positive_and_finite(report):
+    for b, entry in report["backends"].items():
+        for key in ("p50_ms", "p95_ms", "throughput", "speedup_p50", "speedup_throughput", "size_mb", "x_floor"):
+            assert math.isfinite(entry[key]) and entry[key] > 0, (b, key)
+        assert entry["p95_ms"] >= entry["p50_ms"]
+        assert 0 <= entry["agreement"] <= 1 and 0 <= entry["accuracy"] <= 1
+    assert report["backends"]["pytorch"]["speedup_p50"] == 1.0
+    assert report["backends"]["onnx"]["agreement"] == 1.0
+    assert report["threads"]["torch"] >= 1 and report["threads"]["onnxruntime"] >= 1
+    assert report["device"].startswith(("cpu", "cuda")) and report["floor"]["p50_ms"] > 0
+    assert report["settings"]["latency_texts"] == len(TEXTS) and report["settings"]["throughput_texts"] == 8
+
+
+def test_compare_chosen_backends_without_pytorch(root):
+    out = benchmark.compare_backends("tiny", ["fine"], backends=["onnx-int8", "onnx"], root=root, repeats=1,
+                                     warmup=0, throughput_texts=["fine"] * 5, batch_size=2)
+    assert list(out["backends"]) == ["onnx-int8", "onnx"] and out["reference"] == "onnx-int8"
+    assert "speedup_p50" not in out["backends"]["onnx"]
+
+
+def test_compare_defaults_to_exported_backends(root):
+    assert benchmark.available_backends("plain", root) == ["pytorch"]
+    out = benchmark.compare_backends("plain", ["fine"], root=root, repeats=1, warmup=0)
+    assert list(out["backends"]) == ["pytorch"]
+
+
+def test_compare_errors(root):
+    with pytest.raises(BertDemoError, match="Nothing to compare"):
+        benchmark.compare_backends("tiny", ["  "], root=root)
+    with pytest.raises(UnknownBackend):
+        benchmark.compare_backends("tiny", ["x"], backends=["tflite"], root=root)
+    with pytest.raises(NotExported):
+        benchmark.compare_backends("plain", ["x"], backends=["pytorch", "onnx"], root=root)
+    with pytest.raises(BertDemoError, match="repeats"):
+        benchmark.compare_backends("tiny", ["x"], root=root, repeats=0)
+
+
+def test_model_flops_of_bert_base():
+    """BERT-base at 128 tokens: the often-quoted ~22 GFLOPs (2 x 85M matmul weights x 128 + attention)."""
+    bert_base = {"num_hidden_layers": 12, "hidden_size": 768, "intermediate_size": 3072}
+    assert benchmark.model_flops(bert_base, 128) == pytest.approx(22.35e9, rel=1e-3)
+    assert benchmark.model_flops(bert_base, 128, batch_size=4) == 4 * benchmark.model_flops(bert_base, 128)
+    distil = {"n_layers": 6, "dim": 768, "hidden_dim": 3072}  # DistilBERT names its fields differently
+    assert benchmark.model_flops(distil, 128) == pytest.approx(benchmark.model_flops(bert_base, 128) / 2)
+
+
+def test_flops_floor_uses_the_cpu_peak():
+    cpu = benchmark.CpuInfo(name="test", logical_cpus=4, physical_cores=2, ghz=2.5, flags=frozenset({"avx2", "fma"}))
+    assert cpu.flops_per_cycle == 32 and cpu.peak_flops == 2 * 2.5e9 * 32
+    cfg = {"num_hidden_layers": 6, "hidden_size": 384, "intermediate_size": 1536}
+    assert benchmark.flops_floor(cfg, 16, cpu=cpu) == pytest.approx(benchmark.model_flops(cfg, 16) / 160e9 * 1e3)
+    here = benchmark.cpu_info()
+    assert here.physical_cores >= 1 and here.ghz > 0 and here.flops_per_cycle in {16, 32, 64}
+    assert benchmark.flops_floor(cfg, 16) > 0

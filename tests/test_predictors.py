@@ -1,0 +1,166 @@
+"""Predictors: PyTorch and ONNX Runtime give the same answers, errors are one line, the cache reloads."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bertdemo import config, predictors, store
+from bertdemo.errors import BertDemoError, NotExported, RunNotFound, UnknownBackend
+from bertdemo.export import export_run
+from tests.helpers import make_tiny_run
+
+REAL = [
+    "it 's a charming and often affecting journey .",
+    "unflinchingly bleak and desperate",
+    "the acting , costumes , music , cinematography and sound are all astounding given the production 's austere "
+    "locales .",
+    "A wonderful, moving film.",
+    "Dull and far too long; I walked out after an hour.",
+    "ok",
+    "",
+]
+
+
+def random_texts(tokenizer, n_words: tuple[int, ...] = (1, 3, 10, 40, 90, 300), seed: int = 0) -> list[str]:
+    """Random word salad of varied lengths (the longest goes past max_length, so truncation is exercised)."""
+    rng = np.random.default_rng(seed)
+    words = [w for w in tokenizer.get_vocab() if w.isalpha() and w.isascii()]
+    return [" ".join(rng.choice(words, size=k)) for k in n_words]
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    """A models folder with the tiny run exported in every variant."""
+    root = tmp_path_factory.mktemp("models")
+    make_tiny_run(root, "tiny")
+    export_run("tiny", optimize=True, quantize=True, root=root)
+    yield root
+    predictors.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def texts(root) -> list[str]:
+    tok = predictors.load_predictor("tiny", "pytorch", root).tokenizer
+    return REAL + random_texts(tok)
+
+
+def test_prediction_shape_labels_and_probabilities(root, texts):
+    pred = predictors.load_predictor("tiny", "pytorch", root).predict(texts)
+    assert pred.label_names == ["negative", "positive"]
+    assert pred.logits.shape == pred.probabilities.shape == (len(texts), 2)
+    assert pred.logits.dtype == np.float32
+    np.testing.assert_allclose(pred.probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert pred.labels == [pred.label_names[i] for i in pred.logits.argmax(axis=1)]
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 32])
+@pytest.mark.parametrize("backend,atol", [("onnx", config.ONNX_ATOL), ("onnx-optimized", config.ONNX_OPTIMIZED_ATOL)])
+def test_onnx_fp32_matches_pytorch(root, texts, backend, atol, batch_size):
+    ref = predictors.load_predictor("tiny", "pytorch", root).predict(texts, batch_size)
+    got = predictors.load_predictor("tiny", backend, root).predict(texts, batch_size)
+    torch.testing.assert_close(torch.from_numpy(got.logits), torch.from_numpy(ref.logits), atol=atol, rtol=1e-3)
+    assert got.labels == ref.labels
+
+
+def test_int8_mostly_agrees_with_pytorch(root, texts):
+    ref = predictors.load_predictor("tiny", "pytorch", root).predict(texts)
+    got = predictors.load_predictor("tiny", "onnx-int8", root).predict(texts)
+    agreement = np.mean([a == b for a, b in zip(got.labels, ref.labels, strict=True)])
+    assert agreement >= 0.8
+    assert np.abs(got.probabilities - ref.probabilities).max() < 0.05
+
+
+def test_batching_keeps_order(root, texts):
+    """Length-sorted batches must come back in the caller's order, matching one-by-one answers."""
+    p = predictors.load_predictor("tiny", "onnx", root)
+    together = p.predict(texts, batch_size=2)
+    one_by_one = np.concatenate([p.predict([t], 1).logits for t in texts])
+    np.testing.assert_allclose(together.logits, one_by_one, atol=1e-5)
+
+
+def test_truncates_at_max_length_and_accepts_odd_input(root):
+    p = predictors.load_predictor("tiny", "pytorch", root)
+    assert p.count_tokens(["word " * 5000, "hi"]) == [128, 3]
+    assert len(p.predict("a single string is one text").labels) == 1
+    empty = p.predict([])
+    assert empty.labels == [] and empty.logits.shape == (0, 2)
+
+
+def test_unknown_backend_lists_the_valid_ones(root):
+    with pytest.raises(UnknownBackend) as err:
+        predictors.load_predictor("tiny", "tensorrt", root)
+    assert isinstance(err.value, BertDemoError)
+    for b in config.BACKENDS:
+        assert b in str(err.value)
+
+
+def test_unknown_run(tmp_path):
+    with pytest.raises(RunNotFound):
+        predictors.load_predictor("nope", "pytorch", tmp_path)
+
+
+def test_onnx_before_export_says_how_to_export(tmp_path):
+    make_tiny_run(tmp_path, "fresh")
+    with pytest.raises(NotExported) as err:
+        predictors.load_predictor("fresh", "onnx", tmp_path)
+    assert str(err.value) == "Run 'fresh' has no ONNX export yet: export it first (python -m bertdemo export fresh)."
+    assert "\n" not in str(err.value)
+
+
+def test_missing_variant_names_the_flag(tmp_path):
+    make_tiny_run(tmp_path, "plain")
+    export_run("plain", root=tmp_path)
+    assert predictors.load_predictor("plain", "onnx", tmp_path).backend == "onnx"
+    with pytest.raises(NotExported, match="--quantize"):
+        predictors.load_predictor("plain", "onnx-int8", tmp_path)
+    with pytest.raises(NotExported, match="--optimize"):
+        predictors.load_predictor("plain", "onnx-optimized", tmp_path)
+
+
+def test_cache_returns_the_same_predictor(root):
+    a = predictors.load_predictor("tiny", "onnx", root)
+    assert predictors.load_predictor("tiny", "onnx", root) is a
+    predictors.clear_cache("tiny")
+    assert predictors.load_predictor("tiny", "onnx", root) is not a
+
+
+def test_cache_reloads_a_deleted_and_recreated_run(tmp_path):
+    make_tiny_run(tmp_path, "again")
+    first = predictors.load_predictor("again", "pytorch", tmp_path)
+    store.delete_run("again", tmp_path)
+    with pytest.raises(RunNotFound):
+        predictors.load_predictor("again", "pytorch", tmp_path)
+    make_tiny_run(tmp_path, "again", labels=["bad", "good", "meh"])
+    second = predictors.load_predictor("again", "pytorch", tmp_path)
+    assert second is not first
+    assert second.label_names == ["bad", "good", "meh"]
+    assert second.predict(["fine"]).probabilities.shape == (1, 3)
+
+
+def test_concurrent_loads_and_predictions(root, texts):
+    """Gradio calls from many threads: one load, and the shared fast tokenizer must not break."""
+    predictors.clear_cache("tiny")
+    loaded, answers, errors = [], [], []
+
+    def work():
+        try:
+            p = predictors.load_predictor("tiny", "pytorch", root)
+            loaded.append(p)
+            for _ in range(5):
+                answers.append(p.predict(texts, batch_size=4).labels)
+        except Exception as exc:  # collected: an exception in a thread would not fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len({id(p) for p in loaded}) == 1
+    assert all(a == answers[0] for a in answers)

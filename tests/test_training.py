@@ -1,0 +1,125 @@
+"""Training with the HF Trainer: defaults for the data size, history, stop, saved run."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from bertdemo import store
+from bertdemo.data import Split
+from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.monitor import TrainingMonitor
+from bertdemo.training import MonitorCallback, TrainConfig, choose_hyperparameters, train_run
+from tests.conftest import SHARED_DATA
+from tests.helpers import make_tiny_model_dir
+
+POS = ["great phone, love it", "works perfectly and fast", "excellent value", "really happy with this",
+       "the best purchase this year", "wonderful screen and battery"]
+NEG = ["broke after a day", "terrible support, avoid", "waste of money", "stopped working quickly",
+       "awful battery life", "cheap plastic, very poor"]
+
+
+def tiny_split(n_copies: int = 3) -> Split:
+    texts = (POS + NEG) * n_copies
+    labels = (["positive"] * len(POS) + ["negative"] * len(NEG)) * n_copies
+    return Split(train_texts=texts, train_labels=labels, val_texts=POS[:3] + NEG[:3],
+                 val_labels=["positive"] * 3 + ["negative"] * 3, labels=["negative", "positive"])
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return str(make_tiny_model_dir(tmp_path_factory.mktemp("tiny")))
+
+
+def test_defaults_adapt_to_data_size() -> None:
+    small = choose_hyperparameters(TrainConfig(), 320)
+    assert (small.batch_size, small.learning_rate) == (8, 5e-5)
+    assert "auto" in small.chosen["batch_size"] and "120 optimizer steps" in small.chosen["steps"]
+    big = choose_hyperparameters(TrainConfig(), 50_000)
+    assert big.batch_size == 32 and big.learning_rate == 3e-5
+    fixed = choose_hyperparameters(TrainConfig(batch_size=4, learning_rate=2e-5), 320)
+    assert (fixed.batch_size, fixed.learning_rate) == (4, 2e-5) and "batch_size" not in fixed.chosen
+
+
+@pytest.mark.parametrize("bad", [dict(epochs=0), dict(learning_rate=1.0), dict(batch_size=0), dict(max_length=4),
+                                 dict(warmup_ratio=1.5), dict(early_stopping_patience=-1)])
+def test_bad_settings_are_refused_in_one_line(bad) -> None:
+    with pytest.raises(BertDemoError) as err:
+        TrainConfig(**bad).validate()
+    assert "\n" not in str(err.value)
+
+
+def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
+    monitor = TrainingMonitor()
+    info = train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=2, batch_size=4), "tiny-run",
+                     monitor=monitor, root=models_root)
+    path = models_root / "tiny-run"
+    assert info["path"] == str(path)
+    assert (path / "model.safetensors").is_file() and (path / "tokenizer.json").is_file()
+    saved = json.loads((path / "run.json").read_text())
+    assert saved["labels"] == ["negative", "positive"]
+    assert [round(h["epoch"]) for h in saved["history"]] == [1, 2]
+    for record in saved["history"]:
+        for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "val_f1_macro"):
+            assert record[key] is not None and math.isfinite(record[key]), key
+    assert set(saved["metrics"]) >= {"accuracy", "f1_macro", "precision_macro", "recall_macro", "per_class"}
+    assert sum(map(sum, saved["confusion_matrix"])) == 6
+    assert saved["params"]["batch_size"] == 4 and saved["samples_per_second"] > 0
+    assert (path / "validation.csv").read_text().startswith("text,label")
+    config_json = json.loads((path / "config.json").read_text())
+    assert config_json["id2label"] == {"0": "negative", "1": "positive"}
+    snap = monitor.snapshot()
+    assert snap["phase"] == "done" and snap["step"] == snap["total_steps"] == 2 * 9  # 36 rows / batch 4
+    assert not [p for p in models_root.iterdir() if p.name.startswith(".")], "no staging left behind"
+
+
+def test_stop_saves_nothing(tiny_model, models_root) -> None:
+    monitor = TrainingMonitor()
+    monitor.request_stop()
+    with pytest.raises(TrainingStopped):
+        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=3, batch_size=4), "stopped", monitor=monitor,
+                  root=models_root)
+    assert list(models_root.iterdir()) == []
+    assert monitor.snapshot()["step"] == 1, "stopped after the first step"
+
+
+def test_stop_file_is_seen(tmp_path) -> None:
+    stop = tmp_path / "STOP"
+    monitor = TrainingMonitor(status_path=tmp_path / "status.json", stop_path=stop)
+    monitor.begin(epochs=1, chosen={}, device={"device": "cpu"})
+    assert not monitor.stop_requested
+    stop.touch()
+    assert monitor.stop_requested
+    assert json.loads((tmp_path / "status.json").read_text())["phase"] == "loading"
+
+
+def test_existing_name_is_refused_before_training(tiny_model, models_root) -> None:
+    (models_root / "taken").mkdir()
+    (models_root / "taken" / "run.json").write_text("{}")
+    with pytest.raises(BertDemoError, match="already exists"):
+        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=1), "taken", root=models_root)
+
+
+def test_nan_loss_is_reported() -> None:
+    class State:
+        epoch = 2.0
+
+    with pytest.raises(TrainingError, match="nan"):
+        MonitorCallback(TrainingMonitor()).on_log(None, State(), None, logs={"loss": float("nan")})
+
+
+@pytest.mark.slow
+def test_real_bundled_model_learns_sentiment(models_root) -> None:
+    """The bundled MiniLM on 400 real UCI sentences: clearly better than chance with the defaults."""
+    from bertdemo.data import read_labeled_csv, split_data
+
+    csv_path = SHARED_DATA / "sentiment_sentences.csv"
+    if not csv_path.exists():
+        pytest.skip("shared data not available")
+    data = read_labeled_csv(csv_path, max_rows=400, seed=1)
+    info = train_run(split_data(data, 0.2, seed=1), TrainConfig(epochs=3), "minilm-uci", root=models_root)
+    assert info["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert info["metrics"]["accuracy"] >= 0.75, info["history"]
+    assert store.load_run("minilm-uci", models_root)["metrics"]["accuracy"] == info["metrics"]["accuracy"]

@@ -21,9 +21,20 @@ log = logging.getLogger(__name__)
 
 # Settings a /train caller may pass, with the type each is read as.
 _SETTING_TYPES: dict[str, type] = {
-    "name": str, "model": str, "text_column": str, "label_column": str, "epochs": int, "learning_rate": float,
-    "batch_size": int, "max_length": int, "val_fraction": float, "warmup_ratio": float, "weight_decay": float,
-    "early_stopping": int, "seed": int, "max_rows": int,
+    "name": str,
+    "model": str,
+    "text_column": str,
+    "label_column": str,
+    "epochs": int,
+    "learning_rate": float,
+    "batch_size": int,
+    "max_length": int,
+    "val_fraction": float,
+    "warmup_ratio": float,
+    "weight_decay": float,
+    "early_stopping": int,
+    "seed": int,
+    "max_rows": int,
 }
 _AUTO_WHEN_ZERO = ("learning_rate", "batch_size")  # blank or 0 means "choose for the data size"
 
@@ -41,15 +52,24 @@ def _need_file(csv_path: str | Path | None) -> Path:
     return path
 
 
-def inspect(csv_path: str | Path | None, text_column: str | None = None, label_column: str | None = None,
-            max_rows: int | None = config.DEFAULT_MAX_ROWS) -> dict[str, Any]:
+def inspect(
+    csv_path: str | Path | None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    max_rows: int | None = config.DEFAULT_MAX_ROWS,
+) -> dict[str, Any]:
     """The data report of a CSV (columns, classes, dropped rows, warnings, preview, token lengths)."""
     from bertdemo import data
     from bertdemo.tokenizing import bundled_tokenizer
 
     path = _need_file(csv_path)
-    return data.inspect_csv(path, None if _blank(text_column) else text_column,
-                            None if _blank(label_column) else label_column, max_rows, tokenizer=bundled_tokenizer())
+    return data.inspect_csv(
+        path,
+        None if _blank(text_column) else text_column,
+        None if _blank(label_column) else label_column,
+        max_rows,
+        tokenizer=bundled_tokenizer(),
+    )
 
 
 def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -81,8 +101,9 @@ def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-def make_request(csv_path: str | Path | None, settings: dict[str, Any] | None,
-                 root: Path | None = None) -> TrainRequest:
+def make_request(
+    csv_path: str | Path | None, settings: dict[str, Any] | None, root: Path | None = None
+) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
     from bertdemo import basemodels, data
     from bertdemo.training import TrainConfig
@@ -92,18 +113,26 @@ def make_request(csv_path: str | Path | None, settings: dict[str, Any] | None,
     values.setdefault("model", config.DEFAULT_MODEL)
     values["name"] = store.check_new_name(values.get("name") or store.default_run_name(values["model"]), root)
     request = TrainRequest(csv_path=str(path), **values)
-    TrainConfig(model=request.model, epochs=request.epochs, learning_rate=request.learning_rate,
-                batch_size=request.batch_size, max_length=request.max_length, warmup_ratio=request.warmup_ratio,
-                weight_decay=request.weight_decay, early_stopping_patience=request.early_stopping,
-                seed=request.seed).validate()
+    TrainConfig(
+        model=request.model,
+        epochs=request.epochs,
+        learning_rate=request.learning_rate,
+        batch_size=request.batch_size,
+        max_length=request.max_length,
+        warmup_ratio=request.warmup_ratio,
+        weight_decay=request.weight_decay,
+        early_stopping_patience=request.early_stopping,
+        seed=request.seed,
+    ).validate()
     loaded = data.read_labeled_csv(path, request.text_column, request.label_column, request.max_rows, request.seed)
     data.split_data(loaded, request.val_fraction, request.seed)
     basemodels.resolve_base_model(request.model)
     return request
 
 
-def start_training(runner: JobRunner, csv_path: str | Path | None, settings: dict[str, Any] | None,
-                   owner: str) -> dict[str, Any]:
+def start_training(
+    runner: JobRunner, csv_path: str | Path | None, settings: dict[str, Any] | None, owner: str
+) -> dict[str, Any]:
     """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs."""
     request = make_request(csv_path, settings, runner.root)
     job_id = runner.start(request, owner)
@@ -170,8 +199,9 @@ def histories(names: list[str] | None, root: Path | None = None) -> dict[str, li
     return {name: store.load_run(name, root).get("history") or [] for name in names or []}
 
 
-def export(name: str, optimize: bool = False, quantize: bool = False, root: Path | None = None,
-           progress=None) -> dict[str, Any]:
+def export(
+    name: str, optimize: bool = False, quantize: bool = False, root: Path | None = None, progress=None
+) -> dict[str, Any]:
     """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch."""
     from bertdemo.export import export_run
     from bertdemo.predictors import clear_cache
@@ -189,8 +219,9 @@ def split_texts(texts: str | list[str] | None) -> list[str]:
     return [str(t).strip() for t in items if str(t).strip()]
 
 
-def compare(name: str, texts: str | list[str] | None, root: Path | None = None,
-            repeats: int = config.UI_COMPARE_REPEATS) -> dict[str, Any]:
+def compare(
+    name: str, texts: str | list[str] | None, root: Path | None = None, repeats: int = config.UI_COMPARE_REPEATS
+) -> dict[str, Any]:
     """PyTorch vs every exported ONNX variant: answers side by side, latency, throughput, size, accuracy."""
     from bertdemo.benchmark import compare_backends
 

@@ -97,8 +97,9 @@ def cpu_info() -> CpuInfo:
     ghz = float(nominal.group(1)) if nominal else (max(mhz) / 1000 if mhz else 2.0)
     # Hyper-threads share one core's FMA units, so the peak counts physical cores, capped by the affinity mask.
     physical = cores_per_socket * max(1, len(sockets)) if cores_per_socket else logical
-    return CpuInfo(name=name, logical_cpus=logical, physical_cores=max(1, min(physical, logical)), ghz=ghz,
-                   flags=frozenset(flags))
+    return CpuInfo(
+        name=name, logical_cpus=logical, physical_cores=max(1, min(physical, logical)), ghz=ghz, flags=frozenset(flags)
+    )
 
 
 def _cfg(model_config: Any, *names: str) -> int:
@@ -146,32 +147,49 @@ def available_backends(name: str, root: Path | None = None) -> list[str]:
     return ["pytorch"] + [b for b in predictors.ONNX_BACKENDS if predictors.onnx_file(run_path, b).is_file()]
 
 
-def _size_mb(run_path: Path, backend: str) -> float | None:
-    files = ([run_path / "model.safetensors", run_path / "pytorch_model.bin"] if backend == "pytorch"
-             else [predictors.onnx_file(run_path, backend), Path(f"{predictors.onnx_file(run_path, backend)}_data")])
-    sizes = [f.stat().st_size for f in files if f.is_file()]
-    return round(sum(sizes) / 1e6, 2) if sizes else None
+def file_size_mb(path: Path) -> float:
+    """Size on disk in MB, an ONNX external-data file included."""
+    files = [Path(path), Path(f"{path}_data")]
+    return round(sum(f.stat().st_size for f in files if f.is_file()) / 1e6, 2)
+
+
+def backend_size_mb(run_path: Path, backend: str) -> float | None:
+    """Size of a back-end's weights (PyTorch: model.safetensors), None when absent."""
+    if backend == "pytorch":
+        weights = [f for f in (run_path / "model.safetensors", run_path / "pytorch_model.bin") if f.is_file()]
+        return file_size_mb(weights[0]) if weights else None
+    path = predictors.onnx_file(run_path, backend)
+    return file_size_mb(path) if path.is_file() else None
 
 
 def _percentile_ms(samples: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(samples), q) * 1e3)
 
 
-def compare_backends(name: str, texts: list[str], backends: list[str] | None = None, root: Path | None = None,
-                     repeats: int = 30, warmup: int = 5, throughput_texts: list[str] | None = None,
-                     batch_size: int = config.PREDICT_BATCH_SIZE) -> dict[str, Any]:
+def compare_backends(
+    name: str,
+    texts: list[str],
+    backends: list[str] | None = None,
+    root: Path | None = None,
+    repeats: int = 30,
+    warmup: int = 5,
+    throughput_texts: list[str] | None = None,
+    batch_size: int = config.PREDICT_BATCH_SIZE,
+) -> dict[str, Any]:
     """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
 
     Timing follows the usual recipe (as in nanoGPT's bench.py): warm-up calls first, then timed calls;
     within every timed round the back-ends take turns, starting with a different one each round, so
     machine noise (other processes, turbo, caches) hits all of them alike.
     """
-    texts = predictors._as_texts(texts)
+    texts = predictors.as_texts(texts)
     if not [t for t in texts if t.strip()]:
         raise BertDemoError("Nothing to compare: give at least one non-empty text.")
     if repeats < 1 or warmup < 0 or batch_size < 1:
-        raise BertDemoError(f"repeats and batch size must be at least 1 and warm-up at least 0 "
-                            f"(got repeats={repeats}, warmup={warmup}, batch_size={batch_size}).")
+        raise BertDemoError(
+            f"repeats and batch size must be at least 1 and warm-up at least 0 "
+            f"(got repeats={repeats}, warmup={warmup}, batch_size={batch_size})."
+        )
     run_path = store.run_dir(name, root)
     backends = list(dict.fromkeys(backends or available_backends(name, root)))
     loaded = {b: predictors.load_predictor(name, b, root) for b in backends}
@@ -181,7 +199,7 @@ def compare_backends(name: str, texts: list[str], backends: list[str] | None = N
         texts = texts[: config.BENCH_MAX_TEXTS]
     if throughput_texts is None:
         throughput_texts = validation_texts(run_path, config.BENCH_THROUGHPUT_TEXTS)[0] or texts
-    throughput_texts = predictors._as_texts(throughput_texts)
+    throughput_texts = predictors.as_texts(throughput_texts) or texts
     sync = _synchronizer(loaded.values())
 
     answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
@@ -194,7 +212,7 @@ def compare_backends(name: str, texts: list[str], backends: list[str] | None = N
         row["agree"] = all(pred.labels[i] == answers[reference].labels[i] for pred in answers.values())
         rows.append(row)
 
-    lat_texts = _spread(texts, config.BENCH_LATENCY_TEXTS)
+    lat_texts = spread_by_length(texts, config.BENCH_LATENCY_TEXTS)
     latency = _time_latency(loaded, lat_texts, repeats, warmup, sync)
     throughput = _time_throughput(loaded, throughput_texts, batch_size, warmup, sync)
 
@@ -202,16 +220,20 @@ def compare_backends(name: str, texts: list[str], backends: list[str] | None = N
     cpu = cpu_info()
     seq_lens = loaded[reference].count_tokens(lat_texts)
     floor_ms = float(np.median([flops_floor(cfg, n, 1, cpu) for n in seq_lens])) if cfg else None
-    exports = (store.load_run(name, root).get("exports") or {})
+    exports = store.load_run(name, root).get("exports") or {}
     results: dict[str, dict[str, Any]] = {}
     for b in backends:
         p50, p95 = _percentile_ms(latency[b], 50), _percentile_ms(latency[b], 95)
-        entry: dict[str, Any] = {"p50_ms": round(p50, 3), "p95_ms": round(p95, 3),
-                                 "throughput": round(throughput[b], 1), "device": loaded[b].device}
+        entry: dict[str, Any] = {
+            "p50_ms": round(p50, 3),
+            "p95_ms": round(p95, 3),
+            "throughput": round(throughput[b], 1),
+            "device": loaded[b].device,
+        }
         if reference == "pytorch":
             entry["speedup_p50"] = round(_percentile_ms(latency["pytorch"], 50) / p50, 2)
             entry["speedup_throughput"] = round(throughput[b] / throughput["pytorch"], 2)
-        size = _size_mb(run_path, b)
+        size = backend_size_mb(run_path, b)
         if size is not None:
             entry["size_mb"] = size
         recorded = exports.get("pytorch") if b == "pytorch" else (exports.get("variants") or {}).get(b)
@@ -231,17 +253,25 @@ def compare_backends(name: str, texts: list[str], backends: list[str] | None = N
         "rows": rows,
         "backends": results,
         "reference": reference,
-        "settings": {"repeats": repeats, "warmup": warmup, "latency_texts": len(lat_texts),
-                     "throughput_texts": len(throughput_texts), "batch_size": batch_size},
+        "settings": {
+            "repeats": repeats,
+            "warmup": warmup,
+            "latency_texts": len(lat_texts),
+            "throughput_texts": len(throughput_texts),
+            "batch_size": batch_size,
+        },
         "threads": _threads(loaded.values()),
         "device": _device(loaded.values(), cpu),
         "cpu": cpu.as_dict(),
-        "floor": {"p50_ms": round(floor_ms, 4) if floor_ms else None, "seq_len_p50": float(np.median(seq_lens)),
-                  "assumption": FLOOR_ASSUMPTION},
+        "floor": {
+            "p50_ms": round(floor_ms, 4) if floor_ms else None,
+            "seq_len_p50": float(np.median(seq_lens)),
+            "assumption": FLOOR_ASSUMPTION,
+        },
     }
 
 
-def _spread(texts: list[str], n: int) -> list[str]:
+def spread_by_length(texts: list[str], n: int) -> list[str]:
     """Up to n texts evenly spread over the list (sorted by length, so short and long are both timed)."""
     texts = [t for t in texts if t.strip()] or texts
     if len(texts) <= n:
@@ -260,7 +290,7 @@ def _time_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup
     samples: dict[str, list[float]] = {b: [] for b in names}
     gc.collect()
     for r in range(repeats):
-        order = names[r % len(names):] + names[: r % len(names)]  # rotate who goes first
+        order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
         for text in texts:
             for b in order:
                 start = time.perf_counter()
@@ -280,7 +310,7 @@ def _time_throughput(loaded: dict[str, Any], texts: list[str], batch_size: int, 
     seconds: dict[str, list[float]] = {b: [] for b in names}
     gc.collect()
     for r in range(config.BENCH_THROUGHPUT_REPEATS):
-        for b in names[r % len(names):] + names[: r % len(names)]:
+        for b in names[r % len(names) :] + names[: r % len(names)]:
             start = time.perf_counter()
             loaded[b].predict(texts, batch_size)
             sync()

@@ -40,8 +40,9 @@ def _series(history: History, key: str) -> tuple[list[float], list[float]]:
 
 
 def _empty(fig: go.Figure, text: str) -> go.Figure:
-    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font={"size": 14, "color": "#888"})
+    fig.add_annotation(
+        text=text, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 14, "color": "#888"}
+    )
     return fig
 
 
@@ -52,8 +53,9 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
         histories: one run's history records, or {run name: records} to compare runs.
     """
     runs = _as_runs(histories)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy and macro-F1"),
-                        horizontal_spacing=0.1)
+    fig = make_subplots(
+        rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy and macro-F1"), horizontal_spacing=0.1
+    )
     several = len(runs) > 1
     for i, (name, history) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
@@ -64,10 +66,19 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
                 continue
             # One run: a colour per metric, so the legend alone explains the lines.
             line_color = color if several else PALETTE[k]
-            fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines+markers", name=f"{prefix}{label}",
-                                     legendgroup=name or label, line={"color": line_color, "dash": dash},
-                                     hovertemplate=f"{prefix}{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>"),
-                          row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    mode="lines+markers",
+                    name=f"{prefix}{label}",
+                    legendgroup=name or label,
+                    line={"color": line_color, "dash": dash},
+                    hovertemplate=f"{prefix}{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
     fig.update_layout(title=title, legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     fig.update_xaxes(title_text="epoch", dtick=1 if _max_epoch(runs) <= 20 else None)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
@@ -80,14 +91,24 @@ def _max_epoch(runs: Mapping[str, History]) -> float:
     return max((rec.get("epoch") or 0 for h in runs.values() for rec in h), default=0)
 
 
-def confusion_matrix_figure(matrix: Sequence[Sequence[int]], labels: Sequence[str],
-                            title: str = "Confusion matrix (validation)") -> go.Figure:
+def confusion_matrix_figure(
+    matrix: Sequence[Sequence[int]], labels: Sequence[str], title: str = "Confusion matrix (validation)"
+) -> go.Figure:
     """Heatmap of true (rows) vs predicted (columns) counts, with the counts written in the cells."""
     labels = [str(lab) for lab in labels]
     z = [list(row) for row in matrix]
-    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, colorscale="Blues", showscale=False, text=z,
-                               texttemplate="%{text}",
-                               hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            showscale=False,
+            text=z,
+            texttemplate="%{text}",
+            hovertemplate="true %{y}<br>predicted %{x}: %{z}<extra></extra>",
+        )
+    )
     fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", **_LAYOUT)
     fig.update_yaxes(autorange="reversed")  # first label on top, like a printed matrix
     return fig
@@ -96,17 +117,38 @@ def confusion_matrix_figure(matrix: Sequence[Sequence[int]], labels: Sequence[st
 def latency_figure(backends: Mapping[str, Mapping[str, Any]], title: str = "Latency and throughput") -> go.Figure:
     """Bars of p50/p95 latency (ms, left) and throughput (texts/s, right) per back-end."""
     names = list(backends)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Latency per text (ms, lower is better)",
-                                                       "Throughput (texts/s, higher is better)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        subplot_titles=("Latency per text (ms, lower is better)", "Throughput (texts/s, higher is better)"),
+    )
     for key, label, opacity in (("p50_ms", "p50", 1.0), ("p95_ms", "p95", 0.55)):
-        fig.add_trace(go.Bar(x=names, y=[backends[n].get(key) for n in names], name=label, opacity=opacity,
-                             marker_color=[BACKEND_COLORS.get(n, "#888") for n in names],
-                             texttemplate="%{y:.1f}", hovertemplate=f"%{{x}} {label}: %{{y:.2f}} ms<extra></extra>"),
-                      row=1, col=1)
-    fig.add_trace(go.Bar(x=names, y=[backends[n].get("throughput") for n in names], name="throughput",
-                         marker_color=[BACKEND_COLORS.get(n, "#888") for n in names], showlegend=False,
-                         texttemplate="%{y:.0f}", hovertemplate="%{x}: %{y:.1f} texts/s<extra></extra>"),
-                  row=1, col=2)
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=[backends[n].get(key) for n in names],
+                name=label,
+                opacity=opacity,
+                marker_color=[BACKEND_COLORS.get(n, "#888") for n in names],
+                texttemplate="%{y:.1f}",
+                hovertemplate=f"%{{x}} {label}: %{{y:.2f}} ms<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    fig.add_trace(
+        go.Bar(
+            x=names,
+            y=[backends[n].get("throughput") for n in names],
+            name="throughput",
+            marker_color=[BACKEND_COLORS.get(n, "#888") for n in names],
+            showlegend=False,
+            texttemplate="%{y:.0f}",
+            hovertemplate="%{x}: %{y:.1f} texts/s<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
     fig.update_layout(title=title, barmode="group", legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     if not names:
         _empty(fig, "No back-ends measured")
@@ -118,8 +160,17 @@ def class_balance_figure(counts: Mapping[str, int], title: str = "Rows per class
     items = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
     labels = [str(k) for k, _ in items][::-1]  # plotly draws the first bar at the bottom
     values = [v for _, v in items][::-1]
-    fig = go.Figure(go.Bar(x=values, y=labels, orientation="h", marker_color=PALETTE[0], text=values,
-                           textposition="auto", hovertemplate="%{y}: %{x} rows<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=values,
+            y=labels,
+            orientation="h",
+            marker_color=PALETTE[0],
+            text=values,
+            textposition="auto",
+            hovertemplate="%{y}: %{x} rows<extra></extra>",
+        )
+    )
     layout = {**_LAYOUT, "height": max(180, min(420, 60 + 32 * len(items)))}
     fig.update_layout(title=title, xaxis_title="rows", **layout)
     if not items:

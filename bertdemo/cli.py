@@ -32,8 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("csv", type=Path, help="labeled CSV file (text + label columns)")
         sp.add_argument("--text-column", help="name of the text column (default: detected)")
         sp.add_argument("--label-column", help="name of the label column (default: detected)")
-        sp.add_argument("--max-rows", type=int, default=config.DEFAULT_MAX_ROWS,
-                        help=f"use a seeded random sample of at most this many rows (default {config.DEFAULT_MAX_ROWS:,})")
+        sp.add_argument(
+            "--max-rows",
+            type=int,
+            default=config.DEFAULT_MAX_ROWS,
+            help=f"use a seeded random sample of at most this many rows (default {config.DEFAULT_MAX_ROWS:,})",
+        )
         sp.add_argument("--json", action="store_true", help="print one JSON document as the last line")
 
     sp = sub.add_parser("inspect", help="check a CSV: columns, classes, dropped rows, token lengths")
@@ -46,14 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--val-csv", type=Path, help="separate validation CSV (default: split off --val-fraction)")
     sp.add_argument("--val-fraction", type=float, default=config.DEFAULT_VAL_FRACTION)
     sp.add_argument("--epochs", type=int, default=config.DEFAULT_EPOCHS)
-    sp.add_argument("--lr", "--learning-rate", dest="learning_rate", type=float, default=None,
-                    help="default: chosen for the data size")
+    sp.add_argument(
+        "--lr",
+        "--learning-rate",
+        dest="learning_rate",
+        type=float,
+        default=None,
+        help="default: chosen for the data size",
+    )
     sp.add_argument("--batch-size", type=int, default=None, help="default: chosen for the data size")
     sp.add_argument("--max-length", type=int, default=config.DEFAULT_MAX_LENGTH)
     sp.add_argument("--warmup-ratio", type=float, default=config.DEFAULT_WARMUP_RATIO)
     sp.add_argument("--weight-decay", type=float, default=config.DEFAULT_WEIGHT_DECAY)
-    sp.add_argument("--early-stopping", type=int, default=0, metavar="PATIENCE",
-                    help="stop after this many epochs without val-F1 gain, keep the best (0 = off)")
+    sp.add_argument(
+        "--early-stopping",
+        type=int,
+        default=0,
+        metavar="PATIENCE",
+        help="stop after this many epochs without val-F1 gain, keep the best (0 = off)",
+    )
     sp.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
     # For the app's job runner: progress mirrored to a file, stop when a file appears.
     sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
@@ -115,7 +130,9 @@ def _one_line(msg: str) -> str:
 
 
 def _quiet_libraries(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     if not verbose:
         import os
         import warnings
@@ -133,16 +150,19 @@ def cmd_inspect(args) -> dict[str, Any]:
     from bertdemo import data
     from bertdemo.tokenizing import bundled_tokenizer
 
-    report = data.inspect_csv(args.csv, args.text_column, args.label_column, args.max_rows,
-                              tokenizer=bundled_tokenizer())
+    report = data.inspect_csv(
+        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=bundled_tokenizer()
+    )
     if not args.json:
         _print_inspection(report)
     return report
 
 
 def _print_inspection(r: dict[str, Any]) -> None:
-    print(f"{r['source']}: {r['rows']:,} usable rows of {r['rows_read']:,} "
-          f"(text column {r['text_column']!r}, label column {r['label_column']!r})")
+    print(
+        f"{r['source']}: {r['rows']:,} usable rows of {r['rows_read']:,} "
+        f"(text column {r['text_column']!r}, label column {r['label_column']!r})"
+    )
     print(f"encoding {r['encoding']}, delimiter {r['delimiter']!r}, duplicates {r['duplicates']}")
     for label, n in r["class_counts"].items():
         print(f"  {label:<20} {n:>8,}")
@@ -161,9 +181,17 @@ def cmd_train(args) -> dict[str, Any]:
     from bertdemo import data, store
     from bertdemo.training import TrainConfig, train_run
 
-    cfg = TrainConfig(model=args.model, epochs=args.epochs, learning_rate=args.learning_rate,
-                      batch_size=args.batch_size, max_length=args.max_length, warmup_ratio=args.warmup_ratio,
-                      weight_decay=args.weight_decay, early_stopping_patience=args.early_stopping, seed=args.seed)
+    cfg = TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        warmup_ratio=args.warmup_ratio,
+        weight_decay=args.weight_decay,
+        early_stopping_patience=args.early_stopping,
+        seed=args.seed,
+    )
     cfg.validate()
     name = store.check_new_name(args.name or store.default_run_name(args.model), _root(args))
     loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
@@ -173,19 +201,40 @@ def cmd_train(args) -> dict[str, Any]:
     else:
         split = data.split_data(loaded, args.val_fraction, args.seed)
     monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
-    summary = {"source": loaded.source, "rows": len(loaded.texts), "text_column": loaded.text_column,
-               "label_column": loaded.label_column, "notes": loaded.notes, "warnings": loaded.warnings}
+    summary = {
+        "source": loaded.source,
+        "rows": len(loaded.texts),
+        "text_column": loaded.text_column,
+        "label_column": loaded.label_column,
+        "notes": loaded.notes,
+        "warnings": loaded.warnings,
+    }
     try:
         info = train_run(split, cfg, name, monitor=monitor, root=_root(args), data_summary=summary)
     except BertDemoError as exc:
         monitor.fail(_one_line(str(exc)), phase="stopped" if isinstance(exc, TrainingStopped) else "failed")
         raise
-    result = {k: info.get(k) for k in ("name", "path", "labels", "history", "metrics", "confusion_matrix",
-                                       "train_seconds", "samples_per_second", "params", "device")}
+    result = {
+        k: info.get(k)
+        for k in (
+            "name",
+            "path",
+            "labels",
+            "history",
+            "metrics",
+            "confusion_matrix",
+            "train_seconds",
+            "samples_per_second",
+            "params",
+            "device",
+        )
+    }
     if not args.json:
         m = info["metrics"]
-        print(f"saved {info['name']} in {info['path']}: accuracy {m['accuracy']:.4f}, macro-F1 {m['f1_macro']:.4f}, "
-              f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)")
+        print(
+            f"saved {info['name']} in {info['path']}: accuracy {m['accuracy']:.4f}, macro-F1 {m['f1_macro']:.4f}, "
+            f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)"
+        )
     return result
 
 
@@ -236,8 +285,10 @@ def cmd_predict(args) -> dict[str, Any]:
     from bertdemo.predictors import load_predictor
 
     pred = load_predictor(args.name, args.backend, _root(args)).predict(args.texts)
-    rows = [{"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p)))}
-            for t, lab, p in zip(args.texts, pred.labels, pred.probabilities)]
+    rows = [
+        {"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p)))}
+        for t, lab, p in zip(args.texts, pred.labels, pred.probabilities)
+    ]
     if not args.json:
         for r in rows:
             print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
@@ -250,9 +301,11 @@ def cmd_export(args) -> dict[str, Any]:
     report = export_run(args.name, optimize=args.optimize, quantize=args.quantize, root=_root(args))
     if not args.json:
         for variant, v in report["variants"].items():
-            print(f"{variant:<16} {v.get('size_mb', 0):8.1f} MB  max|diff| {v.get('max_abs_diff', float('nan')):.2e}  "
-                  f"agreement {v.get('agreement', 0):.4f}  accuracy {v.get('accuracy', 0):.4f}  "
-                  f"{'ok' if v.get('passed', True) else 'CHECK FAILED'}")
+            print(
+                f"{variant:<16} {v.get('size_mb', 0):8.1f} MB  max|diff| {v.get('max_abs_diff', float('nan')):.2e}  "
+                f"agreement {v.get('agreement', 0):.4f}  accuracy {v.get('accuracy', 0):.4f}  "
+                f"{'ok' if v.get('passed', True) else 'CHECK FAILED'}"
+            )
     return report
 
 
@@ -268,8 +321,10 @@ def cmd_compare(args) -> dict[str, Any]:
     report = compare_backends(args.name, texts, root=_root(args), repeats=args.repeats)
     if not args.json:
         for backend, b in report["backends"].items():
-            print(f"{backend:<16} p50 {b['p50_ms']:7.2f} ms  p95 {b['p95_ms']:7.2f} ms  "
-                  f"{b['throughput']:8.1f} texts/s  x{b.get('speedup_p50', 1):.2f}  {b.get('size_mb', 0):.1f} MB")
+            print(
+                f"{backend:<16} p50 {b['p50_ms']:7.2f} ms  p95 {b['p95_ms']:7.2f} ms  "
+                f"{b['throughput']:8.1f} texts/s  x{b.get('speedup_p50', 1):.2f}  {b.get('size_mb', 0):.1f} MB"
+            )
     return report
 
 
@@ -295,5 +350,12 @@ def _texts_only(path: Path) -> list[str]:
     return [r[col] for r in rows[1:] if len(r) > col and r[col].strip()]
 
 
-COMMANDS = {"inspect": cmd_inspect, "train": cmd_train, "models": cmd_models, "delete": cmd_delete,
-            "predict": cmd_predict, "export": cmd_export, "compare": cmd_compare}
+COMMANDS = {
+    "inspect": cmd_inspect,
+    "train": cmd_train,
+    "models": cmd_models,
+    "delete": cmd_delete,
+    "predict": cmd_predict,
+    "export": cmd_export,
+    "compare": cmd_compare,
+}

@@ -71,8 +71,10 @@ def show(value: object, limit: int = 40) -> str:
 
 def show_list(values: list[str], limit: int = 12) -> str:
     """Names for a one-line message: 'a', 'b', ... (and N more)."""
+    if not values:
+        return "(none)"
     shown = ", ".join(show(v, 30) for v in values[:limit])
-    return shown + (f" (and {len(values) - limit} more)" if len(values) > limit else "") if values else "(none)"
+    return shown + (f" (and {len(values) - limit} more)" if len(values) > limit else "")
 
 
 def read_table(path: str | Path) -> RawTable:
@@ -102,11 +104,15 @@ def read_table(path: str | Path) -> RawTable:
 def check_path(path: str | Path) -> Path:
     """The path as a Path if it is an existing file within the upload limit."""
     path = Path(path)
-    if not path.exists():
+    try:
+        exists, is_dir = path.exists(), path.is_dir()
+        size_mb = path.stat().st_size / (1024 * 1024) if exists else 0.0
+    except OSError as exc:  # name too long, permission denied on a parent folder...
+        raise DataError(f"Cannot open {show(str(path), 80)} ({exc.strerror or exc}): check the path.") from exc
+    if not exists:
         raise DataError(f"File not found: {show(str(path), 80)}. Check the path, or upload the file again.")
-    if path.is_dir():
+    if is_dir:
         raise DataError(f"{show(str(path), 80)} is a folder, not a CSV file: give the path of a .csv file.")
-    size_mb = path.stat().st_size / (1024 * 1024)
     if size_mb > config.MAX_UPLOAD_MB:
         raise DataError(
             f"{path.name} is {size_mb:.1f} MB, over the {config.MAX_UPLOAD_MB} MB limit: "
@@ -178,7 +184,7 @@ def _decode_not_utf8(data: bytes) -> tuple[str, str, list[str]]:
     """Invalid UTF-8: a few bad bytes in UTF-8 text are replaced; otherwise Windows-1252 (Excel)."""
     replaced = data.decode("utf-8", errors="replace")
     bad = replaced.count("\ufffd")
-    good_non_ascii = sum(1 for ch in replaced if ord(ch) > 127) - bad
+    good_non_ascii = len(replaced) - len(replaced.encode("ascii", errors="ignore")) - bad
     # Real UTF-8 multi-byte characters outnumbering the bad bytes means a mostly UTF-8 file with a few
     # stray bytes (files glued together); decoding all of it as cp1252 would garble the good part.
     if good_non_ascii > bad:

@@ -69,8 +69,10 @@ def read_labeled_csv(
     seed: int = config.DEFAULT_SEED,
 ) -> LabeledData:
     """Read a labeled CSV, fixing what can be fixed (noted) and refusing the rest with a DataError."""
-    if max_rows is not None and max_rows < 1:
-        raise DataError(f"max_rows must be at least 1 (got {max_rows}): pass a positive --max-rows, or none.")
+    if max_rows is not None:
+        max_rows = int(max_rows)  # UI number fields give floats
+        if max_rows < 1:
+            raise DataError(f"max_rows must be at least 1 (got {max_rows}): pass a positive --max-rows, or none.")
     table = read_table(path)
     notes = list(table.notes)
     ti, li = pick_columns(table, text_column, label_column, notes)
@@ -86,6 +88,7 @@ def read_labeled_csv(
     labels = normalize_labels(labels, notes)
     texts, labels = sample_rows(texts, labels, max_rows, seed, notes)
     check_two_classes(labels)
+    log.info("Read %s: %d of %d rows kept, %d classes", Path(path).name, len(texts), len(table.rows), len(set(labels)))
     return LabeledData(
         texts=texts,
         labels=labels,
@@ -202,20 +205,18 @@ def _mean_length(rows: list[list[str]], index: int) -> float:
 
 
 def check_header_is_not_data(table: RawTable) -> None:
-    """Refuse a first row that is data (numbers, sentences, a value of its own column), not names."""
-    columns = table.columns
-    numeric = any(_NUMBER.match(c.strip()) for c in columns)
-    sentence = any(len(c) > 40 or len(c.split()) > 4 for c in columns)
-    # A label value as the 2nd name is data only if the 1st reads like a text, not a name like "comment_text".
-    text_like = " " in columns[0].strip() or columns[0].strip().endswith((".", "!", "?"))
-    repeated = (
-        len(columns) == 2
-        and text_like
-        and columns[1].strip().casefold() in {r[1].strip().casefold() for r in table.rows}
+    """Refuse a first row that is data, not names: a number, or a sentence next to a value of its own column."""
+    names = [c.strip() for c in table.columns]
+    numeric = any(_NUMBER.match(n) for n in names)
+    # Without a header the first row is an example: a text (spaces, punctuation) and a label that recurs below.
+    # Long survey questions as names are not refused here: they never recur as values.
+    text_like = any(" " in n or n.endswith((".", "!", "?")) for n in names)
+    recurs = text_like and any(
+        n.casefold() in {row[i].strip().casefold() for row in table.rows} for i, n in enumerate(names)
     )
-    if numeric or sentence or repeated:
+    if numeric or recurs:
         raise DataError(
-            f"The first row looks like data, not a header ({show_list(columns[:3])}): "
+            f"The first row looks like data, not a header ({show_list(table.columns[:3])}): "
             'add a header line "text,label" at the top of the file.'
         )
 
@@ -302,7 +303,7 @@ def sample_rows(
     """A seeded random sample of max_rows rows (file order kept), or all rows."""
     if max_rows is None or len(texts) <= max_rows:
         return texts, labels
-    keep = sorted(random.Random(seed).sample(range(len(texts)), max_rows))
+    keep = sorted(random.Random(int(seed)).sample(range(len(texts)), max_rows))
     notes.append(f"Sampled {max_rows:,} of {len(texts):,} rows (--max-rows).")
     return [texts[i] for i in keep], [labels[i] for i in keep]
 
@@ -383,7 +384,7 @@ def split_data(
     for i, label in enumerate(data.labels):
         by_class[label].append(i)
     check_class_sizes({label: len(idx) for label, idx in by_class.items()})
-    rng = random.Random(seed)
+    rng = random.Random(int(seed))
     train_idx: list[int] = []
     val_idx: list[int] = []
     for label in sorted(by_class):

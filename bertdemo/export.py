@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from bertdemo import config, predictors, store
-from bertdemo.benchmark import cpu_info, validation_texts
+from bertdemo.benchmark import backend_size_mb, cpu_info, file_size_mb, validation_texts
 from bertdemo.errors import BertDemoError, ExportError
 
 log = logging.getLogger(__name__)
@@ -24,8 +24,13 @@ Progress = Callable[[float, str], None]
 _CHECK_START, _CHECK_END = 0.6, 0.95  # share of the progress bar spent checking variants
 
 
-def export_run(name: str, optimize: bool = False, quantize: bool = False, root: Path | None = None,
-               progress: Progress | None = None) -> dict[str, Any]:
+def export_run(
+    name: str,
+    optimize: bool = False,
+    quantize: bool = False,
+    root: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
     """Export models/<name>/onnx/ (fp32, plus optimized and int8 if asked), check it, and record it in run.json.
 
     Everything is written to a staging folder first and renamed into place, so a half-written
@@ -73,8 +78,9 @@ def export_run(name: str, optimize: bool = False, quantize: bool = False, root: 
     return exports
 
 
-def check_variants(name: str, files: dict[str, Path], root: Path | None = None, fp16: bool = False,
-                   progress: Progress | None = None) -> dict[str, Any]:
+def check_variants(
+    name: str, files: dict[str, Path], root: Path | None = None, fp16: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
     """Compare each ONNX file with PyTorch on the run's validation texts: logits, labels, accuracy, size."""
     report = progress or (lambda fraction, message: None)
     run_path = store.run_dir(name, root)
@@ -92,22 +98,31 @@ def check_variants(name: str, files: dict[str, Path], root: Path | None = None, 
         agreement = float(np.mean([a == b for a, b in zip(pred.labels, reference.labels, strict=True)]))
         criterion, passed = _criterion(variant, fp16, diff, agreement)
         if not passed:
-            log.warning("run %s: %s check failed (max |diff| %.3g, agreement %.4f; needs %s)",
-                        name, variant, diff, agreement, criterion)
+            log.warning(
+                "run %s: %s check failed (max |diff| %.3g, agreement %.4f; needs %s)",
+                name,
+                variant,
+                diff,
+                agreement,
+                criterion,
+            )
         variants[variant] = {
             "file": f"{config.ONNX_SUBDIR}/{path.name}",
-            "size_mb": _size_mb(path),
+            "size_mb": file_size_mb(path),
             "max_abs_diff": diff,
             "agreement": agreement,
             **_scores(pred.labels, gold),
             "passed": passed,
             "criterion": criterion,
         }
-    weights = (run_path / "model.safetensors", run_path / "pytorch_model.bin")
-    torch_file = next((f for f in weights if f.is_file()), None)
-    pytorch = {"size_mb": _size_mb(torch_file) if torch_file else None, **_scores(reference.labels, gold)}
-    return {"checked_texts": len(texts), "check_source": source, "atol": config.ONNX_ATOL,
-            "variants": variants, "pytorch": pytorch}
+    pytorch = {"size_mb": backend_size_mb(run_path, "pytorch"), **_scores(reference.labels, gold)}
+    return {
+        "checked_texts": len(texts),
+        "check_source": source,
+        "atol": config.ONNX_ATOL,
+        "variants": variants,
+        "pytorch": pytorch,
+    }
 
 
 def _criterion(variant: str, fp16: bool, diff: float, agreement: float) -> tuple[str, bool]:
@@ -124,8 +139,10 @@ def _scores(predicted: list[str], gold: list[str]) -> dict[str, float]:
         return {}
     from sklearn.metrics import accuracy_score, f1_score
 
-    return {"accuracy": float(accuracy_score(gold, predicted)),
-            "f1_macro": float(f1_score(gold, predicted, average="macro", zero_division=0))}
+    return {
+        "accuracy": float(accuracy_score(gold, predicted)),
+        "f1_macro": float(f1_score(gold, predicted, average="macro", zero_division=0)),
+    }
 
 
 def _export_fp32(name: str, run_path: Path, out: Path) -> None:
@@ -134,8 +151,15 @@ def _export_fp32(name: str, run_path: Path, out: Path) -> None:
 
     # Validation is ours (check_variants, on real texts), so Optimum's random-input one is skipped.
     with _wrapped(f"ONNX export of run {name!r} failed"):
-        main_export(str(run_path), output=out, task="text-classification", device="cpu", do_validation=False,
-                    library_name="transformers", local_files_only=True)
+        main_export(
+            str(run_path),
+            output=out,
+            task="text-classification",
+            device="cpu",
+            do_validation=False,
+            library_name="transformers",
+            local_files_only=True,
+        )
     if not (out / config.ONNX_FILES["onnx"]).is_file():
         raise ExportError(f"ONNX export of run {name!r} wrote no {config.ONNX_FILES['onnx']}.")
 
@@ -149,7 +173,8 @@ def _optimize(name: str, staging: Path, level: str, target: str) -> Path:
     with _wrapped(f"Graph optimization ({level}) of run {name!r} failed"):
         opt = AutoOptimizationConfig.with_optimization_level(level, for_gpu=target == "cuda")
         ORTOptimizer.from_pretrained(staging, file_names=[config.ONNX_FILES["onnx"]]).optimize(
-            opt, save_dir=scratch, file_suffix="optimized")
+            opt, save_dir=scratch, file_suffix="optimized"
+        )
     return _adopt(scratch, staging / config.ONNX_FILES["onnx-optimized"])
 
 
@@ -209,12 +234,6 @@ def _target() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() and "CUDAExecutionProvider" in ort.get_available_providers() else "cpu"
-
-
-def _size_mb(path: Path) -> float:
-    """Size on disk in MB, external data file included."""
-    files = [Path(path), Path(f"{path}_data")]
-    return round(sum(f.stat().st_size for f in files if f.is_file()) / 1e6, 2)
 
 
 @contextmanager

@@ -53,13 +53,36 @@ class TrainRequest:
 
     def cli_args(self, csv_path: Path) -> list[str]:
         """The equivalent `python -m bertdemo train` arguments."""
-        args = ["train", str(csv_path), "--name", self.name, "--model", self.model, "--epochs", str(self.epochs),
-                "--max-length", str(self.max_length), "--val-fraction", str(self.val_fraction),
-                "--warmup-ratio", str(self.warmup_ratio), "--weight-decay", str(self.weight_decay),
-                "--early-stopping", str(self.early_stopping), "--seed", str(self.seed),
-                "--max-rows", str(self.max_rows)]
-        for flag, value in (("--text-column", self.text_column), ("--label-column", self.label_column),
-                            ("--lr", self.learning_rate), ("--batch-size", self.batch_size)):
+        args = [
+            "train",
+            str(csv_path),
+            "--name",
+            self.name,
+            "--model",
+            self.model,
+            "--epochs",
+            str(self.epochs),
+            "--max-length",
+            str(self.max_length),
+            "--val-fraction",
+            str(self.val_fraction),
+            "--warmup-ratio",
+            str(self.warmup_ratio),
+            "--weight-decay",
+            str(self.weight_decay),
+            "--early-stopping",
+            str(self.early_stopping),
+            "--seed",
+            str(self.seed),
+            "--max-rows",
+            str(self.max_rows),
+        ]
+        for flag, value in (
+            ("--text-column", self.text_column),
+            ("--label-column", self.label_column),
+            ("--lr", self.learning_rate),
+            ("--batch-size", self.batch_size),
+        ):
             if value not in (None, ""):
                 args += [flag, str(value)]
         return args
@@ -112,8 +135,10 @@ class JobRunner:
                 snap = self._progress(active)
                 pct = f"{100 * snap['step'] / snap['total_steps']:.0f}% done" if snap.get("total_steps") else "starting"
                 who = "your" if active.owner == owner else "another user's"
-                raise BusyError(f"Busy: {who} training '{active.request.name}' is running ({pct}); "
-                                "one training runs at a time here: try again when it finishes.")
+                raise BusyError(
+                    f"Busy: {who} training '{active.request.name}' is running ({pct}); "
+                    "one training runs at a time here: try again when it finishes."
+                )
             workdir = Path(tempfile.mkdtemp(prefix="bertdemo-job-"))
             try:
                 # A private copy: two sessions' uploads never overwrite each other.
@@ -138,8 +163,9 @@ class JobRunner:
         job = self._get(job_id, owner)
         state = self._poll(job)
         snap = self._progress(job)
-        snap.update(job_id=job.id, state=state, name=job.request.name, result=job.result, error=job.error,
-                    started=job.started)
+        snap.update(
+            job_id=job.id, state=state, name=job.request.name, result=job.result, error=job.error, started=job.started
+        )
         if state in ("failed", "stopped") and job.error:
             snap["message"] = job.error
         return snap
@@ -187,13 +213,24 @@ class JobRunner:
         cmd = [sys.executable, "-m", "bertdemo"]
         if self.root:
             cmd += ["--models-dir", str(self.root)]
-        cmd += [*job.request.cli_args(csv_copy), "--json", "--status-file", str(job.status_path),
-                "--stop-file", str(job.stop_path)]
+        cmd += [
+            *job.request.cli_args(csv_copy),
+            "--json",
+            "--status-file",
+            str(job.status_path),
+            "--stop-file",
+            str(job.stop_path),
+        ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         # New session: a Ctrl-C on the server's terminal does not hit the job twice.
-        job.process = subprocess.Popen(cmd, stdout=open(job.workdir / "stdout.txt", "wb"),
-                                       stderr=open(job.workdir / "stderr.txt", "wb"), env=env,
-                                       start_new_session=True, cwd=str(config.PROJECT_ROOT))
+        job.process = subprocess.Popen(
+            cmd,
+            stdout=open(job.workdir / "stdout.txt", "wb"),
+            stderr=open(job.workdir / "stderr.txt", "wb"),
+            env=env,
+            start_new_session=True,
+            cwd=str(config.PROJECT_ROOT),
+        )
 
     def _start_thread(self, job: Job, csv_copy: Path) -> None:
         from bertdemo import data
@@ -206,9 +243,17 @@ class JobRunner:
             try:
                 loaded = data.read_labeled_csv(csv_copy, r.text_column, r.label_column, r.max_rows, r.seed)
                 split = data.split_data(loaded, r.val_fraction, r.seed)
-                cfg = TrainConfig(model=r.model, epochs=r.epochs, learning_rate=r.learning_rate,
-                                  batch_size=r.batch_size, max_length=r.max_length, warmup_ratio=r.warmup_ratio,
-                                  weight_decay=r.weight_decay, early_stopping_patience=r.early_stopping, seed=r.seed)
+                cfg = TrainConfig(
+                    model=r.model,
+                    epochs=r.epochs,
+                    learning_rate=r.learning_rate,
+                    batch_size=r.batch_size,
+                    max_length=r.max_length,
+                    warmup_ratio=r.warmup_ratio,
+                    weight_decay=r.weight_decay,
+                    early_stopping_patience=r.early_stopping,
+                    seed=r.seed,
+                )
                 job.result = train_run(split, cfg, r.name, monitor=job.monitor, root=self.root)
                 job.state = "done"
             except BertDemoError as exc:
@@ -250,7 +295,7 @@ class JobRunner:
                 pass
         error_lines = [line for line in err if line.startswith("error:")]
         if error_lines:
-            job.error = error_lines[-1][len("error:"):].strip()
+            job.error = error_lines[-1][len("error:") :].strip()
         else:
             tail = " | ".join(err[-3:]) or "no output"
             job.error = f"Training process ended with exit status {code}: {tail}"
@@ -262,6 +307,17 @@ class JobRunner:
         try:
             return json.loads(job.status_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return {"phase": "starting", "step": 0, "total_steps": 0, "epoch": 0, "epochs": job.request.epochs,
-                    "elapsed": round(time.time() - job.started, 1), "eta": None, "history": [], "chosen": {},
-                    "device": {}, "message": "", "run": None}
+            return {
+                "phase": "starting",
+                "step": 0,
+                "total_steps": 0,
+                "epoch": 0,
+                "epochs": job.request.epochs,
+                "elapsed": round(time.time() - job.started, 1),
+                "eta": None,
+                "history": [],
+                "chosen": {},
+                "device": {},
+                "message": "",
+                "run": None,
+            }

@@ -29,8 +29,17 @@ class TrainingMonitor:
         self._started = time.monotonic()
         self._last_write = 0.0
         self._state: dict[str, Any] = {
-            "phase": "starting", "step": 0, "total_steps": 0, "epoch": 0.0, "epochs": 0,
-            "elapsed": 0.0, "eta": None, "history": [], "chosen": {}, "device": {}, "message": "",
+            "phase": "starting",
+            "step": 0,
+            "total_steps": 0,
+            "epoch": 0.0,
+            "epochs": 0,
+            "elapsed": 0.0,
+            "eta": None,
+            "history": [],
+            "chosen": {},
+            "device": {},
+            "message": "",
             "run": None,
         }
 

@@ -121,14 +121,13 @@ class _TextClassifier:
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The run's tokenization: truncation at params.max_length, padding to the batch's longest text."""
         with self._tokenizer_lock:
-            enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True,
-                                 return_tensors="np")
+            enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np")
         return {k: np.asarray(v, dtype=np.int64) for k, v in enc.items()}
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens per text after truncation, as predict sees them."""
         with self._tokenizer_lock:
-            enc = self.tokenizer(_as_texts(texts), truncation=True, max_length=self.max_length)
+            enc = self.tokenizer(as_texts(texts), truncation=True, max_length=self.max_length)
         return [len(ids) for ids in enc["input_ids"]]
 
     def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
@@ -136,7 +135,7 @@ class _TextClassifier:
 
     def predict(self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE) -> Prediction:
         """Classify texts in batches; answers come back in the order given."""
-        texts = _as_texts(texts)
+        texts = as_texts(texts)
         batch_size = max(1, int(batch_size))
         logits = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
         order = np.arange(len(texts))
@@ -185,8 +184,9 @@ class TorchPredictor(_TextClassifier):
 class OnnxPredictor(_TextClassifier):
     """An ONNX Runtime session on one exported variant, with explicit thread settings."""
 
-    def __init__(self, run_path: Path, backend: str = "onnx", model_path: Path | None = None,
-                 threads: int | None = None):
+    def __init__(
+        self, run_path: Path, backend: str = "onnx", model_path: Path | None = None, threads: int | None = None
+    ):
         import onnxruntime as ort
 
         if backend not in ONNX_BACKENDS:
@@ -222,7 +222,7 @@ class OnnxPredictor(_TextClassifier):
         return np.asarray(self.session.run([self._output], feed)[0], dtype=np.float32)
 
 
-def _as_texts(texts: Any) -> list[str]:
+def as_texts(texts: Any) -> list[str]:
     """A list of strings; a lone string is one text (not a list of characters); very long texts are cut."""
     if isinstance(texts, str):
         texts = [texts]
@@ -268,7 +268,11 @@ def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None
     if backend != "pytorch":
         require_export(name, run_path, backend)
     key = (str(run_path), backend)
-    stamp = _stamp(run_path)
+    try:
+        stamp = _stamp(run_path)
+    except FileNotFoundError:  # deleted since run_dir looked: say so the usual way
+        store.run_dir(name, root)
+        raise
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and hit[0] == stamp:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.utils.data import SequentialSampler
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -93,8 +94,13 @@ def device_info() -> dict[str, Any]:
     if torch.cuda.is_available():
         bf16 = torch.cuda.is_bf16_supported()
         return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
-    return {"device": "cpu", "name": platform.processor() or platform.machine(), "bf16": False, "fp16": False,
-            "threads": torch.get_num_threads()}
+    return {
+        "device": "cpu",
+        "name": platform.processor() or platform.machine(),
+        "bf16": False,
+        "fp16": False,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def compute_metrics(eval_pred) -> dict[str, float]:
@@ -104,8 +110,12 @@ def compute_metrics(eval_pred) -> dict[str, float]:
     logits, labels = eval_pred
     preds = np.asarray(logits).argmax(axis=-1)
     precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
-    return {"accuracy": accuracy_score(labels, preds), "f1_macro": f1, "precision_macro": precision,
-            "recall_macro": recall}
+    return {
+        "accuracy": accuracy_score(labels, preds),
+        "f1_macro": f1,
+        "precision_macro": precision,
+        "recall_macro": recall,
+    }
 
 
 def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
@@ -125,12 +135,19 @@ def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, text
     # Most confident mistakes first: the ones a practitioner wants to read.
     wrong = wrong[np.argsort(-probs[wrong, preds[wrong]])][: config.MISTAKES_SHOWN]
     mistakes = [
-        {"text": texts[i], "label": labels[y_true[i]], "predicted": labels[preds[i]],
-         "confidence": round(float(probs[i, preds[i]]), 4)}
+        {
+            "text": texts[i],
+            "label": labels[y_true[i]],
+            "predicted": labels[preds[i]],
+            "confidence": round(float(probs[i, preds[i]]), 4),
+        }
         for i in wrong
     ]
-    return {"metrics": {k: (float(v) if not isinstance(v, dict) else v) for k, v in metrics.items()},
-            "confusion_matrix": confusion_matrix(y_true, preds, labels=ids).tolist(), "mistakes": mistakes}
+    return {
+        "metrics": {k: (float(v) if not isinstance(v, dict) else v) for k, v in metrics.items()},
+        "confusion_matrix": confusion_matrix(y_true, preds, labels=ids).tolist(),
+        "mistakes": mistakes,
+    }
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -144,12 +161,19 @@ def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: in
 
     ds = Dataset.from_dict({"text": texts, "label": label_ids})
     # No padding here: DataCollatorWithPadding pads each batch to its own longest text.
-    return ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
-                  remove_columns=["text"])
+    return ds.map(
+        lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True, remove_columns=["text"]
+    )
 
 
-def train_run(split: Split, cfg: TrainConfig, name: str, monitor: TrainingMonitor | None = None,
-              root: Path | None = None, data_summary: dict[str, Any] | None = None) -> dict[str, Any]:
+def train_run(
+    split: Split,
+    cfg: TrainConfig,
+    name: str,
+    monitor: TrainingMonitor | None = None,
+    root: Path | None = None,
+    data_summary: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Fine-tune, evaluate every epoch, and save models/<name> atomically; returns run.json (+ 'path').
 
     Raises TrainingStopped when the monitor's stop flag was set: nothing is saved then.
@@ -167,7 +191,10 @@ def train_run(split: Split, cfg: TrainConfig, name: str, monitor: TrainingMonito
     set_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(base.path)
     model = AutoModelForSequenceClassification.from_pretrained(
-        base.path, num_labels=len(labels), id2label=dict(enumerate(labels)), label2id=label2id,
+        base.path,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
     train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length)
@@ -185,6 +212,8 @@ def train_run(split: Split, cfg: TrainConfig, name: str, monitor: TrainingMonito
         train_seconds = time.perf_counter() - started
         monitor.set_phase("evaluating")
         pred = trainer.predict(val_ds)
+        if not np.array_equal(pred.label_ids, val_ids):  # pragma: no cover - guards the sampler override
+            raise TrainingError("Internal error: validation predictions came back out of order.")
         report = final_report(labels, val_ids, pred.predictions, split.val_texts)
         if not trainer.is_world_process_zero():  # under torchrun only rank 0 writes the run
             return {"name": name, **report}
@@ -244,9 +273,14 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
     if early:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     trainer = AccuracyTrainer(
-        model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds,
-        data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-        compute_metrics=compute_metrics, callbacks=callbacks,
+        model=model,
+        args=args,
+        train_dataset=train_ds,
+        eval_dataset=val_ds,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        processing_class=tokenizer,
+        compute_metrics=compute_metrics,
+        callbacks=callbacks,
     )
     # disable_tqdm swaps the progress bar for a PrinterCallback that prints dicts to stdout;
     # our monitor reports progress instead, and stdout stays clean for --json.
@@ -285,17 +319,19 @@ class MonitorCallback(TrainerCallback):
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         metrics = metrics or {}
-        self.monitor.add_epoch({
-            "epoch": round(state.epoch or 0, 3),
-            "step": state.global_step,
-            "train_loss": self._epoch_loss,
-            "train_accuracy": self.monitor.pop_train_accuracy(),
-            "val_loss": metrics.get("eval_loss"),
-            "val_accuracy": metrics.get("eval_accuracy"),
-            "val_f1_macro": metrics.get("eval_f1_macro"),
-            "val_precision_macro": metrics.get("eval_precision_macro"),
-            "val_recall_macro": metrics.get("eval_recall_macro"),
-        })
+        self.monitor.add_epoch(
+            {
+                "epoch": round(state.epoch or 0, 3),
+                "step": state.global_step,
+                "train_loss": self._epoch_loss,
+                "train_accuracy": self.monitor.pop_train_accuracy(),
+                "val_loss": metrics.get("eval_loss"),
+                "val_accuracy": metrics.get("eval_accuracy"),
+                "val_f1_macro": metrics.get("eval_f1_macro"),
+                "val_precision_macro": metrics.get("eval_precision_macro"),
+                "val_recall_macro": metrics.get("eval_recall_macro"),
+            }
+        )
         self._epoch_loss = None
 
 
@@ -312,6 +348,11 @@ class AccuracyTrainer(Trainer):
             self.train_correct += int((preds == inputs["labels"]).sum())
             self.train_seen += int(inputs["labels"].numel())
         return (loss, outputs) if return_outputs else loss
+
+    def _get_eval_sampler(self, eval_dataset):
+        # group_by_length would also shuffle evaluation by length; predictions must come
+        # back in dataset order so they line up with the texts for the final report.
+        return SequentialSampler(eval_dataset) if eval_dataset is not None else None
 
     def pop_train_accuracy(self) -> float | None:
         """Accuracy over the training batches since the last call (one epoch)."""
@@ -349,8 +390,9 @@ def _write_validation_csv(path: Path, texts: list[str], labels: list[str]) -> No
         writer.writerows(zip(texts, labels))
 
 
-def _run_info(name, base, cfg: TrainConfig, split: Split, data_summary, monitor, report, dev, train_seconds,
-              train_output) -> dict[str, Any]:
+def _run_info(
+    name, base, cfg: TrainConfig, split: Split, data_summary, monitor, report, dev, train_seconds, train_output
+) -> dict[str, Any]:
     import transformers
 
     n_train = len(split.train_texts)
@@ -364,16 +406,24 @@ def _run_info(name, base, cfg: TrainConfig, split: Split, data_summary, monitor,
         "base_model_source": base.source,
         "labels": split.labels,
         "params": params,
-        "data": {**(data_summary or {}), "train_rows": n_train, "val_rows": len(split.val_texts),
-                 "train_class_counts": _counts(split.train_labels), "val_class_counts": _counts(split.val_labels)},
+        "data": {
+            **(data_summary or {}),
+            "train_rows": n_train,
+            "val_rows": len(split.val_texts),
+            "train_class_counts": _counts(split.train_labels),
+            "val_class_counts": _counts(split.val_labels),
+        },
         "history": monitor.history,
         **report,
         "train_seconds": round(train_seconds, 2),
         "samples_per_second": round(n_train * epochs_done / train_seconds, 2) if train_seconds else None,
         "train_loss": float(train_output.training_loss),
         "device": dev,
-        "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "python": platform.python_version(),
+        },
     }
 
 

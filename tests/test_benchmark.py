@@ -55,8 +55,16 @@ def test_compare_numbers_are_positive_and_finite(report):
 
 
 def test_compare_chosen_backends_without_pytorch(root):
-    out = benchmark.compare_backends("tiny", ["fine"], backends=["onnx-int8", "onnx"], root=root, repeats=1,
-                                     warmup=0, throughput_texts=["fine"] * 5, batch_size=2)
+    out = benchmark.compare_backends(
+        "tiny",
+        ["fine"],
+        backends=["onnx-int8", "onnx"],
+        root=root,
+        repeats=1,
+        warmup=0,
+        throughput_texts=["fine"] * 5,
+        batch_size=2,
+    )
     assert list(out["backends"]) == ["onnx-int8", "onnx"] and out["reference"] == "onnx-int8"
     assert "speedup_p50" not in out["backends"]["onnx"]
 

@@ -140,8 +140,14 @@ def make_minilm_run(root: Path, name: str) -> Path:
     model.save_pretrained(staging)
     AutoTokenizer.from_pretrained(path).save_pretrained(staging)
     write_csv(staging / store.VALIDATION_CSV, [(t, TINY_LABELS[i % 2]) for i, t in enumerate(SENTENCES)])
-    info = {"name": name, "created": "2026-01-01T00:00:00", "base_model": str(path), "labels": TINY_LABELS,
-            "params": {"max_length": 128}, "metrics": {"accuracy": 0.5, "f1_macro": 0.5}}
+    info = {
+        "name": name,
+        "created": "2026-01-01T00:00:00",
+        "base_model": str(path),
+        "labels": TINY_LABELS,
+        "params": {"max_length": 128},
+        "metrics": {"accuracy": 0.5, "f1_macro": 0.5},
+    }
     (staging / store.RUN_JSON).write_text(json.dumps(info), encoding="utf-8")
     return store.commit_run(staging, name, root)
 
@@ -177,6 +183,9 @@ def test_bundled_minilm_export_matches_pytorch(tmp_path):
             got = predictors.load_predictor("minilm", backend, tmp_path).predict(texts, batch_size)
             torch.testing.assert_close(torch.from_numpy(got.logits), torch.from_numpy(ref.logits), atol=atol, rtol=1e-3)
             assert got.labels == ref.labels
+        # A random head leaves margins of ~0.005 between the two logits, int8's own error size: most labels
+        # still agree, and the probabilities stay close.
         int8 = predictors.load_predictor("minilm", "onnx-int8", tmp_path).predict(texts, batch_size)
-        assert np.mean([a == b for a, b in zip(int8.labels, ref.labels, strict=True)]) >= 0.8
+        assert np.mean([a == b for a, b in zip(int8.labels, ref.labels, strict=True)]) >= 0.75
+        assert np.abs(int8.probabilities - ref.probabilities).max() < 0.01
     predictors.clear_cache()

@@ -122,4 +122,6 @@ def test_real_bundled_model_learns_sentiment(models_root) -> None:
     info = train_run(split_data(data, 0.2, seed=1), TrainConfig(epochs=3), "minilm-uci", root=models_root)
     assert info["base_model"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert info["metrics"]["accuracy"] >= 0.75, info["history"]
+    # The final report and the last epoch's evaluation see the same predictions.
+    assert info["metrics"]["accuracy"] == pytest.approx(info["history"][-1]["val_accuracy"])
     assert store.load_run("minilm-uci", models_root)["metrics"]["accuracy"] == info["metrics"]["accuracy"]

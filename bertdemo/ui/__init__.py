@@ -38,6 +38,17 @@ def launch_options() -> dict[str, Any]:
     return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False}
 
 
+def server_address() -> tuple[str, int]:
+    """GRADIO_SERVER_NAME/PORT win; else 0.0.0.0 on HF Spaces (SPACE_ID is set there), 127.0.0.1 locally.
+
+    PORT is what Deta Space (Spacefile) and most PaaS hand a web process.
+    """
+    default_host = "0.0.0.0" if os.environ.get("SPACE_ID") else config.SERVER_NAME_LOCAL
+    host = os.environ.get("GRADIO_SERVER_NAME") or default_host
+    port = int(os.environ.get("GRADIO_SERVER_PORT") or os.environ.get("PORT") or config.SERVER_PORT)
+    return host, port
+
+
 def build_app(root: Path | None = None, runner: JobRunner | None = None):
     """The gr.Blocks app over the models folder `root` (default config.MODELS_DIR)."""
     import gradio as gr

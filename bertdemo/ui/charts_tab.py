@@ -16,8 +16,10 @@ def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Charts tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Charts", id="charts") as c["tab"]:
-        gr.Markdown("Pick one or more saved runs to overlay their training curves (loss on the left, validation "
-                    "accuracy and macro-F1 on the right).")
+        gr.Markdown(
+            "Pick one or more saved runs to overlay their training curves (loss on the left, validation "
+            "accuracy and macro-F1 on the right)."
+        )
         with gr.Row():
             c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, scale=5)
             c["refresh"] = gr.Button("↻ Refresh", size="sm", scale=1, min_width=90)

@@ -61,8 +61,9 @@ def run_choices(root: Path | None) -> list[str]:
         return []
 
 
-def run_dropdown_update(root: Path | None, keep: str | list[str] | None = None, multiselect: bool = False,
-                        prefer: str | None = None):
+def run_dropdown_update(
+    root: Path | None, keep: str | list[str] | None = None, multiselect: bool = False, prefer: str | None = None
+):
     """Fresh choices for a run dropdown, keeping the current pick when it still exists."""
     choices = run_choices(root)
     if multiselect:

@@ -17,14 +17,17 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Export tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Export", id="export") as c["tab"]:
-        gr.Markdown("Export a saved run to ONNX for ONNX Runtime. Every variant is run on the validation rows "
-                    "and checked against PyTorch: largest logit difference, label agreement, accuracy.")
+        gr.Markdown(
+            "Export a saved run to ONNX for ONNX Runtime. Every variant is run on the validation rows "
+            "and checked against PyTorch: largest logit difference, label agreement, accuracy."
+        )
         with gr.Row(equal_height=True):
             c["run"] = gr.Dropdown(label="Run", choices=run_choices(root), scale=3)
             with gr.Column(scale=2):
                 c["optimize"] = gr.Checkbox(label="Also a graph-optimized variant (ORTOptimizer)", value=True)
-                c["quantize"] = gr.Checkbox(label="Also a dynamic int8 variant (ORTQuantizer: smaller, faster)",
-                                            value=True)
+                c["quantize"] = gr.Checkbox(
+                    label="Also a dynamic int8 variant (ORTQuantizer: smaller, faster)", value=True
+                )
             c["export_btn"] = gr.Button("Export to ONNX", variant="primary", scale=1)
         c["status"] = gr.Markdown()
         c["table"] = gr.Dataframe(label="Checks against PyTorch (validation rows)", interactive=False)
@@ -38,8 +41,11 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
             exports = appapi.load_run(name, root).get("exports")
             if not exports:
                 return f"`{name}` has no ONNX export yet.", views.export_frame(None), gr.File(visible=False)
-            return (f"`{name}` was exported before: these are its checks.", views.export_frame(exports),
-                    gr.File(str(appapi.zip_onnx(name, root)), visible=True))
+            return (
+                f"`{name}` was exported before: these are its checks.",
+                views.export_frame(exports),
+                gr.File(str(appapi.zip_onnx(name, root)), visible=True),
+            )
         except BertDemoError as exc:
             return f"❌ {exc}", views.export_frame(None), gr.File(visible=False)
 
@@ -48,8 +54,11 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
         progress(0, desc="Starting the export")
         report = appapi.export(name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg))
         failed = [v for v, r in (report.get("variants") or {}).items() if not r.get("passed")]
-        note = (f"⚠️ Exported, but {', '.join(failed)} did not pass the check against PyTorch." if failed
-                else f"✅ Exported `{name}`: every variant matches PyTorch within tolerance.")
+        note = (
+            f"⚠️ Exported, but {', '.join(failed)} did not pass the check against PyTorch."
+            if failed
+            else f"✅ Exported `{name}`: every variant matches PyTorch within tolerance."
+        )
         return note, views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
 
     def refresh(keep: str | None):
@@ -57,6 +66,12 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
 
     c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
     c["run"].change(show_existing, c["run"], [c["status"], c["table"], c["download"]], **UI_EVENT)
-    c["export_btn"].click(export, [c["run"], c["optimize"], c["quantize"]], [c["status"], c["table"], c["download"]],
-                          concurrency_limit=1, concurrency_id=HEAVY, **UI_EVENT)
+    c["export_btn"].click(
+        export,
+        [c["run"], c["optimize"], c["quantize"]],
+        [c["status"], c["table"], c["download"]],
+        concurrency_limit=1,
+        concurrency_id=HEAVY,
+        **UI_EVENT,
+    )
     return c

@@ -20,8 +20,13 @@ def create_models_tab(root: Path | None = None) -> dict[str, Any]:
     c: dict[str, Any] = {}
     with gr.Tab("Models", id="models") as c["tab"]:
         gr.Markdown("Saved runs in the models folder, newest first. Click a row to select it.")
-        c["table"] = gr.Dataframe(views.models_frame(appapi.list_models(root)), label="Saved runs",
-                                  interactive=False, wrap=True, max_height=420)
+        c["table"] = gr.Dataframe(
+            views.models_frame(appapi.list_models(root)),
+            label="Saved runs",
+            interactive=False,
+            wrap=True,
+            max_height=420,
+        )
         with gr.Row(equal_height=True):
             c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root), scale=3)
             c["refresh"] = gr.Button("↻ Refresh", scale=1, min_width=90)

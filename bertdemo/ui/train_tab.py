@@ -28,8 +28,18 @@ PROGRESS_CSS = """
 .bd-note { margin-top: 6px; }
 .bd-failed .bd-note { color: #c9372c; }
 """
-_SETTINGS = ("epochs", "learning_rate", "batch_size", "max_length", "val_fraction", "warmup_ratio", "weight_decay",
-             "early_stopping", "seed", "max_rows")
+_SETTINGS = (
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "max_length",
+    "val_fraction",
+    "warmup_ratio",
+    "weight_decay",
+    "early_stopping",
+    "seed",
+    "max_rows",
+)
 
 
 # --- handlers (thin: the work is in appapi and views) -----------------------------------------------------------
@@ -39,26 +49,41 @@ def _show_data(path: str, report: dict[str, Any]) -> tuple:
     for warning in report.get("warnings") or []:
         gr.Warning(warning, duration=8)
     columns = report.get("columns") or []
-    return (str(path), gr.Dropdown(choices=columns, value=report["text_column"]),
-            gr.Dropdown(choices=columns, value=report["label_column"]), views.inspection_summary(report),
-            gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
-            gr.Dataframe(views.preview_frame(report), visible=True))
+    return (
+        str(path),
+        gr.Dropdown(choices=columns, value=report["text_column"]),
+        gr.Dropdown(choices=columns, value=report["label_column"]),
+        views.inspection_summary(report),
+        gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
+        gr.Dataframe(views.preview_frame(report), visible=True),
+    )
 
 
 def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool) -> tuple:
     message = one_line(str(exc))
     gr.Warning(message, duration=15)
     columns = gr.skip() if keep_columns else gr.Dropdown(choices=[], value=None)
-    return (path, columns, columns, f"❌ **This data cannot be used yet:** {message}", gr.Plot(visible=False),
-            gr.Dataframe(visible=False))
+    return (
+        path,
+        columns,
+        columns,
+        f"❌ **This data cannot be used yet:** {message}",
+        gr.Plot(visible=False),
+        gr.Dataframe(visible=False),
+    )
 
 
 def load_csv(path: str | None) -> tuple:
     """A new file: detect the columns and show the report."""
     if not path:
-        return (None, gr.Dropdown(choices=[], value=None), gr.Dropdown(choices=[], value=None),
-                "Upload a CSV file, or click **Use example data**.", gr.Plot(visible=False),
-                gr.Dataframe(visible=False))
+        return (
+            None,
+            gr.Dropdown(choices=[], value=None),
+            gr.Dropdown(choices=[], value=None),
+            "Upload a CSV file, or click **Use example data**.",
+            gr.Plot(visible=False),
+            gr.Dataframe(visible=False),
+        )
     try:
         return _show_data(path, appapi.inspect(path))
     except BertDemoError as exc:
@@ -78,21 +103,28 @@ def reinspect(path: str | None, text_column: str | None, label_column: str | Non
 def result_views(name: str, root: Path | None) -> tuple:
     """Results box contents for a saved run: headline, per-class table, confusion matrix, mistakes."""
     info = store.load_run(name, root)
-    return (gr.Column(visible=True), views.results_markdown(info), views.per_class_frame(info),
-            charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or []),
-            views.mistakes_frame(info))
+    return (
+        gr.Column(visible=True),
+        views.results_markdown(info),
+        views.per_class_frame(info),
+        charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or []),
+        views.mistakes_frame(info),
+    )
 
 
 # --- the tab ----------------------------------------------------------------------------------------------------
 
 
-def create_train_tab(demo: gr.Blocks, runner: JobRunner, owner: gr.BrowserState,
-                     root: Path | None = None) -> dict[str, Any]:
+def create_train_tab(
+    demo: gr.Blocks, runner: JobRunner, owner: gr.BrowserState, root: Path | None = None
+) -> dict[str, Any]:
     """Build and wire the Train tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Train", id="train") as c["tab"]:
-        gr.Markdown("### 1. Data\nA CSV with one column of texts and one of labels. Everything stays on this "
-                    "server; nothing is downloaded.")
+        gr.Markdown(
+            "### 1. Data\nA CSV with one column of texts and one of labels. Everything stays on this "
+            "server; nothing is downloaded."
+        )
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
                 c["csv_file"] = gr.File(label="Training data (CSV)", height=120)
@@ -103,42 +135,58 @@ def create_train_tab(demo: gr.Blocks, runner: JobRunner, owner: gr.BrowserState,
             with gr.Column(scale=3, min_width=320):
                 c["data_summary"] = gr.Markdown("Upload a CSV file, or click **Use example data**.")
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
-        c["preview"] = gr.Dataframe(label="Preview (first rows as read)", visible=False, interactive=False,
-                                    wrap=True, max_height=320)
+        c["preview"] = gr.Dataframe(
+            label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
+        )
 
         gr.Markdown("### 2. Settings")
         with gr.Row():
-            c["model"] = gr.Dropdown(label="Base model", choices=[config.DEFAULT_MODEL], value=config.DEFAULT_MODEL,
-                                     allow_custom_value=True, scale=3,
-                                     info="The bundled default works offline; or type a Hub id or a local folder.")
-            c["run_name"] = gr.Textbox(label="Run name", scale=2, info="The folder name under models/.",
-                                       placeholder="blank: <model>-<date>-<time>")
+            c["model"] = gr.Dropdown(
+                label="Base model",
+                choices=[config.DEFAULT_MODEL],
+                value=config.DEFAULT_MODEL,
+                allow_custom_value=True,
+                scale=3,
+                info="The bundled default works offline; or type a Hub id or a local folder.",
+            )
+            c["run_name"] = gr.Textbox(
+                label="Run name",
+                scale=2,
+                info="The folder name under models/.",
+                placeholder="blank: <model>-<date>-<time>",
+            )
         with gr.Row():
             c["epochs"] = gr.Number(label="Epochs", value=config.DEFAULT_EPOCHS, precision=0, minimum=1, maximum=100)
             c["learning_rate"] = gr.Number(label="Learning rate", value=None, placeholder="auto", minimum=0)
             c["batch_size"] = gr.Number(label="Batch size", value=None, placeholder="auto", precision=0, minimum=0)
-            c["max_length"] = gr.Number(label="Max length (tokens)", value=config.DEFAULT_MAX_LENGTH, precision=0,
-                                        minimum=8, maximum=512)
-            c["val_fraction"] = gr.Number(label="Validation fraction", value=config.DEFAULT_VAL_FRACTION,
-                                          minimum=0.05, maximum=0.5, step=0.05)
+            c["max_length"] = gr.Number(
+                label="Max length (tokens)", value=config.DEFAULT_MAX_LENGTH, precision=0, minimum=8, maximum=512
+            )
+            c["val_fraction"] = gr.Number(
+                label="Validation fraction", value=config.DEFAULT_VAL_FRACTION, minimum=0.05, maximum=0.5, step=0.05
+            )
         with gr.Accordion("Advanced settings", open=False):
             with gr.Row():
-                c["warmup_ratio"] = gr.Number(label="Warmup ratio", value=config.DEFAULT_WARMUP_RATIO, minimum=0,
-                                              maximum=0.9, step=0.05)
-                c["weight_decay"] = gr.Number(label="Weight decay", value=config.DEFAULT_WEIGHT_DECAY, minimum=0,
-                                              maximum=1, step=0.01)
-                c["early_stopping"] = gr.Number(label="Early stopping patience (0 = off)", value=0, precision=0,
-                                                minimum=0)
+                c["warmup_ratio"] = gr.Number(
+                    label="Warmup ratio", value=config.DEFAULT_WARMUP_RATIO, minimum=0, maximum=0.9, step=0.05
+                )
+                c["weight_decay"] = gr.Number(
+                    label="Weight decay", value=config.DEFAULT_WEIGHT_DECAY, minimum=0, maximum=1, step=0.01
+                )
+                c["early_stopping"] = gr.Number(
+                    label="Early stopping patience (0 = off)", value=0, precision=0, minimum=0
+                )
                 c["seed"] = gr.Number(label="Seed", value=config.DEFAULT_SEED, precision=0)
-                c["max_rows"] = gr.Number(label="Max rows (random sample)", value=config.DEFAULT_MAX_ROWS,
-                                          precision=0, minimum=1)
+                c["max_rows"] = gr.Number(
+                    label="Max rows (random sample)", value=config.DEFAULT_MAX_ROWS, precision=0, minimum=1
+                )
         with gr.Row():
             c["train_btn"] = gr.Button("Train", variant="primary", scale=3)
             c["stop_btn"] = gr.Button("Stop", variant="stop", interactive=False, scale=1)
         c["progress"] = gr.HTML(views.progress_html(None), css_template=PROGRESS_CSS, js_on_load=None)
         c["device"] = gr.Markdown()
         c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False)
-        with gr.Column(visible=False) as c["results"]:
+        with gr.Column(visible=False, elem_id="bd-results") as c["results"]:
             c["results_md"] = gr.Markdown()
             with gr.Row(equal_height=False):
                 c["per_class"] = gr.Dataframe(label="Per class (validation)", interactive=False, scale=2)
@@ -190,19 +238,60 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
         started = appapi.start_training(runner, csv_path, settings, owner_id or "anonymous")
         status = {"state": "running", "phase": "starting", "name": started["name"]}
-        return (started["job_id"], gr.Timer(active=True), views.progress_html(status), "",
-                gr.Plot(visible=False), -1, gr.Column(visible=False), gr.Button(interactive=False),
-                gr.Button(interactive=True))
+        return (
+            started["job_id"],
+            gr.Timer(active=True),
+            views.progress_html(status),
+            "",
+            gr.Plot(visible=False),
+            -1,
+            gr.Column(visible=False),
+            gr.Button(interactive=False),
+            gr.Button(interactive=True),
+        )
 
-    train_in = [owner, c["csv_path"], c["text_column"], c["label_column"], c["model"], c["run_name"],
-                *(c[k] for k in _SETTINGS)]
-    c["train_btn"].click(train, train_in, [c["job_id"], c["timer"], c["progress"], c["device"], c["curves"],
-                                           c["epochs_shown"], c["results"], c["train_btn"], c["stop_btn"]],
-                         **UI_EVENT)
+    train_in = [
+        owner,
+        c["csv_path"],
+        c["text_column"],
+        c["label_column"],
+        c["model"],
+        c["run_name"],
+        *(c[k] for k in _SETTINGS),
+    ]
+    c["train_btn"].click(
+        train,
+        train_in,
+        [
+            c["job_id"],
+            c["timer"],
+            c["progress"],
+            c["device"],
+            c["curves"],
+            c["epochs_shown"],
+            c["results"],
+            c["train_btn"],
+            c["stop_btn"],
+        ],
+        **UI_EVENT,
+    )
 
-    tick_out = [c["progress"], c["device"], c["curves"], c["epochs_shown"], c["timer"], c["train_btn"], c["stop_btn"],
-                c["try_run"], c["run_name"], c["results"], c["results_md"], c["per_class"], c["confusion"],
-                c["mistakes"]]
+    tick_out = [
+        c["progress"],
+        c["device"],
+        c["curves"],
+        c["epochs_shown"],
+        c["timer"],
+        c["train_btn"],
+        c["stop_btn"],
+        c["try_run"],
+        c["run_name"],
+        c["results"],
+        c["results_md"],
+        c["per_class"],
+        c["confusion"],
+        c["mistakes"],
+    ]
 
     def tick(owner_id, job_id, shown, auto, try_run, model):
         if not job_id:
@@ -210,8 +299,16 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         try:
             status = runner.status(job_id, owner_id)
         except RunNotFound:  # the server restarted: that job is gone
-            return (views.progress_html(None), "", gr.skip(), -1, gr.Timer(active=False), gr.Button(interactive=True),
-                    gr.Button(interactive=False), *(gr.skip(),) * 7)
+            return (
+                views.progress_html(None),
+                "",
+                gr.skip(),
+                -1,
+                gr.Timer(active=False),
+                gr.Button(interactive=True),
+                gr.Button(interactive=False),
+                *(gr.skip(),) * 7,
+            )
         history = status.get("history") or []
         curves = gr.Plot(charts.training_curves(history), visible=True) if len(history) != shown else gr.skip()
         head = (views.progress_html(status), views.device_markdown(status), curves, len(history))
@@ -220,12 +317,24 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         done = status["state"] == "done"
         name = status.get("name")
         tail = result_views(name, root) if done else (gr.skip(),) * 5
-        return (*head, gr.Timer(active=False), gr.Button(interactive=True), gr.Button(interactive=False),
-                run_dropdown_update(root, keep=try_run, prefer=name if done else None),
-                new_name(model, auto) if done else gr.skip(), *tail)
+        return (
+            *head,
+            gr.Timer(active=False),
+            gr.Button(interactive=True),
+            gr.Button(interactive=False),
+            run_dropdown_update(root, keep=try_run, prefer=name if done else None),
+            new_name(model, auto) if done else gr.skip(),
+            *tail,
+        )
 
-    c["timer"].tick(tick, [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]], tick_out,
-                    show_progress="hidden", concurrency_limit=None, **UI_EVENT)
+    c["timer"].tick(
+        tick,
+        [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]],
+        tick_out,
+        show_progress="hidden",
+        concurrency_limit=None,
+        **UI_EVENT,
+    )
 
     @ui_errors
     def stop(owner_id, job_id):
@@ -248,7 +357,12 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         """Page (re)load: give this browser an owner id and re-attach to its newest job."""
         owner_id = owner_id or uuid.uuid4().hex
         job_id = runner.latest_job(owner_id)
-        return (owner_id, job_id, gr.Timer(active=bool(job_id)), run_dropdown_update(root),
-                store.default_run_name(config.DEFAULT_MODEL))
+        return (
+            owner_id,
+            job_id,
+            gr.Timer(active=bool(job_id)),
+            run_dropdown_update(root),
+            store.default_run_name(config.DEFAULT_MODEL),
+        )
 
     demo.load(attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], c["run_name"]], **UI_EVENT)

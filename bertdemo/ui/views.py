@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 import pandas as pd
@@ -38,8 +39,9 @@ def _pct(value: float | None) -> str:
 def inspection_summary(report: dict[str, Any]) -> str:
     """What was read from the CSV, what was dropped or fixed, and what to watch, as Markdown."""
     counts = report.get("class_counts") or {}
-    delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(report.get("delimiter"),
-                                                                               repr(report.get("delimiter")))
+    delimiter = {"\t": "tab", ",": "comma", ";": "semicolon", "|": "pipe"}.get(
+        report.get("delimiter"), repr(report.get("delimiter"))
+    )
     facts = [
         f"**{html.escape(str(report.get('source', 'CSV')))}**: {report.get('rows', 0):,} usable rows of "
         f"{report.get('rows_read', 0):,}, {len(counts)} classes "
@@ -53,9 +55,11 @@ def inspection_summary(report: dict[str, Any]) -> str:
         facts.append(f"**Duplicates:** {report['duplicates']:,} repeated (text, label) rows (kept).")
     tokens = report.get("token_lengths") or {}
     if tokens:
-        facts.append(f"**Tokens per text:** median {tokens.get('p50')}, 95% under {tokens.get('p95')}, "
-                     f"longest {tokens.get('max')}; {tokens.get('over_max_length', 0):,} over "
-                     f"{tokens.get('max_length', 'max length')}.")
+        facts.append(
+            f"**Tokens per text:** median {tokens.get('p50')}, 95% under {tokens.get('p95')}, "
+            f"longest {tokens.get('max')}; {tokens.get('over_max_length', 0):,} over "
+            f"{tokens.get('max_length', 'max length')}."
+        )
     bullets = [f"- ⚠️ {html.escape(w)}" for w in report.get("warnings") or []]
     bullets += [f"- ℹ️ {html.escape(n)}" for n in report.get("notes") or []]
     return "\n\n".join(facts) + ("\n\n" + "\n".join(bullets) if bullets else "")
@@ -73,8 +77,10 @@ def preview_frame(report: dict[str, Any]) -> pd.DataFrame:
 def progress_html(status: dict[str, Any] | None) -> str:
     """A progress bar with phase, epoch, step, elapsed time and ETA."""
     if not status:
-        return ('<div class="bd-progress bd-idle">No training yet: load data, check the settings, '
-                'then press <b>Train</b>.</div>')
+        return (
+            '<div class="bd-progress bd-idle">No training yet: load data, check the settings, '
+            "then press <b>Train</b>.</div>"
+        )
     state = status.get("state", "running")
     phase = status.get("phase") or "starting"
     step, total = status.get("step") or 0, status.get("total_steps") or 0
@@ -91,15 +97,22 @@ def progress_html(status: dict[str, Any] | None) -> str:
         if epochs:
             parts.append(f"epoch {epoch_now}/{epochs}")
         parts.append(f"step {step}/{total}")
-    parts.append(f"{_fmt_seconds(status.get('elapsed'))} elapsed")
-    if state == "running" and status.get("eta") is not None:
-        parts.append(f"about {_fmt_seconds(status.get('eta'))} left")
+    if state == "running":
+        # Wall time since Train was pressed (the job's own clock starts only once the model is loaded).
+        started = status.get("started")
+        parts.append(f"{_fmt_seconds(time.time() - started if started else status.get('elapsed'))} elapsed")
+        if status.get("eta") is not None and phase == "training":
+            parts.append(f"about {_fmt_seconds(status.get('eta'))} left")
+    elif status.get("elapsed"):
+        parts.append(f"training took {_fmt_seconds(status.get('elapsed'))}")
     css = {"done": "bd-done", "failed": "bd-failed", "stopped": "bd-stopped"}.get(state, "bd-running")
     message = status.get("message") or ""
     note = f'<div class="bd-note">{html.escape(message)}</div>' if message and state != "running" else ""
-    return (f'<div class="bd-progress {css}"><div class="bd-text">{" · ".join(parts)}</div>'
-            f'<div class="bd-track"><div class="bd-fill" style="width:{100 * fraction:.1f}%"></div></div>'
-            f"{note}</div>")
+    return (
+        f'<div class="bd-progress {css}"><div class="bd-text">{" · ".join(parts)}</div>'
+        f'<div class="bd-track"><div class="bd-fill" style="width:{100 * fraction:.1f}%"></div></div>'
+        f"{note}</div>"
+    )
 
 
 def device_markdown(status: dict[str, Any] | None) -> str:
@@ -112,12 +125,13 @@ def device_markdown(status: dict[str, Any] | None) -> str:
         kind = "GPU" if dev.get("device") == "cuda" else "CPU"
         precision = "bf16" if dev.get("bf16") else "fp16 (mixed)" if dev.get("fp16") else "fp32"
         threads = f", {dev['threads']} threads" if dev.get("threads") else ""
-        lines.append(f"**Device:** {kind} ({html.escape(str(dev.get('name') or '?'))}{threads}), "
-                     f"{precision} precision")
+        lines.append(f"**Device:** {kind} ({html.escape(str(dev.get('name') or '?'))}{threads}), {precision} precision")
     chosen = status.get("chosen") or {}
     if chosen:
-        lines.append("**Chosen for you:** " + "; ".join(f"{k.replace('_', ' ')} {html.escape(str(v))}"
-                                                         for k, v in chosen.items()))
+        lines.append(
+            "**Chosen for you:** "
+            + "; ".join(f"{k.replace('_', ' ')} {html.escape(str(v))}" for k, v in chosen.items())
+        )
     return "  \n".join(lines)
 
 
@@ -127,26 +141,45 @@ def results_markdown(info: dict[str, Any]) -> str:
     data = info.get("data") or {}
     seconds = info.get("train_seconds")
     took = f" in {_fmt_seconds(seconds)}" if seconds else ""
-    return (f"### ✅ {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
-            f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
-            f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
-            f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`.")
+    return (
+        f"### ✅ {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
+        f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
+        f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
+        f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
+    )
 
 
 def per_class_frame(info: dict[str, Any]) -> pd.DataFrame:
     """Precision, recall, F1 and support per class."""
     per_class = (info.get("metrics") or {}).get("per_class") or {}
-    rows = [{"class": label, "precision": round(v.get("precision", 0), 3), "recall": round(v.get("recall", 0), 3),
-             "f1": round(v.get("f1", 0), 3), "support": v.get("support")} for label, v in per_class.items()]
+    rows = [
+        {
+            "class": label,
+            "precision": round(v.get("precision", 0), 3),
+            "recall": round(v.get("recall", 0), 3),
+            "f1": round(v.get("f1", 0), 3),
+            "support": v.get("support"),
+        }
+        for label, v in per_class.items()
+    ]
     return pd.DataFrame(rows, columns=["class", "precision", "recall", "f1", "support"])
 
 
 def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
     """Validation rows the model got wrong, most confident first."""
     rows = info.get("mistakes") or []
-    return pd.DataFrame([{"text": r.get("text"), "true label": r.get("label"), "predicted": r.get("predicted"),
-                          "confidence": r.get("confidence")} for r in rows],
-                        columns=["text", "true label", "predicted", "confidence"])
+    return pd.DataFrame(
+        [
+            {
+                "text": r.get("text"),
+                "true label": r.get("label"),
+                "predicted": r.get("predicted"),
+                "confidence": r.get("confidence"),
+            }
+            for r in rows
+        ],
+        columns=["text", "true label", "predicted", "confidence"],
+    )
 
 
 # --- models, charts ---------------------------------------------------------------------------------------------
@@ -156,19 +189,38 @@ MODEL_COLUMNS = ["name", "base model", "labels", "rows", "accuracy", "macro-F1",
 
 def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """The saved-runs table."""
+
     def rounded(v):
         return None if v is None else round(v, 4)
 
-    rows = [{"name": r["name"], "base model": r.get("base_model"), "labels": ", ".join(map(str, r.get("labels") or [])),
-             "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0), "accuracy": rounded(r.get("accuracy")),
-             "macro-F1": rounded(r.get("f1_macro")), "epochs": r.get("epochs"),
-             "created": str(r.get("created") or "").replace("T", " ")[:19],
-             "exports": ", ".join(r.get("exports") or []) or "-"} for r in runs]
+    rows = [
+        {
+            "name": r["name"],
+            "base model": r.get("base_model"),
+            "labels": ", ".join(map(str, r.get("labels") or [])),
+            "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0),
+            "accuracy": rounded(r.get("accuracy")),
+            "macro-F1": rounded(r.get("f1_macro")),
+            "epochs": r.get("epochs"),
+            "created": str(r.get("created") or "").replace("T", " ")[:19],
+            "exports": ", ".join(r.get("exports") or []) or "-",
+        }
+        for r in runs
+    ]
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
-_PARAM_KEYS = ("model", "epochs", "learning_rate", "batch_size", "max_length", "warmup_ratio", "weight_decay",
-               "early_stopping_patience", "seed")
+_PARAM_KEYS = (
+    "model",
+    "epochs",
+    "learning_rate",
+    "batch_size",
+    "max_length",
+    "warmup_ratio",
+    "weight_decay",
+    "early_stopping_patience",
+    "seed",
+)
 
 
 def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
@@ -178,8 +230,14 @@ def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
         params = info.get("params") or {}
         m = info.get("metrics") or {}
         col = {key.replace("_", " "): params.get(key) for key in _PARAM_KEYS}
-        col.update({"train rows": (info.get("data") or {}).get("train_rows"), "accuracy": _pct(m.get("accuracy")),
-                    "macro-F1": _pct(m.get("f1_macro")), "train time": _fmt_seconds(info.get("train_seconds"))})
+        col.update(
+            {
+                "train rows": (info.get("data") or {}).get("train_rows"),
+                "accuracy": _pct(m.get("accuracy")),
+                "macro-F1": _pct(m.get("f1_macro")),
+                "train time": _fmt_seconds(info.get("train_seconds")),
+            }
+        )
         table[name] = {k: ("-" if v is None else str(v)) for k, v in col.items()}
     frame = pd.DataFrame(table)
     frame.insert(0, "setting", frame.index)
@@ -197,15 +255,30 @@ def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
     rows = []
     torch_row = report.get("pytorch") or {}
     if torch_row:
-        rows.append({"variant": "pytorch (reference)", "size MB": torch_row.get("size_mb"), "max |diff|": None,
-                     "agreement": None, "accuracy": torch_row.get("accuracy"), "macro-F1": torch_row.get("f1_macro"),
-                     "passed": ""})
+        rows.append(
+            {
+                "variant": "pytorch (reference)",
+                "size MB": torch_row.get("size_mb"),
+                "max |diff|": None,
+                "agreement": None,
+                "accuracy": torch_row.get("accuracy"),
+                "macro-F1": torch_row.get("f1_macro"),
+                "passed": "",
+            }
+        )
     for variant, v in (report.get("variants") or {}).items():
         diff = v.get("max_abs_diff")
-        rows.append({"variant": variant, "size MB": v.get("size_mb"),
-                     "max |diff|": None if diff is None else f"{diff:.2e}", "agreement": v.get("agreement"),
-                     "accuracy": v.get("accuracy"), "macro-F1": v.get("f1_macro"),
-                     "passed": "✅ yes" if v.get("passed") else "❌ no"})
+        rows.append(
+            {
+                "variant": variant,
+                "size MB": v.get("size_mb"),
+                "max |diff|": None if diff is None else f"{diff:.2e}",
+                "agreement": v.get("agreement"),
+                "accuracy": v.get("accuracy"),
+                "macro-F1": v.get("f1_macro"),
+                "passed": "✅ yes" if v.get("passed") else "❌ no",
+            }
+        )
     frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
     for col in ("size MB", "agreement", "accuracy", "macro-F1"):
         frame[col] = frame[col].map(lambda x: "" if x is None or pd.isna(x) else round(float(x), 4))
@@ -238,15 +311,23 @@ def styled_answers(report: dict[str, Any]):
     return frame.style.apply(highlight, axis=1)
 
 
-BACKEND_COLUMNS = ["back-end", "p50 ms", "p95 ms", "texts/s", "speed-up (p50)", "size MB", "val accuracy",
-                   "agreement"]
+BACKEND_COLUMNS = ["back-end", "p50 ms", "p95 ms", "texts/s", "speed-up (p50)", "size MB", "val accuracy", "agreement"]
 
 
 def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
     """Latency, throughput, size and accuracy per back-end."""
     rows = []
     for name, b in (report.get("backends") or {}).items():
-        rows.append({"back-end": name, "p50 ms": b.get("p50_ms"), "p95 ms": b.get("p95_ms"),
-                     "texts/s": b.get("throughput"), "speed-up (p50)": b.get("speedup_p50"),
-                     "size MB": b.get("size_mb"), "val accuracy": b.get("accuracy"), "agreement": b.get("agreement")})
+        rows.append(
+            {
+                "back-end": name,
+                "p50 ms": b.get("p50_ms"),
+                "p95 ms": b.get("p95_ms"),
+                "texts/s": b.get("throughput"),
+                "speed-up (p50)": b.get("speedup_p50"),
+                "size MB": b.get("size_mb"),
+                "val accuracy": b.get("accuracy"),
+                "agreement": b.get("agreement"),
+            }
+        )
     return pd.DataFrame(rows, columns=BACKEND_COLUMNS).astype(object).where(lambda f: f.notna(), "-")

@@ -6,10 +6,10 @@ import importlib.util
 import logging
 import os
 import socket
-from functools import lru_cache
-from urllib.parse import urlparse
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlparse
 
 from bertdemo import config
 from bertdemo.errors import ModelLoadError

@@ -151,7 +151,7 @@ def cmd_inspect(args) -> dict[str, Any]:
     from bertdemo.tokenizing import bundled_tokenizer
 
     report = data.inspect_csv(
-        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=bundled_tokenizer()
+        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=bundled_tokenizer
     )
     if not args.json:
         _print_inspection(report)
@@ -286,8 +286,8 @@ def cmd_predict(args) -> dict[str, Any]:
 
     pred = load_predictor(args.name, args.backend, _root(args)).predict(args.texts)
     rows = [
-        {"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p)))}
-        for t, lab, p in zip(args.texts, pred.labels, pred.probabilities)
+        {"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p), strict=True))}
+        for t, lab, p in zip(args.texts, pred.labels, pred.probabilities, strict=True)
     ]
     if not args.json:
         for r in rows:
@@ -315,7 +315,7 @@ def cmd_compare(args) -> dict[str, Any]:
 
     texts = list(args.text)
     if args.csv:
-        texts += data.read_labeled_csv(args.csv).texts if _has_labels(args.csv) else _texts_only(args.csv)
+        texts += data.read_texts(args.csv)
     if not texts:
         raise BertDemoError("Nothing to compare: pass --text 'a review' (repeatable) or --csv FILE.")
     report = compare_backends(args.name, texts, root=_root(args), repeats=args.repeats)
@@ -326,28 +326,6 @@ def cmd_compare(args) -> dict[str, Any]:
                 f"{b['throughput']:8.1f} texts/s  x{b.get('speedup_p50', 1):.2f}  {b.get('size_mb', 0):.1f} MB"
             )
     return report
-
-
-def _has_labels(path: Path) -> bool:
-    from bertdemo import data
-
-    try:
-        data.read_labeled_csv(path)
-    except BertDemoError:
-        return False
-    return True
-
-
-def _texts_only(path: Path) -> list[str]:
-    import csv
-
-    with open(path, newline="", encoding="utf-8-sig") as fh:
-        rows = list(csv.reader(fh))
-    if not rows:
-        raise BertDemoError(f"{path.name} is empty: give one text per row.")
-    header = [h.strip().lower() for h in rows[0]]
-    col = next((header.index(n) for n in config.TEXT_COLUMN_NAMES if n in header), 0)
-    return [r[col] for r in rows[1:] if len(r) > col and r[col].strip()]
 
 
 COMMANDS = {

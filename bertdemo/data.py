@@ -443,6 +443,20 @@ def split_with_validation(train: LabeledData, val: LabeledData) -> Split:
 # --- inspection ----------------------------------------------------------------------------------------------
 
 
+def read_texts(path: str | Path, text_column: str | None = None) -> list[str]:
+    """Just the texts of a CSV (labels optional), decoded like read_labeled_csv; for compare/predict."""
+    table = read_table(path)
+    ti = _explicit(table.columns, text_column, "--text-column")
+    if ti is None:
+        ti = _by_name(table.columns, config.TEXT_COLUMN_NAMES, exclude=None)
+    if ti is None:  # no known name: the column with the longest values
+        ti = max(range(len(table.columns)), key=lambda i: _mean_length(table.rows, i))
+    texts = [row[ti].strip() for row in table.rows if ti < len(row) and not is_missing(row[ti])]
+    if not texts:
+        raise DataError(f"Column {show(table.columns[ti])} of {Path(path).name} has no text: give one text per row.")
+    return texts
+
+
 def inspect_csv(
     path: str | Path,
     text_column: str | None = None,
@@ -450,8 +464,14 @@ def inspect_csv(
     max_rows: int | None = config.DEFAULT_MAX_ROWS,
     tokenizer=None,
 ) -> dict:
-    """A JSON-able report of what read_labeled_csv makes of a file (plus token lengths with a tokenizer)."""
+    """A JSON-able report of what read_labeled_csv makes of a file (plus token lengths with a tokenizer).
+
+    `tokenizer` may also be a zero-argument loader: it is then called only once the file
+    has been read, so a bad file is refused without waiting for transformers to load.
+    """
     data = read_labeled_csv(path, text_column, label_column, max_rows)
+    if callable(tokenizer) and not hasattr(tokenizer, "encode"):
+        tokenizer = tokenizer()
     report = {
         "source": data.source,
         "rows_read": data.rows_read,

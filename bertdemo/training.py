@@ -15,22 +15,21 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import SequentialSampler
 from transformers import (
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
     EarlyStoppingCallback,
     PrinterCallback,
-    Trainer,
-    TrainerCallback,
     TrainingArguments,
     set_seed,
 )
 
 from bertdemo import basemodels, config, store
+from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.data import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.monitor import TrainingMonitor
 
 log = logging.getLogger(__name__)
@@ -101,59 +100,6 @@ def device_info() -> dict[str, Any]:
         "fp16": False,
         "threads": torch.get_num_threads(),
     }
-
-
-def compute_metrics(eval_pred) -> dict[str, float]:
-    """Accuracy, macro F1/precision/recall for Trainer evaluation."""
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
-
-    logits, labels = eval_pred
-    preds = np.asarray(logits).argmax(axis=-1)
-    precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
-    return {
-        "accuracy": accuracy_score(labels, preds),
-        "f1_macro": f1,
-        "precision_macro": precision,
-        "recall_macro": recall,
-    }
-
-
-def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
-    """Metrics, per-class scores, confusion matrix and the mistakes for a validation set."""
-    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-
-    probs = _softmax(logits)
-    preds = probs.argmax(axis=-1)
-    ids = list(range(len(labels)))
-    p, r, f, s = precision_recall_fscore_support(y_true, preds, labels=ids, zero_division=0)
-    metrics = compute_metrics((logits, y_true))
-    metrics["per_class"] = {
-        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
-        for i, lab in enumerate(labels)
-    }
-    wrong = np.flatnonzero(preds != y_true)
-    # Most confident mistakes first: the ones a practitioner wants to read.
-    wrong = wrong[np.argsort(-probs[wrong, preds[wrong]])][: config.MISTAKES_SHOWN]
-    mistakes = [
-        {
-            "text": texts[i],
-            "label": labels[y_true[i]],
-            "predicted": labels[preds[i]],
-            "confidence": round(float(probs[i, preds[i]]), 4),
-        }
-        for i in wrong
-    ]
-    return {
-        "metrics": {k: (float(v) if not isinstance(v, dict) else v) for k, v in metrics.items()},
-        "confusion_matrix": confusion_matrix(y_true, preds, labels=ids).tolist(),
-        "mistakes": mistakes,
-    }
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int):
@@ -289,78 +235,6 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
     return trainer
 
 
-class MonitorCallback(TrainerCallback):
-    """Feeds a TrainingMonitor from the Trainer and stops training when asked."""
-
-    def __init__(self, monitor: TrainingMonitor):
-        self.monitor = monitor
-        self._epoch_loss: float | None = None
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.monitor.on_step(0, state.max_steps, 0.0)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        self.monitor.on_step(state.global_step, state.max_steps, state.epoch or 0.0)
-        if self.monitor.stop_requested:
-            control.should_training_stop = True
-            control.should_evaluate = False
-            control.should_save = False
-        return control
-
-    def on_log(self, args, state, control, logs=None, **kwargs):
-        if logs and "loss" in logs and "eval_loss" not in logs:
-            loss = float(logs["loss"])
-            if not math.isfinite(loss):
-                raise TrainingError(
-                    f"Training loss became {loss} in epoch {math.ceil(state.epoch or 1)}: "
-                    "lower the learning rate (try 2e-5) and check the data."
-                )
-            self._epoch_loss = loss
-
-    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        metrics = metrics or {}
-        self.monitor.add_epoch(
-            {
-                "epoch": round(state.epoch or 0, 3),
-                "step": state.global_step,
-                "train_loss": self._epoch_loss,
-                "train_accuracy": self.monitor.pop_train_accuracy(),
-                "val_loss": metrics.get("eval_loss"),
-                "val_accuracy": metrics.get("eval_accuracy"),
-                "val_f1_macro": metrics.get("eval_f1_macro"),
-                "val_precision_macro": metrics.get("eval_precision_macro"),
-                "val_recall_macro": metrics.get("eval_recall_macro"),
-            }
-        )
-        self._epoch_loss = None
-
-
-class AccuracyTrainer(Trainer):
-    """Trainer that also counts training accuracy from the logits it computes anyway."""
-
-    train_correct = 0
-    train_seen = 0
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
-        if model.training and "labels" in inputs:
-            preds = outputs.logits.detach().argmax(-1)
-            self.train_correct += int((preds == inputs["labels"]).sum())
-            self.train_seen += int(inputs["labels"].numel())
-        return (loss, outputs) if return_outputs else loss
-
-    def _get_eval_sampler(self, eval_dataset):
-        # group_by_length would also shuffle evaluation by length; predictions must come
-        # back in dataset order so they line up with the texts for the final report.
-        return SequentialSampler(eval_dataset) if eval_dataset is not None else None
-
-    def pop_train_accuracy(self) -> float | None:
-        """Accuracy over the training batches since the last call (one epoch)."""
-        acc = self.train_correct / self.train_seen if self.train_seen else None
-        self.train_correct = self.train_seen = 0
-        return acc
-
-
 @contextmanager
 def _readable_failures(staging: Path):
     """Turn disk and memory failures into one-line TrainingErrors."""
@@ -387,7 +261,7 @@ def _write_validation_csv(path: Path, texts: list[str], labels: list[str]) -> No
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["text", "label"])
-        writer.writerows(zip(texts, labels))
+        writer.writerows(zip(texts, labels, strict=True))
 
 
 def _run_info(

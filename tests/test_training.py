@@ -8,10 +8,11 @@ import math
 import pytest
 
 from bertdemo import store
+from bertdemo.callbacks import MonitorCallback
 from bertdemo.data import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.monitor import TrainingMonitor
-from bertdemo.training import MonitorCallback, TrainConfig, choose_hyperparameters, train_run
+from bertdemo.training import TrainConfig, choose_hyperparameters, train_run
 from tests.conftest import SHARED_DATA
 from tests.helpers import make_tiny_model_dir
 

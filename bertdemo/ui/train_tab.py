@@ -245,7 +245,6 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             "",
             gr.Plot(visible=False),
             -1,
-            gr.Column(visible=False),
             gr.Button(interactive=False),
             gr.Button(interactive=True),
         )
@@ -269,7 +268,6 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             c["device"],
             c["curves"],
             c["epochs_shown"],
-            c["results"],
             c["train_btn"],
             c["stop_btn"],
         ],

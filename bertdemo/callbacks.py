@@ -1,0 +1,83 @@
+"""Trainer pieces: progress/stop callback and a Trainer that also counts training accuracy."""
+
+from __future__ import annotations
+
+import math
+
+from torch.utils.data import SequentialSampler
+from transformers import Trainer, TrainerCallback
+
+from bertdemo.errors import TrainingError
+from bertdemo.monitor import TrainingMonitor
+
+
+class MonitorCallback(TrainerCallback):
+    """Feeds a TrainingMonitor from the Trainer and stops training when asked."""
+
+    def __init__(self, monitor: TrainingMonitor):
+        self.monitor = monitor
+        self._epoch_loss: float | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.monitor.on_step(0, state.max_steps, 0.0)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.monitor.on_step(state.global_step, state.max_steps, state.epoch or 0.0)
+        if self.monitor.stop_requested:
+            control.should_training_stop = True
+            control.should_evaluate = False
+            control.should_save = False
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and "eval_loss" not in logs:
+            loss = float(logs["loss"])
+            if not math.isfinite(loss):
+                raise TrainingError(
+                    f"Training loss became {loss} in epoch {math.ceil(state.epoch or 1)}: "
+                    "lower the learning rate (try 2e-5) and check the data."
+                )
+            self._epoch_loss = loss
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics = metrics or {}
+        self.monitor.add_epoch(
+            {
+                "epoch": round(state.epoch or 0, 3),
+                "step": state.global_step,
+                "train_loss": self._epoch_loss,
+                "train_accuracy": self.monitor.pop_train_accuracy(),
+                "val_loss": metrics.get("eval_loss"),
+                "val_accuracy": metrics.get("eval_accuracy"),
+                "val_f1_macro": metrics.get("eval_f1_macro"),
+                "val_precision_macro": metrics.get("eval_precision_macro"),
+                "val_recall_macro": metrics.get("eval_recall_macro"),
+            }
+        )
+        self._epoch_loss = None
+
+
+class AccuracyTrainer(Trainer):
+    """Trainer that also counts training accuracy from the logits it computes anyway."""
+
+    train_correct = 0
+    train_seen = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training and "labels" in inputs:
+            preds = outputs.logits.detach().argmax(-1)
+            self.train_correct += int((preds == inputs["labels"]).sum())
+            self.train_seen += int(inputs["labels"].numel())
+        return (loss, outputs) if return_outputs else loss
+
+    def _get_eval_sampler(self, eval_dataset):
+        # group_by_length would also shuffle evaluation by length; predictions must come
+        # back in dataset order so they line up with the texts for the final report.
+        return SequentialSampler(eval_dataset) if eval_dataset is not None else None
+
+    def pop_train_accuracy(self) -> float | None:
+        """Accuracy over the training batches since the last call (one epoch)."""
+        acc = self.train_correct / self.train_seen if self.train_seen else None
+        self.train_correct = self.train_seen = 0
+        return acc

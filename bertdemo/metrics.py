@@ -1,0 +1,59 @@
+"""Classification metrics for evaluation and the final report (sklearn)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
+
+from bertdemo import config
+
+
+def compute_metrics(eval_pred) -> dict[str, float]:
+    """Accuracy, macro F1/precision/recall for Trainer evaluation."""
+    logits, labels = eval_pred
+    preds = np.asarray(logits).argmax(axis=-1)
+    precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
+    return {
+        "accuracy": accuracy_score(labels, preds),
+        "f1_macro": f1,
+        "precision_macro": precision,
+        "recall_macro": recall,
+    }
+
+
+def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
+    """Metrics, per-class scores, confusion matrix and the mistakes for a validation set."""
+    probs = softmax(logits)
+    preds = probs.argmax(axis=-1)
+    ids = list(range(len(labels)))
+    p, r, f, s = precision_recall_fscore_support(y_true, preds, labels=ids, zero_division=0)
+    metrics = compute_metrics((logits, y_true))
+    metrics["per_class"] = {
+        lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, lab in enumerate(labels)
+    }
+    wrong = np.flatnonzero(preds != y_true)
+    # Most confident mistakes first: the ones a practitioner wants to read.
+    wrong = wrong[np.argsort(-probs[wrong, preds[wrong]])][: config.MISTAKES_SHOWN]
+    mistakes = [
+        {
+            "text": texts[i],
+            "label": labels[y_true[i]],
+            "predicted": labels[preds[i]],
+            "confidence": round(float(probs[i, preds[i]]), 4),
+        }
+        for i in wrong
+    ]
+    return {
+        "metrics": {k: (float(v) if not isinstance(v, dict) else v) for k, v in metrics.items()},
+        "confusion_matrix": confusion_matrix(y_true, preds, labels=ids).tolist(),
+        "mistakes": mistakes,
+    }
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)

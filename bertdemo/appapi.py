@@ -106,24 +106,13 @@ def make_request(
 ) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
     from bertdemo import basemodels, data
-    from bertdemo.training import TrainConfig
 
     path = _need_file(csv_path)
     values = parse_settings(settings)
     values.setdefault("model", config.DEFAULT_MODEL)
     values["name"] = store.check_new_name(values.get("name") or store.default_run_name(values["model"]), root)
     request = TrainRequest(csv_path=str(path), **values)
-    TrainConfig(
-        model=request.model,
-        epochs=request.epochs,
-        learning_rate=request.learning_rate,
-        batch_size=request.batch_size,
-        max_length=request.max_length,
-        warmup_ratio=request.warmup_ratio,
-        weight_decay=request.weight_decay,
-        early_stopping_patience=request.early_stopping,
-        seed=request.seed,
-    ).validate()
+    request.train_config().validate()
     loaded = data.read_labeled_csv(path, request.text_column, request.label_column, request.max_rows, request.seed)
     data.split_data(loaded, request.val_fraction, request.seed)
     basemodels.resolve_base_model(request.model)

@@ -51,6 +51,22 @@ class TrainRequest:
     seed: int = config.DEFAULT_SEED
     max_rows: int = config.DEFAULT_MAX_ROWS
 
+    def train_config(self):
+        """The TrainConfig these options mean (validated by the caller)."""
+        from bertdemo.training import TrainConfig
+
+        return TrainConfig(
+            model=self.model,
+            epochs=self.epochs,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            warmup_ratio=self.warmup_ratio,
+            weight_decay=self.weight_decay,
+            early_stopping_patience=self.early_stopping,
+            seed=self.seed,
+        )
+
     def cli_args(self, csv_path: Path) -> list[str]:
         """The equivalent `python -m bertdemo train` arguments."""
         args = [
@@ -234,7 +250,7 @@ class JobRunner:
 
     def _start_thread(self, job: Job, csv_copy: Path) -> None:
         from bertdemo import data
-        from bertdemo.training import TrainConfig, train_run
+        from bertdemo.training import train_run
 
         job.monitor = TrainingMonitor(status_path=job.status_path, stop_path=job.stop_path)
         r = job.request
@@ -243,18 +259,7 @@ class JobRunner:
             try:
                 loaded = data.read_labeled_csv(csv_copy, r.text_column, r.label_column, r.max_rows, r.seed)
                 split = data.split_data(loaded, r.val_fraction, r.seed)
-                cfg = TrainConfig(
-                    model=r.model,
-                    epochs=r.epochs,
-                    learning_rate=r.learning_rate,
-                    batch_size=r.batch_size,
-                    max_length=r.max_length,
-                    warmup_ratio=r.warmup_ratio,
-                    weight_decay=r.weight_decay,
-                    early_stopping_patience=r.early_stopping,
-                    seed=r.seed,
-                )
-                job.result = train_run(split, cfg, r.name, monitor=job.monitor, root=self.root)
+                job.result = train_run(split, r.train_config(), r.name, monitor=job.monitor, root=self.root)
                 job.state = "done"
             except BertDemoError as exc:
                 job.error = " ".join(str(exc).split())
@@ -306,18 +311,7 @@ class JobRunner:
             return job.monitor.snapshot()
         try:
             return json.loads(job.status_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {
-                "phase": "starting",
-                "step": 0,
-                "total_steps": 0,
-                "epoch": 0,
-                "epochs": job.request.epochs,
-                "elapsed": round(time.time() - job.started, 1),
-                "eta": None,
-                "history": [],
-                "chosen": {},
-                "device": {},
-                "message": "",
-                "run": None,
-            }
+        except (OSError, ValueError):  # not written yet: the subprocess is still importing
+            snap = TrainingMonitor().snapshot()
+            snap.update(epochs=job.request.epochs, elapsed=round(time.time() - job.started, 1))
+            return snap

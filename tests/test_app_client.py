@@ -143,8 +143,9 @@ def test_status_of_unknown_job(client):
 
 
 def test_stop_saves_nothing(app_server, client, trained):
-    job = client.predict(handle_file(str(app_server.small_csv)), settings(app_server, name="stopped-run", epochs=100),
-                         api_name="/train")
+    job = client.predict(
+        handle_file(str(app_server.small_csv)), settings(app_server, name="stopped-run", epochs=100), api_name="/train"
+    )
     deadline = time.time() + JOB_TIMEOUT_S
     while client.predict(job["job_id"], api_name="/status")["phase"] != "training":
         assert time.time() < deadline
@@ -193,11 +194,16 @@ def test_python_app_py_listens_on_gradio_server_port(tmp_path):
     from tests.conftest import REPO, free_port
 
     port = free_port()
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "BERTDEMO_MODELS_DIR": str(tmp_path / "models")}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "BERTDEMO_MODELS_DIR": str(tmp_path / "models"),
+    }
     env.pop("GRADIO_ANALYTICS_ENABLED", None)  # app.py must turn analytics off by itself
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py"], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline = time.time() + 120
         while True:

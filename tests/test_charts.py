@@ -8,12 +8,30 @@ import pytest
 from bertdemo import charts
 
 HISTORY = [
-    {"epoch": 1.0, "train_loss": 0.9, "train_accuracy": 0.55, "val_loss": 0.8, "val_accuracy": 0.6,
-     "val_f1_macro": 0.58},
-    {"epoch": 2.0, "train_loss": 0.5, "train_accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.75,
-     "val_f1_macro": 0.74},
-    {"epoch": 3.0, "train_loss": 0.3, "train_accuracy": 0.9, "val_loss": 0.55, "val_accuracy": 0.8,
-     "val_f1_macro": 0.79},
+    {
+        "epoch": 1.0,
+        "train_loss": 0.9,
+        "train_accuracy": 0.55,
+        "val_loss": 0.8,
+        "val_accuracy": 0.6,
+        "val_f1_macro": 0.58,
+    },
+    {
+        "epoch": 2.0,
+        "train_loss": 0.5,
+        "train_accuracy": 0.8,
+        "val_loss": 0.6,
+        "val_accuracy": 0.75,
+        "val_f1_macro": 0.74,
+    },
+    {
+        "epoch": 3.0,
+        "train_loss": 0.3,
+        "train_accuracy": 0.9,
+        "val_loss": 0.55,
+        "val_accuracy": 0.8,
+        "val_f1_macro": 0.79,
+    },
 ]
 
 

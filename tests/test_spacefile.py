@@ -8,8 +8,19 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-DETA_ENGINES = {"static", "react", "svelte", "vue", "next", "nuxt", "svelte-kit", "python3.9", "python3.8",
-                "nodejs16", "custom"}
+DETA_ENGINES = {
+    "static",
+    "react",
+    "svelte",
+    "vue",
+    "next",
+    "nuxt",
+    "svelte-kit",
+    "python3.9",
+    "python3.8",
+    "nodejs16",
+    "custom",
+}
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from bertdemo.jobs import JobRunner
 
 log = logging.getLogger(__name__)
 
-INTRO = """# 🏷️ bertdemo
+INTRO = """# bertdemo
 Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and compare PyTorch with ONNX Runtime.
 **Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare**."""
 

@@ -57,7 +57,7 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
             f"throughput at batch {settings.get('batch_size', '?')}."
         )
         if len(report.get("backends") or {}) < 2:
-            device += "\n\nℹ️ Only PyTorch is available: export this run on the **Export** tab to compare."
+            device += "\n\n**Only PyTorch is available:** export this run on the **Export** tab to compare."
         return (
             views.styled_answers(report),
             gr.Plot(charts.latency_figure(report["backends"]), visible=True),

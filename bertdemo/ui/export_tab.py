@@ -47,7 +47,7 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
                 gr.File(str(appapi.zip_onnx(name, root)), visible=True),
             )
         except BertDemoError as exc:
-            return f"❌ {exc}", views.export_frame(None), gr.File(visible=False)
+            return f"**Error:** {exc}", views.export_frame(None), gr.File(visible=False)
 
     @ui_errors
     def export(name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
@@ -55,9 +55,9 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
         report = appapi.export(name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg))
         failed = [v for v, r in (report.get("variants") or {}).items() if not r.get("passed")]
         note = (
-            f"⚠️ Exported, but {', '.join(failed)} did not pass the check against PyTorch."
+            f"**Exported, but** {', '.join(failed)} did not pass the check against PyTorch."
             if failed
-            else f"✅ Exported `{name}`: every variant matches PyTorch within tolerance."
+            else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
         )
         return note, views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
 

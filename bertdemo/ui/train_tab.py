@@ -26,7 +26,7 @@ PROGRESS_CSS = """
 .bd-idle { color: var(--body-text-color-subdued); }
 .bd-idle .bd-track { display: none; }
 .bd-note { margin-top: 6px; }
-.bd-failed .bd-note { color: #c9372c; }
+.bd-failed .bd-note, .bd-stopped .bd-note { color: #c9372c; }
 """
 _SETTINGS = (
     "epochs",
@@ -40,6 +40,7 @@ _SETTINGS = (
     "seed",
     "max_rows",
 )
+NO_DATA = "Upload a CSV file, or click **Use example data**."
 
 
 # --- handlers (thin: the work is in appapi and views) -----------------------------------------------------------
@@ -67,23 +68,17 @@ def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool) -> tuple
         path,
         columns,
         columns,
-        f"❌ **This data cannot be used yet:** {message}",
+        f"**This data cannot be used yet:** {message}",
         gr.Plot(visible=False),
         gr.Dataframe(visible=False),
     )
 
 
 def load_csv(path: str | None) -> tuple:
-    """A new file: detect the columns and show the report."""
+    """A new file: detect the columns and show the report (a bad file shows why, in the page)."""
     if not path:
-        return (
-            None,
-            gr.Dropdown(choices=[], value=None),
-            gr.Dropdown(choices=[], value=None),
-            "Upload a CSV file, or click **Use example data**.",
-            gr.Plot(visible=False),
-            gr.Dataframe(visible=False),
-        )
+        empty = gr.Dropdown(choices=[], value=None)
+        return None, empty, empty, NO_DATA, gr.Plot(visible=False), gr.Dataframe(visible=False)
     try:
         return _show_data(path, appapi.inspect(path))
     except BertDemoError as exc:
@@ -101,15 +96,21 @@ def reinspect(path: str | None, text_column: str | None, label_column: str | Non
 
 
 def result_views(name: str, root: Path | None) -> tuple:
-    """Results box contents for a saved run: headline, per-class table, confusion matrix, mistakes."""
+    """The results of a saved run: headline, per-class table, confusion matrix, mistakes (all made visible)."""
     info = store.load_run(name, root)
+    matrix = charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or [])
     return (
-        gr.Column(visible=True),
-        views.results_markdown(info),
-        views.per_class_frame(info),
-        charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or []),
-        views.mistakes_frame(info),
+        gr.Markdown(views.results_markdown(info), visible=True),
+        gr.Dataframe(views.per_class_frame(info), visible=True),
+        gr.Plot(matrix, visible=True),
+        gr.Dataframe(views.mistakes_frame(info), visible=True),
     )
+
+
+def hidden_results() -> tuple:
+    # Each result is shown and hidden by itself, not through a Column around them: in Gradio 6.17 a
+    # Column hidden by one event does not come back when a later event makes it visible (components do).
+    return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
 
 
 # --- the tab ----------------------------------------------------------------------------------------------------
@@ -121,19 +122,16 @@ def create_train_tab(
     """Build and wire the Train tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Train", id="train") as c["tab"]:
-        gr.Markdown(
-            "### 1. Data\nA CSV with one column of texts and one of labels. Everything stays on this "
-            "server; nothing is downloaded."
-        )
+        gr.Markdown("### 1. Data\nA CSV file with a column of texts and a column of labels.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
                 c["csv_file"] = gr.File(label="Training data (CSV)", height=120)
-                c["example_btn"] = gr.Button("Use example data (300 product reviews)", size="md")
+                c["example_btn"] = gr.Button("Use example data (300 product reviews)")
                 with gr.Row():
                     c["text_column"] = gr.Dropdown(label="Text column", choices=[], interactive=True)
                     c["label_column"] = gr.Dropdown(label="Label column", choices=[], interactive=True)
             with gr.Column(scale=3, min_width=320):
-                c["data_summary"] = gr.Markdown("Upload a CSV file, or click **Use example data**.")
+                c["data_summary"] = gr.Markdown(NO_DATA)
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
         c["preview"] = gr.Dataframe(
             label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
@@ -152,13 +150,13 @@ def create_train_tab(
             c["run_name"] = gr.Textbox(
                 label="Run name",
                 scale=2,
-                info="The folder name under models/.",
+                info="Saved as models/<run name>.",
                 placeholder="blank: <model>-<date>-<time>",
             )
         with gr.Row():
             c["epochs"] = gr.Number(label="Epochs", value=config.DEFAULT_EPOCHS, precision=0, minimum=1, maximum=100)
-            c["learning_rate"] = gr.Number(label="Learning rate", value=None, placeholder="auto", minimum=0)
-            c["batch_size"] = gr.Number(label="Batch size", value=None, placeholder="auto", precision=0, minimum=0)
+            c["learning_rate"] = gr.Number(label="Learning rate (0 = auto)", value=0, minimum=0, step=1e-5)
+            c["batch_size"] = gr.Number(label="Batch size (0 = auto)", value=0, precision=0, minimum=0)
             c["max_length"] = gr.Number(
                 label="Max length (tokens)", value=config.DEFAULT_MAX_LENGTH, precision=0, minimum=8, maximum=512
             )
@@ -183,26 +181,32 @@ def create_train_tab(
         with gr.Row():
             c["train_btn"] = gr.Button("Train", variant="primary", scale=3)
             c["stop_btn"] = gr.Button("Stop", variant="stop", interactive=False, scale=1)
-        c["progress"] = gr.HTML(views.progress_html(None), css_template=PROGRESS_CSS, js_on_load=None)
+        c["progress"] = gr.HTML(
+            views.progress_html(None), css_template=PROGRESS_CSS, js_on_load=None, elem_id="bd-progress"
+        )
         c["device"] = gr.Markdown()
-        c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False)
-        with gr.Column(visible=False, elem_id="bd-results") as c["results"]:
-            c["results_md"] = gr.Markdown()
-            with gr.Row(equal_height=False):
-                c["per_class"] = gr.Dataframe(label="Per class (validation)", interactive=False, scale=2)
-                c["confusion"] = gr.Plot(label="Confusion matrix", show_label=False, scale=3)
-            with gr.Accordion("Validation rows it got wrong (most confident first)", open=False):
-                c["mistakes"] = gr.Dataframe(interactive=False, wrap=True, max_height=400, show_label=False)
+        c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False, elem_id="bd-curves")
+        c["results_md"] = gr.Markdown(visible=False, elem_id="bd-results")
+        with gr.Row(equal_height=False):
+            c["per_class"] = gr.Dataframe(label="Per class (validation)", interactive=False, scale=2, visible=False)
+            c["confusion"] = gr.Plot(label="Confusion matrix", show_label=False, scale=3, visible=False)
+        c["mistakes"] = gr.Dataframe(
+            label="Validation rows it got wrong (most confident first)",
+            interactive=False,
+            wrap=True,
+            max_height=320,
+            visible=False,
+        )
 
         gr.Markdown("### 3. Try it")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                with gr.Row():
-                    c["try_run"] = gr.Dropdown(label="Saved run", choices=run_choices(root), scale=4)
-                    c["try_refresh"] = gr.Button("↻ Refresh", size="sm", scale=1, min_width=90)
+                c["try_run"] = gr.Dropdown(label="Saved run", choices=run_choices(root))
                 c["try_text"] = gr.Textbox(label="Text", lines=3, placeholder="Type a review, then press Classify")
-                c["try_btn"] = gr.Button("Classify", variant="primary")
-            c["try_label"] = gr.Label(label="Prediction", num_top_classes=5, scale=2)
+                with gr.Row():
+                    c["try_btn"] = gr.Button("Classify", variant="primary", scale=3)
+                    c["try_refresh"] = gr.Button("Refresh run list", scale=1)
+            c["try_label"] = gr.Label(label="Prediction", num_top_classes=5, scale=2, elem_id="bd-prediction")
 
     c["csv_path"] = gr.State(None)
     c["job_id"] = gr.State(None)
@@ -215,6 +219,7 @@ def create_train_tab(
 
 def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
     data_out = [c["csv_path"], c["text_column"], c["label_column"], c["data_summary"], c["balance"], c["preview"]]
+    results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
     c["csv_file"].upload(load_csv, c["csv_file"], data_out, **UI_EVENT)
     c["csv_file"].clear(lambda: load_csv(None), None, data_out, **UI_EVENT)
 
@@ -222,9 +227,9 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV)))
 
     c["example_btn"].click(use_example, None, [c["csv_file"], *data_out], **UI_EVENT)
-    cols = [c["csv_path"], c["text_column"], c["label_column"]]
-    c["text_column"].input(reinspect, cols, data_out, **UI_EVENT)
-    c["label_column"].input(reinspect, cols, data_out, **UI_EVENT)
+    columns = [c["csv_path"], c["text_column"], c["label_column"]]
+    c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
+    c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
 
     def new_name(model: str | None, auto: bool):
         return store.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
@@ -247,6 +252,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             -1,
             gr.Button(interactive=False),
             gr.Button(interactive=True),
+            *hidden_results(),
         )
 
     train_in = [
@@ -258,22 +264,57 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["run_name"],
         *(c[k] for k in _SETTINGS),
     ]
-    c["train_btn"].click(
-        train,
-        train_in,
-        [
-            c["job_id"],
-            c["timer"],
-            c["progress"],
-            c["device"],
-            c["curves"],
-            c["epochs_shown"],
-            c["train_btn"],
-            c["stop_btn"],
-        ],
-        **UI_EVENT,
-    )
+    train_out = [
+        c["job_id"],
+        c["timer"],
+        c["progress"],
+        c["device"],
+        c["curves"],
+        c["epochs_shown"],
+        c["train_btn"],
+        c["stop_btn"],
+        *results,
+    ]
+    c["train_btn"].click(train, train_in, train_out, **UI_EVENT)
 
+    def tick(owner_id, job_id, shown, auto, try_run, model):
+        """Every STATUS_POLL_S while a job runs: progress, curves when an epoch ended, results at the end.
+
+        Returns {component: update}; components left out keep their value.
+        """
+        if not job_id:
+            return {c["timer"]: gr.Timer(active=False)}
+        try:
+            status = runner.status(job_id, owner_id)
+        except RunNotFound:  # the server restarted: that job is gone
+            return {
+                c["progress"]: views.progress_html(None),
+                c["timer"]: gr.Timer(active=False),
+                c["train_btn"]: gr.Button(interactive=True),
+                c["stop_btn"]: gr.Button(interactive=False),
+            }
+        history = status.get("history") or []
+        running = status["state"] == "running"
+        out = {
+            c["progress"]: views.progress_html(status),
+            c["device"]: views.device_markdown(status),
+            c["epochs_shown"]: len(history),
+            c["train_btn"]: gr.Button(interactive=not running),
+            c["stop_btn"]: gr.Button(interactive=running),
+        }
+        if len(history) != shown:
+            out[c["curves"]] = gr.Plot(charts.training_curves(history), visible=True)
+        if running:
+            return out
+        out[c["timer"]] = gr.Timer(active=False)
+        if status["state"] == "done":
+            name = status.get("name")
+            out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name)
+            out[c["run_name"]] = new_name(model, auto)
+            out.update(zip(results, result_views(name, root), strict=True))
+        return out
+
+    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]]
     tick_out = [
         c["progress"],
         c["device"],
@@ -284,55 +325,9 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["stop_btn"],
         c["try_run"],
         c["run_name"],
-        c["results"],
-        c["results_md"],
-        c["per_class"],
-        c["confusion"],
-        c["mistakes"],
+        *results,
     ]
-
-    def tick(owner_id, job_id, shown, auto, try_run, model):
-        if not job_id:
-            return (gr.skip(),) * 4 + (gr.Timer(active=False),) + (gr.skip(),) * 9
-        try:
-            status = runner.status(job_id, owner_id)
-        except RunNotFound:  # the server restarted: that job is gone
-            return (
-                views.progress_html(None),
-                "",
-                gr.skip(),
-                -1,
-                gr.Timer(active=False),
-                gr.Button(interactive=True),
-                gr.Button(interactive=False),
-                *(gr.skip(),) * 7,
-            )
-        history = status.get("history") or []
-        curves = gr.Plot(charts.training_curves(history), visible=True) if len(history) != shown else gr.skip()
-        head = (views.progress_html(status), views.device_markdown(status), curves, len(history))
-        if status["state"] == "running":
-            return (*head, gr.skip(), gr.Button(interactive=False), gr.Button(interactive=True), *(gr.skip(),) * 7)
-        done = status["state"] == "done"
-        name = status.get("name")
-        tail = result_views(name, root) if done else (gr.skip(),) * 5
-        return (
-            *head,
-            gr.Timer(active=False),
-            gr.Button(interactive=True),
-            gr.Button(interactive=False),
-            run_dropdown_update(root, keep=try_run, prefer=name if done else None),
-            new_name(model, auto) if done else gr.skip(),
-            *tail,
-        )
-
-    c["timer"].tick(
-        tick,
-        [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]],
-        tick_out,
-        show_progress="hidden",
-        concurrency_limit=None,
-        **UI_EVENT,
-    )
+    c["timer"].tick(tick, tick_in, tick_out, show_progress="hidden", concurrency_limit=None, **UI_EVENT)
 
     @ui_errors
     def stop(owner_id, job_id):

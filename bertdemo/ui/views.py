@@ -60,8 +60,8 @@ def inspection_summary(report: dict[str, Any]) -> str:
             f"longest {tokens.get('max')}; {tokens.get('over_max_length', 0):,} over "
             f"{tokens.get('max_length', 'max length')}."
         )
-    bullets = [f"- ⚠️ {html.escape(w)}" for w in report.get("warnings") or []]
-    bullets += [f"- ℹ️ {html.escape(n)}" for n in report.get("notes") or []]
+    bullets = [f"- **Warning:** {html.escape(w)}" for w in report.get("warnings") or []]
+    bullets += [f"- **Note:** {html.escape(n)}" for n in report.get("notes") or []]
     return "\n\n".join(facts) + ("\n\n" + "\n".join(bullets) if bullets else "")
 
 
@@ -142,7 +142,7 @@ def results_markdown(info: dict[str, Any]) -> str:
     seconds = info.get("train_seconds")
     took = f" in {_fmt_seconds(seconds)}" if seconds else ""
     return (
-        f"### ✅ {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
+        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
         f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
@@ -276,7 +276,7 @@ def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
                 "agreement": v.get("agreement"),
                 "accuracy": v.get("accuracy"),
                 "macro-F1": v.get("f1_macro"),
-                "passed": "✅ yes" if v.get("passed") else "❌ no",
+                "passed": "yes" if v.get("passed") else "NO",
             }
         )
     frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
@@ -295,7 +295,7 @@ def answers_frame(report: dict[str, Any]) -> pd.DataFrame:
         for b in backends:
             answer = r.get(b) or {}
             row[b] = f"{answer.get('label')} ({answer.get('confidence', 0):.2f})"
-        row["agree"] = "✅" if r.get("agree") else "❌ differs"
+        row["agree"] = "yes" if r.get("agree") else "NO"
         rows.append(row)
     return pd.DataFrame(rows, columns=["text", *backends, "agree"])
 
@@ -305,7 +305,7 @@ def styled_answers(report: dict[str, Any]):
     frame = answers_frame(report)
 
     def highlight(row: pd.Series) -> list[str]:
-        bad = str(row.get("agree", "")).startswith("❌")
+        bad = row.get("agree") == "NO"
         return ["background-color: #fde2e1" if bad else "" for _ in row]
 
     return frame.style.apply(highlight, axis=1)

@@ -63,13 +63,15 @@ def inspect(
     from bertdemo.tokenizing import bundled_tokenizer
 
     path = _need_file(csv_path)
-    return data.inspect_csv(
+    report = data.inspect_csv(
         path,
         None if _blank(text_column) else text_column,
         None if _blank(label_column) else label_column,
         max_rows,
         tokenizer=bundled_tokenizer(),
     )
+    data.check_class_sizes(report["class_counts"])  # what /train would refuse, /inspect refuses too
+    return report
 
 
 def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:

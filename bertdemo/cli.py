@@ -9,13 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.errors import BertDemoError, TrainingStopped
+from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.monitor import TrainingMonitor
 
 EXIT_USER_ERROR = 2
@@ -73,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     # For the app's job runner: progress mirrored to a file, stop when a file appears.
     sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
     sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # stop when this process (the app) dies
 
     sp = sub.add_parser("models", help="list saved runs")
     sp.add_argument("--json", action="store_true")
@@ -108,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_libraries(args.verbose)
     # SIGTERM (the app's stop fallback) unwinds like Ctrl-C, so staging folders are removed.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    if getattr(args, "parent_pid", None):
+        _exit_with_parent(args.parent_pid)
     try:
         result = COMMANDS[args.command](args)
     except BertDemoError as exc:
@@ -125,6 +131,22 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """SIGTERM ourselves once the app that started us is gone (killed, crashed, restarted).
+
+    The job runs in its own session, so a kill of the app's process group misses it; an orphan would
+    train on for nobody, keep its staging folder from the next start-up's sweep and race a new job.
+    Polling getppid, not PR_SET_PDEATHSIG: that fires when the *thread* that forked us exits.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _one_line(msg: str) -> str:
     return " ".join(msg.split())
 
@@ -134,7 +156,6 @@ def _quiet_libraries(verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     if not verbose:
-        import os
         import warnings
 
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -151,11 +172,40 @@ def cmd_inspect(args) -> dict[str, Any]:
     from bertdemo.tokenizing import bundled_tokenizer
 
     report = data.inspect_csv(
-        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=bundled_tokenizer
+        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=_light_tokenizer(bundled_tokenizer)
     )
+    # What train would refuse, inspect refuses too (a class with 1 row cannot be split).
+    data.check_class_sizes(report["class_counts"])
     if not args.json:
         _print_inspection(report)
     return report
+
+
+def _light_tokenizer(fallback):
+    """A loader of the bundled tokenizer through `tokenizers` alone (same ids as AutoTokenizer).
+
+    inspect then answers in under a second instead of first importing transformers and torch
+    (10-20 s on a busy 2-core machine).
+    """
+
+    def load():
+        from bertdemo.basemodels import bundled_model_path
+
+        path = bundled_model_path() / "tokenizer.json"
+        if not path.is_file():
+            return fallback()
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(path))
+        tok.no_truncation()  # token lengths are what we measure: no cut, no padding
+        tok.no_padding()
+
+        def encode(texts, add_special_tokens: bool = True, **_ignored):
+            return {"input_ids": [e.ids for e in tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)]}
+
+        return encode
+
+    return load
 
 
 def _print_inspection(r: dict[str, Any]) -> None:
@@ -178,7 +228,19 @@ def _print_inspection(r: dict[str, Any]) -> None:
 
 
 def cmd_train(args) -> dict[str, Any]:
-    from bertdemo import data, store
+    from bertdemo import basemodels, data, store
+
+    # Name, data and a missing model folder first: they are refused in a fraction of a second,
+    # before torch and transformers load.
+    name = store.check_new_name(args.name or store.default_run_name(args.model), _root(args))
+    basemodels.resolve_base_model(args.model)
+    loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
+    if args.val_csv:
+        val = data.read_labeled_csv(args.val_csv, args.text_column, args.label_column, None, args.seed)
+        split = data.split_with_validation(loaded, val)
+    else:
+        split = data.split_data(loaded, args.val_fraction, args.seed)
+
     from bertdemo.training import TrainConfig, train_run
 
     cfg = TrainConfig(
@@ -193,13 +255,6 @@ def cmd_train(args) -> dict[str, Any]:
         seed=args.seed,
     )
     cfg.validate()
-    name = store.check_new_name(args.name or store.default_run_name(args.model), _root(args))
-    loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
-    if args.val_csv:
-        val = data.read_labeled_csv(args.val_csv, args.text_column, args.label_column, None, args.seed)
-        split = data.split_with_validation(loaded, val)
-    else:
-        split = data.split_data(loaded, args.val_fraction, args.seed)
     monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
     summary = {
         "source": loaded.source,
@@ -212,8 +267,18 @@ def cmd_train(args) -> dict[str, Any]:
     try:
         info = train_run(split, cfg, name, monitor=monitor, root=_root(args), data_summary=summary)
     except BertDemoError as exc:
-        monitor.fail(_one_line(str(exc)), phase="stopped" if isinstance(exc, TrainingStopped) else "failed")
+        _report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")
         raise
+    except Exception as exc:
+        reason = store.write_failure(exc)  # a full disk while saving weights: not an OSError from safetensors
+        if reason is None:
+            raise
+        error = TrainingError(
+            f"Could not write the model to {store.models_dir(_root(args))} ({reason}): "
+            "check free disk space and that the models folder is writable."
+        )
+        _report_failure(monitor, str(error), "failed")
+        raise error from exc
     result = {
         k: info.get(k)
         for k in (
@@ -236,6 +301,14 @@ def cmd_train(args) -> dict[str, Any]:
             f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)"
         )
     return result
+
+
+def _report_failure(monitor: TrainingMonitor, message: str, phase: str) -> None:
+    """Mirror the failure into the status file; on a full disk that write fails too, and the error line matters more."""
+    try:
+        monitor.fail(_one_line(message), phase=phase)
+    except OSError:
+        pass
 
 
 class PrintingMonitor(TrainingMonitor):

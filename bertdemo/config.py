@@ -91,3 +91,7 @@ QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subpro
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
 SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
 OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id
+
+# Training jobs next to a serving app (bertdemo.jobs, bench/load_bench.py).
+# Intra-op threads of the training subprocess; 0 = PyTorch's default (one per core). BERTDEMO_JOB_THREADS overrides.
+JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config, store
-from bertdemo.errors import BertDemoError, BusyError, RunNotFound
+from bertdemo.errors import BertDemoError, BusyError, RunNotFound, TrainingError
 from bertdemo.monitor import TrainingMonitor
 
 log = logging.getLogger(__name__)
@@ -236,17 +237,17 @@ class JobRunner:
             str(job.status_path),
             "--stop-file",
             str(job.stop_path),
+            "--parent-pid",  # the job stops and cleans up if this server dies
+            str(os.getpid()),
         ]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if config.JOB_TORCH_THREADS > 0:
+            env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(config.JOB_TORCH_THREADS)
         # New session: a Ctrl-C on the server's terminal does not hit the job twice.
-        job.process = subprocess.Popen(
-            cmd,
-            stdout=open(job.workdir / "stdout.txt", "wb"),
-            stderr=open(job.workdir / "stderr.txt", "wb"),
-            env=env,
-            start_new_session=True,
-            cwd=str(config.PROJECT_ROOT),
-        )
+        with open(job.workdir / "stdout.txt", "wb") as out, open(job.workdir / "stderr.txt", "wb") as err:
+            job.process = subprocess.Popen(
+                cmd, stdout=out, stderr=err, env=env, start_new_session=True, cwd=str(config.PROJECT_ROOT)
+            )
 
     def _start_thread(self, job: Job, csv_copy: Path) -> None:
         from bertdemo import data
@@ -266,10 +267,16 @@ class JobRunner:
                 job.state = "stopped" if job.monitor.stop_requested else "failed"
                 job.monitor.fail(job.error, job.state)
             except Exception as exc:  # noqa: BLE001 - a thread must report, not die silently
-                log.exception("training job %s crashed", job.id)
-                job.error = f"Training crashed: {type(exc).__name__}: {exc}"
+                reason = store.write_failure(exc)
+                if reason is None:
+                    log.exception("training job %s crashed", job.id)
+                    job.error = " ".join(f"Training crashed: {type(exc).__name__}: {exc}".split())
+                else:
+                    job.error = str(_write_error(self.root, reason))
                 job.state = "failed"
                 job.monitor.fail(job.error)
+            finally:
+                csv_copy.unlink(missing_ok=True)  # the user's data is not kept once the job is over
 
         target = self._gpu_wrapper(run) if self._gpu_wrapper else run
         job.thread = threading.Thread(target=target, name=f"train-{job.id}", daemon=True)
@@ -289,8 +296,9 @@ class JobRunner:
         return job.state
 
     def _collect(self, job: Job, code: int) -> None:
-        out = (job.workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        err = (job.workdir / "stderr.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        (job.workdir / "data.csv").unlink(missing_ok=True)  # the user's data is not kept once the job is over
+        out = _read_lines(job.workdir / "stdout.txt")
+        err = _read_lines(job.workdir / "stderr.txt")
         if code == 0 and out:
             try:
                 job.result = json.loads(out[-1])
@@ -301,10 +309,14 @@ class JobRunner:
         error_lines = [line for line in err if line.startswith("error:")]
         if error_lines:
             job.error = error_lines[-1][len("error:") :].strip()
+        elif code < 0:
+            job.error = _killed_message(-code)
         else:
             tail = " | ".join(err[-3:]) or "no output"
-            job.error = f"Training process ended with exit status {code}: {tail}"
+            job.error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
         job.state = "stopped" if job.stop_requested_at else "failed"
+        # A killed process cannot remove its staging folder: do it now, not at the next restart.
+        store.sweep_staging(self.root)
 
     def _progress(self, job: Job) -> dict[str, Any]:
         if job.monitor is not None:
@@ -315,3 +327,26 @@ class JobRunner:
             snap = TrainingMonitor().snapshot()
             snap.update(epochs=job.request.epochs, elapsed=round(time.time() - job.started, 1))
             return snap
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return []
+
+
+def _killed_message(signum: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    hint = " (out of memory? try a smaller batch size or max length)" if signum == signal.SIGKILL else ""
+    return f"The training process was killed by {name}{hint}: nothing was saved; start it again."
+
+
+def _write_error(root: Path | None, reason: str) -> TrainingError:
+    return TrainingError(
+        f"Could not write the model to {store.models_dir(root)} ({reason}): "
+        "check free disk space and that the models folder is writable."
+    )

@@ -65,10 +65,13 @@ def default_run_name(base_model: str) -> str:
 def run_dir(name: str, root: Path | None = None) -> Path:
     """Path of an existing run, guaranteed to lie inside models/."""
     base = models_dir(root).resolve()
-    path = (base / sanitize_name(name)).resolve()
+    clean = sanitize_name(name)
+    path = (base / clean).resolve()
     if path.parent != base:  # pragma: no cover - sanitize_name already prevents it
         raise RunNameError(f"Run name {name!r} points outside {base}.")
-    if not (path / RUN_JSON).is_file():
+    # Exact names only: folding is for new names, a lookup of '../x' or 'ẗiny' must not reach 'x' or 'tiny'
+    # (deleting a look-alike would remove someone else's run).
+    if clean != str(name).strip() or not (path / RUN_JSON).is_file():
         known = ", ".join(r["name"] for r in list_runs(root)[:10]) or "none yet"
         raise RunNotFound(f"No saved run named {name!r} in {base} (saved runs: {known}).")
     return path
@@ -103,6 +106,18 @@ def commit_run(staging: Path, name: str, root: Path | None = None) -> Path:
         raise
     _fsync_dir(target.parent)
     return target
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """The OS reason when exc is a failed write of model weights, else None.
+
+    safetensors reports a full disk or a file-size limit as its own SafetensorError
+    ("Error while serializing: I/O error: No space left on device (os error 28)"), not as OSError.
+    """
+    text = str(exc)
+    if type(exc).__name__ != "SafetensorError" or "serializ" not in text:
+        return None
+    return text.split("I/O error:", 1)[-1].strip() or text
 
 
 def _fsync_dir(path: Path) -> None:
@@ -243,4 +258,10 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:  # pragma: no cover - someone else's process
         return True
-    return True
+    # A killed job that nobody reaped yet (its parent died too; a container's pid 1 may never reap)
+    # is a zombie: os.kill still finds it, but it will never write to its staging folder again.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (macOS, Windows): trust os.kill
+        return True

@@ -60,29 +60,31 @@ def _show_data(path: str, report: dict[str, Any]) -> tuple:
     )
 
 
-def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool) -> tuple:
+def _hide_report(shown: bool) -> tuple:
+    # Only what is on screen gets visible=False: Gradio 6.17's front-end keeps such an update for a
+    # component never shown and applies it right after a later event shows it, hiding it again.
+    return (gr.Plot(visible=False), gr.Dataframe(visible=False)) if shown else (gr.skip(), gr.skip())
+
+
+def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool, shown: bool) -> tuple:
     message = one_line(str(exc))
     gr.Warning(message, duration=15)
     columns = gr.skip() if keep_columns else gr.Dropdown(choices=[], value=None)
-    return (
-        path,
-        columns,
-        columns,
-        f"**This data cannot be used yet:** {message}",
-        gr.Plot(visible=False),
-        gr.Dataframe(visible=False),
-    )
+    return (path, columns, columns, f"**This data cannot be used yet:** {message}", *_hide_report(shown))
 
 
-def load_csv(path: str | None) -> tuple:
-    """A new file: detect the columns and show the report (a bad file shows why, in the page)."""
+def load_csv(path: str | None, previous: str | None = None) -> tuple:
+    """A new file: detect the columns and show the report (a bad file shows why, in the page).
+
+    `previous` is the file whose report is on screen, if any.
+    """
     if not path:
         empty = gr.Dropdown(choices=[], value=None)
-        return None, empty, empty, NO_DATA, gr.Plot(visible=False), gr.Dataframe(visible=False)
+        return None, empty, empty, NO_DATA, *_hide_report(bool(previous))
     try:
         return _show_data(path, appapi.inspect(path))
     except BertDemoError as exc:
-        return _bad_data(exc, None, keep_columns=False)
+        return _bad_data(exc, None, keep_columns=False, shown=bool(previous))
 
 
 def reinspect(path: str | None, text_column: str | None, label_column: str | None) -> tuple:
@@ -92,7 +94,7 @@ def reinspect(path: str | None, text_column: str | None, label_column: str | Non
     try:
         return _show_data(path, appapi.inspect(path, text_column, label_column))
     except BertDemoError as exc:
-        return _bad_data(exc, path, keep_columns=True)
+        return _bad_data(exc, path, keep_columns=True, shown=True)
 
 
 def result_views(name: str, root: Path | None) -> tuple:
@@ -107,9 +109,14 @@ def result_views(name: str, root: Path | None) -> tuple:
     )
 
 
-def hidden_results() -> tuple:
-    # Each result is shown and hidden by itself, not through a Column around them: in Gradio 6.17 a
-    # Column hidden by one event does not come back when a later event makes it visible (components do).
+def hidden_results(shown: bool) -> tuple:
+    """Hide the previous run's results, if any are on screen.
+
+    Never send visible=False to a component that was never shown: Gradio 6.17's front-end keeps that
+    update for it and applies it right after a later event mounts the component, hiding it again.
+    """
+    if not shown:
+        return (gr.skip(),) * 4
     return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
 
 
@@ -211,6 +218,7 @@ def create_train_tab(
     c["csv_path"] = gr.State(None)
     c["job_id"] = gr.State(None)
     c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
+    c["results_shown"] = gr.State(False)  # a finished run's results are on screen
     c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
     c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
     _wire(demo, c, runner, owner, root)
@@ -220,13 +228,13 @@ def create_train_tab(
 def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
     data_out = [c["csv_path"], c["text_column"], c["label_column"], c["data_summary"], c["balance"], c["preview"]]
     results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
-    c["csv_file"].upload(load_csv, c["csv_file"], data_out, **UI_EVENT)
-    c["csv_file"].clear(lambda: load_csv(None), None, data_out, **UI_EVENT)
+    c["csv_file"].upload(load_csv, [c["csv_file"], c["csv_path"]], data_out, **UI_EVENT)
+    c["csv_file"].clear(lambda previous: load_csv(None, previous), c["csv_path"], data_out, **UI_EVENT)
 
-    def use_example():
-        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV)))
+    def use_example(previous):
+        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), previous))
 
-    c["example_btn"].click(use_example, None, [c["csv_file"], *data_out], **UI_EVENT)
+    c["example_btn"].click(use_example, c["csv_path"], [c["csv_file"], *data_out], **UI_EVENT)
     columns = [c["csv_path"], c["text_column"], c["label_column"]]
     c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
@@ -238,7 +246,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     c["run_name"].input(lambda: False, None, c["name_auto"], **UI_EVENT)
 
     @ui_errors
-    def train(owner_id, csv_path, text_column, label_column, model, name, *values):
+    def train(owner_id, csv_path, text_column, label_column, model, name, results_shown, *values):
         settings = dict(zip(_SETTINGS, values, strict=True))
         settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
         started = appapi.start_training(runner, csv_path, settings, owner_id or "anonymous")
@@ -248,11 +256,11 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             gr.Timer(active=True),
             views.progress_html(status),
             "",
-            gr.Plot(visible=False),
             -1,
+            False,
             gr.Button(interactive=False),
             gr.Button(interactive=True),
-            *hidden_results(),
+            *hidden_results(results_shown),
         )
 
     train_in = [
@@ -262,6 +270,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["label_column"],
         c["model"],
         c["run_name"],
+        c["results_shown"],
         *(c[k] for k in _SETTINGS),
     ]
     train_out = [
@@ -269,8 +278,8 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["timer"],
         c["progress"],
         c["device"],
-        c["curves"],
         c["epochs_shown"],
+        c["results_shown"],
         c["train_btn"],
         c["stop_btn"],
         *results,
@@ -312,6 +321,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name)
             out[c["run_name"]] = new_name(model, auto)
             out.update(zip(results, result_views(name, root), strict=True))
+            out[c["results_shown"]] = True
         return out
 
     tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]]
@@ -325,6 +335,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["stop_btn"],
         c["try_run"],
         c["run_name"],
+        c["results_shown"],
         *results,
     ]
     c["timer"].tick(tick, tick_in, tick_out, show_progress="hidden", concurrency_limit=None, **UI_EVENT)

@@ -6,6 +6,12 @@ import os
 # Before gradio is imported anywhere: no usage statistics leave this machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from bertdemo.predictors import torch_serve_threads  # noqa: E402 - numpy only: torch is not loaded yet
+
+# Before torch loads: PyTorch's one-thread-per-core default stalls when a training job holds a core
+# (config.SERVE_TORCH_THREADS); an OMP_NUM_THREADS set by the user still wins.
+os.environ.setdefault("OMP_NUM_THREADS", str(torch_serve_threads()))
+
 from bertdemo import store  # noqa: E402
 from bertdemo.ui import build_app, launch_options, server_address  # noqa: E402
 

@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import SHARED_DATA, machine, md_table, write  # noqa: E402
-from bertdemo import config, data, store  # noqa: E402
+from bertdemo import config, data, predictors, store  # noqa: E402
 from bertdemo.errors import RunNotFound  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,9 +152,10 @@ def main() -> None:
     ap.add_argument("--serve-rows", type=int, default=200, help="rows of the served run's fine-tune")
     ap.add_argument("--job-rows", type=int, default=400, help="rows of the background training job")
     ap.add_argument("--quick", action="store_true", help="a smoke run (numbers are not meaningful)")
+    ap.add_argument("--app-threads", type=int, default=None,
+                    help="the app's PyTorch threads (BERTDEMO_SERVE_THREADS; default: CPUs / queue concurrency)")
     ap.add_argument("--job-threads", type=int, default=None,
-                    help=f"training subprocess threads (default config.JOB_TORCH_THREADS={config.JOB_TORCH_THREADS})")
-    ap.add_argument("--app-threads", type=int, default=None, help="OMP_NUM_THREADS of the app (default: unset)")
+                    help="the training job's PyTorch threads (BERTDEMO_JOB_THREADS; default: all CPUs but one)")
     ap.add_argument("--tag", default="", help="write results as load<tag> (for side-by-side experiments)")
     args = ap.parse_args()
     if args.quick:
@@ -172,10 +173,11 @@ def main() -> None:
         writer.writerows(zip(job_data.texts, job_data.labels, strict=True))
 
     env_extra = {}
+    if args.app_threads is not None:
+        env_extra["BERTDEMO_SERVE_THREADS"] = str(args.app_threads)
     if args.job_threads is not None:
         env_extra["BERTDEMO_JOB_THREADS"] = str(args.job_threads)
-    if args.app_threads is not None:
-        env_extra["OMP_NUM_THREADS"] = env_extra["MKL_NUM_THREADS"] = str(args.app_threads)
+    app_threads = args.app_threads or predictors.torch_serve_threads()
     port = free_port()
     log = root.parent / "load-app.log"
     load_before = os.getloadavg()
@@ -237,8 +239,7 @@ def main() -> None:
         "users": args.users,
         "seconds": args.seconds,
         "queue_concurrency": config.QUEUE_CONCURRENCY,
-        "app_threads": args.app_threads,
-        "job_threads": args.job_threads if args.job_threads is not None else config.JOB_TORCH_THREADS,
+        "app_threads": app_threads,
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         **results,
@@ -252,10 +253,11 @@ def main() -> None:
     table = md_table(["phase", "users", "requests", "req/s", "p50 ms", "p95 ms", "max ms", "errors"], rows)
     table += (
         f"\n\np95 while training / p95 idle: {ratio:.2f}x (target below {TARGET_P95_RATIO:g}x with zero errors: "
-        f"{'met' if met else 'NOT met'}). The training job ({job_info['threads']} torch thread(s)) made "
+        f"{'met' if met else 'NOT met'}). The training job ({job_info['threads']} PyTorch thread(s)) made "
         f"{job_info['samples_per_s_alone']:.1f} samples/s alone and {job_info['samples_per_s_under_load']:.1f} "
         f"while serving.\n\nMeasured by `python bench/load_bench.py{' --quick' if args.quick else ''}`: "
-        f"`python app.py` on loopback serving run `{run}` ({out['base_model']}, PyTorch back-end) to "
+        f"`python app.py` ({app_threads} PyTorch thread(s)) on loopback serving run `{run}` "
+        f"({out['base_model']}, PyTorch back-end) to "
         f"{args.users} gradio_client users (one thread and Client each, calls back to back, "
         f"{args.seconds:g} s per window, queue concurrency {config.QUEUE_CONCURRENCY}); the training job is the "
         f"bundled model on {args.job_rows} rows, batch {JOB_BATCH}. {out['machine']['cpu']}, "

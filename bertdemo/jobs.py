@@ -240,9 +240,9 @@ class JobRunner:
             "--parent-pid",  # the job stops and cleans up if this server dies
             str(os.getpid()),
         ]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        if config.JOB_TORCH_THREADS > 0:
-            env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(config.JOB_TORCH_THREADS)
+        # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS).
+        threads = str(job_threads())
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
         # New session: a Ctrl-C on the server's terminal does not hit the job twice.
         with open(job.workdir / "stdout.txt", "wb") as out, open(job.workdir / "stderr.txt", "wb") as err:
             job.process = subprocess.Popen(
@@ -327,6 +327,17 @@ class JobRunner:
             snap = TrainingMonitor().snapshot()
             snap.update(epochs=job.request.epochs, elapsed=round(time.time() - job.started, 1))
             return snap
+
+
+def job_threads() -> int:
+    """PyTorch intra-op threads of a training subprocess: config.JOB_TORCH_THREADS, else all CPUs but one (>= 1)."""
+    if config.JOB_TORCH_THREADS > 0:
+        return config.JOB_TORCH_THREADS
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        cpus = os.cpu_count() or 1
+    return max(1, cpus - 1)
 
 
 def _read_lines(path: Path) -> list[str]:

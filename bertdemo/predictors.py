@@ -55,14 +55,29 @@ def onnx_file(run_path: Path, backend: str) -> Path:
     return Path(run_path) / config.ONNX_SUBDIR / config.ONNX_FILES[backend]
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container limited to 2 of 64 CPUs must not start 64 threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
 def ort_threads() -> int:
     """ONNX Runtime intra-op threads: config.ORT_THREADS, else the CPUs this process may run on."""
     if config.ORT_THREADS > 0:
         return config.ORT_THREADS
-    try:
-        return len(os.sched_getaffinity(0))  # a container limited to 2 of 64 CPUs must not start 64 threads
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+    return usable_cpus()
+
+
+def torch_serve_threads() -> int:
+    """PyTorch intra-op threads for the app: config.SERVE_TORCH_THREADS, else CPUs per concurrent event (>= 1).
+
+    QUEUE_CONCURRENCY requests run at once, so more threads each would only fight over the cores.
+    """
+    if config.SERVE_TORCH_THREADS > 0:
+        return config.SERVE_TORCH_THREADS
+    return max(1, usable_cpus() // config.QUEUE_CONCURRENCY)
 
 
 def ort_providers(backend: str) -> list[str]:

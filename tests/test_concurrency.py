@@ -103,10 +103,13 @@ def test_two_clients_press_train_at_once(app_server, same_name_files) -> None:
     # landing on it) cannot change what it trains on.
     job_id = results[winner]["job_id"]
     upload_path = Path(app_server.runner._jobs[job_id].request.csv_path)
+    original = upload_path.read_bytes()
     upload_path.write_bytes(same_name_files[loser].read_bytes())
-
     client = Client(app_server.url, verbose=False)
-    assert wait_done(client, job_id)["state"] == "done"
+    try:
+        assert wait_done(client, job_id)["state"] == "done"
+    finally:
+        upload_path.write_bytes(original)  # gradio reuses a cached upload of the same content
     root = app_server.root
     info = store.load_run(f"race-{winner}", root)
     assert set(info["labels"]) == LABELS[winner], info["labels"]
@@ -133,6 +136,7 @@ def test_same_name_uploads_do_not_overwrite_each_other(app_server, same_name_fil
         assert label_sets == [LABELS[user]] * 5, (user, label_sets)
 
 
+@pytest.mark.slow
 def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
     root = app_server.root
     make_tiny_run(root, "served")
@@ -150,7 +154,7 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
 
         def user(i: int) -> None:
             c = Client(app_server.url, verbose=False)
-            for k in range(8):
+            for k in range(5):
                 try:
                     answers.append(c.predict("served", f"user {i} says the film was great ({k})",
                                              api_name="/predict")["label"])
@@ -159,7 +163,7 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
 
         run_threads([lambda i=i: user(i) for i in range(6)])
         assert errors == []
-        assert len(answers) == 48 and set(answers) <= REVIEW_LABELS
+        assert len(answers) == 30 and set(answers) <= REVIEW_LABELS
         status = client.predict(job["job_id"], api_name="/status")
         assert status["state"] == "running", "the predictions must overlap the training"
     finally:

@@ -93,6 +93,7 @@ def small_csv(tmp_path) -> Path:
 # --- a killed training process ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_killed_and_terminated_jobs_leave_nothing(models_root, tiny_model_dir, small_csv, monkeypatch) -> None:
     make_tiny_run(models_root, "earlier")
     runner = JobRunner(root=models_root)
@@ -231,6 +232,7 @@ def test_disk_write_error_in_the_cli(models_root, tiny_model_dir, small_csv) -> 
     assert list(models_root.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_disk_write_error_through_the_api(app_server, tmp_path) -> None:
     """The job fails with one line in /status (and the page), nothing lands in models/, the app keeps serving."""
     root = app_server.root

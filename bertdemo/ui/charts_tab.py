@@ -20,11 +20,12 @@ def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
             "Pick one or more saved runs to overlay their training curves (loss on the left, validation "
             "accuracy and macro-F1 on the right)."
         )
-        with gr.Row():
-            c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, scale=5)
-            c["refresh"] = gr.Button("↻ Refresh", size="sm", scale=1, min_width=90)
+        # The list is refreshed each time the tab is opened.
+        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True)
         c["plot"] = gr.Plot(show_label=False)
-        c["params"] = gr.Dataframe(label="Settings and scores", interactive=False, wrap=True)
+        c["params"] = gr.Dataframe(
+            views.params_frame({}), label="Settings and scores", interactive=False, wrap=True, max_height=700
+        )
 
     @ui_errors
     def show(names: list[str] | None):
@@ -39,5 +40,4 @@ def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
 
     c["runs"].change(show, c["runs"], [c["plot"], c["params"]], **UI_EVENT)
     c["tab"].select(refresh, c["runs"], c["runs"], **UI_EVENT)
-    c["refresh"].click(refresh, c["runs"], c["runs"], **UI_EVENT)
     return c

@@ -52,6 +52,15 @@ def ui_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def hide_file(current: str | None):
+    """Empty and hide a gr.File output, if it is on screen.
+
+    A component never shown must not get visible=False: Gradio 6.17's front-end keeps that update and
+    applies it right after a later event shows the component, hiding it again.
+    """
+    return gr.File(None, visible=False) if current else gr.skip()
+
+
 def run_choices(root: Path | None) -> list[str]:
     """Saved run names, newest first (an unreadable models folder shows as none)."""
     try:

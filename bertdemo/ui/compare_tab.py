@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from bertdemo import appapi, charts
-from bertdemo.ui import views
+from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 
 EXAMPLE_REVIEWS = [
@@ -38,7 +38,13 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
                 c["run"] = gr.Dropdown(label="Run", choices=run_choices(root))
                 c["compare_btn"] = gr.Button("Compare back-ends", variant="primary")
                 c["device"] = gr.Markdown()
-        c["answers"] = gr.Dataframe(label="Answers side by side (label and confidence)", interactive=False, wrap=True)
+        c["answers"] = gr.Dataframe(
+            label="Answers side by side (label and confidence)",
+            interactive=False,
+            wrap=True,
+            visible=False,
+            elem_id="bd-answers",
+        )
         c["plot"] = gr.Plot(show_label=False, visible=False)
         c["backends"] = gr.Dataframe(
             label="Speed, size and validation accuracy per back-end", interactive=False, visible=False
@@ -59,9 +65,9 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
         if len(report.get("backends") or {}) < 2:
             device += "\n\n**Only PyTorch is available:** export this run on the **Export** tab to compare."
         return (
-            views.styled_answers(report),
+            gr.Dataframe(bench_views.styled_answers(report), visible=True),
             gr.Plot(charts.latency_figure(report["backends"]), visible=True),
-            gr.Dataframe(views.backends_frame(report), visible=True),
+            gr.Dataframe(bench_views.backends_frame(report), visible=True),
             device,
         )
 

@@ -9,8 +9,8 @@ import gradio as gr
 
 from bertdemo import appapi
 from bertdemo.errors import BertDemoError
-from bertdemo.ui import views
-from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui import bench_views
+from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
 
 def create_export_tab(root: Path | None = None) -> dict[str, Any]:
@@ -30,24 +30,29 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
                 )
             c["export_btn"] = gr.Button("Export to ONNX", variant="primary", scale=1)
         c["status"] = gr.Markdown()
-        c["table"] = gr.Dataframe(label="Checks against PyTorch (validation rows)", interactive=False)
+        c["table"] = gr.Dataframe(
+            bench_views.export_frame(None),
+            label="Checks against PyTorch (validation rows)",
+            interactive=False,
+            elem_id="bd-export-checks",
+        )
         c["download"] = gr.File(label="ONNX files (zip)", visible=False)
 
-    def show_existing(name: str | None):
+    def show_existing(name: str | None, current: str | None):
         """A run's earlier export, if it has one."""
         if not name:
-            return "", views.export_frame(None), gr.File(visible=False)
+            return "", bench_views.export_frame(None), hide_file(current)
         try:
             exports = appapi.load_run(name, root).get("exports")
             if not exports:
-                return f"`{name}` has no ONNX export yet.", views.export_frame(None), gr.File(visible=False)
+                return f"`{name}` has no ONNX export yet.", bench_views.export_frame(None), hide_file(current)
             return (
                 f"`{name}` was exported before: these are its checks.",
-                views.export_frame(exports),
+                bench_views.export_frame(exports),
                 gr.File(str(appapi.zip_onnx(name, root)), visible=True),
             )
         except BertDemoError as exc:
-            return f"**Error:** {exc}", views.export_frame(None), gr.File(visible=False)
+            return f"**Error:** {exc}", bench_views.export_frame(None), hide_file(current)
 
     @ui_errors
     def export(name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
@@ -59,13 +64,13 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
             if failed
             else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
         )
-        return note, views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
+        return note, bench_views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
 
     def refresh(keep: str | None):
         return run_dropdown_update(root, keep)
 
     c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
-    c["run"].change(show_existing, c["run"], [c["status"], c["table"], c["download"]], **UI_EVENT)
+    c["run"].change(show_existing, [c["run"], c["download"]], [c["status"], c["table"], c["download"]], **UI_EVENT)
     c["export_btn"].click(
         export,
         [c["run"], c["optimize"], c["quantize"]],

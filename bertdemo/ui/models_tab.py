@@ -9,10 +9,12 @@ import gradio as gr
 
 from bertdemo import appapi
 from bertdemo.ui import views
-from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
 # Runs in the browser before the Python handler: a cancelled confirm sends no name, and nothing happens.
-_CONFIRM_DELETE = "(name) => (name && confirm(`Delete the run '${name}'? This cannot be undone.`)) ? name : null"
+_CONFIRM_DELETE = (
+    "(name, zip) => [(name && confirm(`Delete the run '${name}'? This cannot be undone.`)) ? name : null, zip]"
+)
 
 
 def create_models_tab(root: Path | None = None) -> dict[str, Any]:
@@ -23,15 +25,17 @@ def create_models_tab(root: Path | None = None) -> dict[str, Any]:
         c["table"] = gr.Dataframe(
             views.models_frame(appapi.list_models(root)),
             label="Saved runs",
+            elem_id="bd-models",
             interactive=False,
             wrap=True,
             max_height=420,
+            column_widths=["17%", "19%", "14%", "6%", "9%", "9%", "7%", "11%", "8%"],
         )
-        with gr.Row(equal_height=True):
-            c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root), scale=3)
-            c["refresh"] = gr.Button("↻ Refresh", scale=1, min_width=90)
-            c["zip_btn"] = gr.Button("Download as zip", scale=1)
-            c["delete_btn"] = gr.Button("Delete run", variant="stop", scale=1)
+        c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root))
+        with gr.Row():
+            c["zip_btn"] = gr.Button("Download as zip", variant="primary")
+            c["delete_btn"] = gr.Button("Delete run", variant="stop")
+            c["refresh"] = gr.Button("Refresh list")
         c["zip_file"] = gr.File(label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False)
 
     def refresh(keep: str | None = None):
@@ -46,16 +50,18 @@ def create_models_tab(root: Path | None = None) -> dict[str, Any]:
         return gr.File(str(appapi.zip_run(name, root)), visible=True)
 
     @ui_errors
-    def delete(name: str | None):
+    def delete(name: str | None, current_zip: str | None):
         if not name:  # cancelled in the confirm dialog
             return gr.skip(), gr.skip(), gr.skip()
         appapi.delete_model(name, root)
         gr.Info(f"Deleted {name}.")
-        return *refresh(), gr.File(None, visible=False)
+        return *refresh(), hide_file(current_zip)
 
     c["tab"].select(refresh, c["run"], [c["table"], c["run"]], **UI_EVENT)
     c["refresh"].click(refresh, c["run"], [c["table"], c["run"]], **UI_EVENT)
     c["table"].select(pick, None, c["run"], **UI_EVENT)
     c["zip_btn"].click(make_zip, c["run"], c["zip_file"], **UI_EVENT)
-    c["delete_btn"].click(delete, c["run"], [c["table"], c["run"], c["zip_file"]], js=_CONFIRM_DELETE, **UI_EVENT)
+    c["delete_btn"].click(
+        delete, [c["run"], c["zip_file"]], [c["table"], c["run"], c["zip_file"]], js=_CONFIRM_DELETE, **UI_EVENT
+    )
     return c

@@ -3,6 +3,7 @@ progress and curves, the results of the finished run, and 3. a Try-it box."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -10,10 +11,11 @@ from typing import Any
 import gradio as gr
 
 from bertdemo import appapi, charts, config, store
-from bertdemo.errors import BertDemoError, RunNotFound
+from bertdemo.errors import RunNotFound
 from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
-from bertdemo.ui.common import UI_EVENT, one_line, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
 
 PROGRESS_CSS = """
 .bd-progress { padding: 10px 14px; border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -40,86 +42,6 @@ _SETTINGS = (
     "seed",
     "max_rows",
 )
-NO_DATA = "Upload a CSV file, or click **Use example data**."
-
-
-# --- handlers (thin: the work is in appapi and views) -----------------------------------------------------------
-
-
-def _show_data(path: str, report: dict[str, Any]) -> tuple:
-    for warning in report.get("warnings") or []:
-        gr.Warning(warning, duration=8)
-    columns = report.get("columns") or []
-    return (
-        str(path),
-        gr.Dropdown(choices=columns, value=report["text_column"]),
-        gr.Dropdown(choices=columns, value=report["label_column"]),
-        views.inspection_summary(report),
-        gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
-        gr.Dataframe(views.preview_frame(report), visible=True),
-    )
-
-
-def _hide_report(shown: bool) -> tuple:
-    # Only what is on screen gets visible=False: Gradio 6.17's front-end keeps such an update for a
-    # component never shown and applies it right after a later event shows it, hiding it again.
-    return (gr.Plot(visible=False), gr.Dataframe(visible=False)) if shown else (gr.skip(), gr.skip())
-
-
-def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool, shown: bool) -> tuple:
-    message = one_line(str(exc))
-    gr.Warning(message, duration=15)
-    columns = gr.skip() if keep_columns else gr.Dropdown(choices=[], value=None)
-    return (path, columns, columns, f"**This data cannot be used yet:** {message}", *_hide_report(shown))
-
-
-def load_csv(path: str | None, previous: str | None = None) -> tuple:
-    """A new file: detect the columns and show the report (a bad file shows why, in the page).
-
-    `previous` is the file whose report is on screen, if any.
-    """
-    if not path:
-        empty = gr.Dropdown(choices=[], value=None)
-        return None, empty, empty, NO_DATA, *_hide_report(bool(previous))
-    try:
-        return _show_data(path, appapi.inspect(path))
-    except BertDemoError as exc:
-        return _bad_data(exc, None, keep_columns=False, shown=bool(previous))
-
-
-def reinspect(path: str | None, text_column: str | None, label_column: str | None) -> tuple:
-    """The user picked other columns: read the file again with them."""
-    if not path:
-        return load_csv(None)
-    try:
-        return _show_data(path, appapi.inspect(path, text_column, label_column))
-    except BertDemoError as exc:
-        return _bad_data(exc, path, keep_columns=True, shown=True)
-
-
-def result_views(name: str, root: Path | None) -> tuple:
-    """The results of a saved run: headline, per-class table, confusion matrix, mistakes (all made visible)."""
-    info = store.load_run(name, root)
-    matrix = charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or [])
-    return (
-        gr.Markdown(views.results_markdown(info), visible=True),
-        gr.Dataframe(views.per_class_frame(info), visible=True),
-        gr.Plot(matrix, visible=True),
-        gr.Dataframe(views.mistakes_frame(info), visible=True),
-    )
-
-
-def hidden_results(shown: bool) -> tuple:
-    """Hide the previous run's results, if any are on screen.
-
-    Never send visible=False to a component that was never shown: Gradio 6.17's front-end keeps that
-    update for it and applies it right after a later event mounts the component, hiding it again.
-    """
-    if not shown:
-        return (gr.skip(),) * 4
-    return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
-
-
 # --- the tab ----------------------------------------------------------------------------------------------------
 
 
@@ -129,10 +51,17 @@ def create_train_tab(
     """Build and wire the Train tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Train", id="train") as c["tab"]:
+        # Inside the Tab: anything else placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
+        c["csv_path"] = gr.State(None)
+        c["job_id"] = gr.State(None)
+        c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
+        c["results_shown"] = gr.State(False)  # a finished run's results are on screen
+        c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
+        c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
         gr.Markdown("### 1. Data\nA CSV file with a column of texts and a column of labels.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
-                c["csv_file"] = gr.File(label="Training data (CSV)", height=120)
+                c["csv_file"] = gr.File(label="Training data (CSV)", height=120, elem_id="bd-csv")
                 c["example_btn"] = gr.Button("Use example data (300 product reviews)")
                 with gr.Row():
                     c["text_column"] = gr.Dropdown(label="Text column", choices=[], interactive=True)
@@ -202,6 +131,7 @@ def create_train_tab(
             interactive=False,
             wrap=True,
             max_height=320,
+            column_widths=["58%", "14%", "14%", "14%"],
             visible=False,
         )
 
@@ -215,12 +145,6 @@ def create_train_tab(
                     c["try_refresh"] = gr.Button("Refresh run list", scale=1)
             c["try_label"] = gr.Label(label="Prediction", num_top_classes=5, scale=2, elem_id="bd-prediction")
 
-    c["csv_path"] = gr.State(None)
-    c["job_id"] = gr.State(None)
-    c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
-    c["results_shown"] = gr.State(False)  # a finished run's results are on screen
-    c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
-    c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
     _wire(demo, c, runner, owner, root)
     return c
 
@@ -250,7 +174,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         settings = dict(zip(_SETTINGS, values, strict=True))
         settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
         started = appapi.start_training(runner, csv_path, settings, owner_id or "anonymous")
-        status = {"state": "running", "phase": "starting", "name": started["name"]}
+        status = {"state": "running", "phase": "starting", "name": started["name"], "started": time.time()}
         return (
             started["job_id"],
             gr.Timer(active=True),
@@ -284,7 +208,8 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["stop_btn"],
         *results,
     ]
-    c["train_btn"].click(train, train_in, train_out, **UI_EVENT)
+    # No spinner over the outputs: the progress bar below says what happens.
+    c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
 
     def tick(owner_id, job_id, shown, auto, try_run, model):
         """Every STATUS_POLL_S while a job runs: progress, curves when an epoch ended, results at the end.

@@ -1,0 +1,93 @@
+"""Export and compare reports -> the tables of the Export and Compare tabs. No gradio here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+EXPORT_COLUMNS = ["variant", "size MB", "max |diff|", "agreement", "accuracy", "macro-F1", "passed"]
+
+
+def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
+    """One row per exported variant (PyTorch first, for reference)."""
+    report = report or {}
+    rows = []
+    torch_row = report.get("pytorch") or {}
+    if torch_row:
+        rows.append(
+            {
+                "variant": "pytorch (reference)",
+                "size MB": torch_row.get("size_mb"),
+                "max |diff|": None,
+                "agreement": None,
+                "accuracy": torch_row.get("accuracy"),
+                "macro-F1": torch_row.get("f1_macro"),
+                "passed": "",
+            }
+        )
+    for variant, v in (report.get("variants") or {}).items():
+        diff = v.get("max_abs_diff")
+        rows.append(
+            {
+                "variant": variant,
+                "size MB": v.get("size_mb"),
+                "max |diff|": None if diff is None else f"{diff:.2e}",
+                "agreement": v.get("agreement"),
+                "accuracy": v.get("accuracy"),
+                "macro-F1": v.get("f1_macro"),
+                "passed": "yes" if v.get("passed") else "NO",
+            }
+        )
+    frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
+    for col in ("size MB", "agreement", "accuracy", "macro-F1"):
+        frame[col] = frame[col].map(lambda x: "" if x is None or pd.isna(x) else round(float(x), 4))
+    frame["max |diff|"] = frame["max |diff|"].fillna("")
+    return frame
+
+
+def answers_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """Each text with every back-end's label and confidence; 'agree' says whether they all match."""
+    backends = list(report.get("backends") or {})
+    rows = []
+    for r in report.get("rows") or []:
+        row = {"text": r["text"]}
+        for b in backends:
+            answer = r.get(b) or {}
+            row[b] = f"{answer.get('label')} ({answer.get('confidence', 0):.2f})"
+        row["agree"] = "yes" if r.get("agree") else "NO"
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["text", *backends, "agree"])
+
+
+def styled_answers(report: dict[str, Any]):
+    """answers_frame with disagreeing rows highlighted (a pandas Styler)."""
+    frame = answers_frame(report)
+
+    def highlight(row: pd.Series) -> list[str]:
+        bad = row.get("agree") == "NO"
+        return ["background-color: #fde2e1" if bad else "" for _ in row]
+
+    return frame.style.apply(highlight, axis=1)
+
+
+BACKEND_COLUMNS = ["back-end", "p50 ms", "p95 ms", "texts/s", "speed-up (p50)", "size MB", "val accuracy", "agreement"]
+
+
+def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
+    """Latency, throughput, size and accuracy per back-end."""
+    rows = []
+    for name, b in (report.get("backends") or {}).items():
+        rows.append(
+            {
+                "back-end": name,
+                "p50 ms": b.get("p50_ms"),
+                "p95 ms": b.get("p95_ms"),
+                "texts/s": b.get("throughput"),
+                "speed-up (p50)": b.get("speedup_p50"),
+                "size MB": b.get("size_mb"),
+                "val accuracy": None if b.get("accuracy") is None else round(b["accuracy"], 4),
+                "agreement": b.get("agreement"),
+            }
+        )
+    return pd.DataFrame(rows, columns=BACKEND_COLUMNS).astype(object).where(lambda f: f.notna(), "-")

@@ -1,0 +1,218 @@
+"""The app in a real headless Chromium (Debian's, through Playwright): what only a browser shows.
+
+Screenshots of every stage land in test-artifacts/e2e/ (git-ignored), to be looked at.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from bertdemo import config
+from tests.conftest import REPO
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated"),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+JOB_TIMEOUT_MS = 300_000  # a training subprocess imports torch first: slow on a busy 2-core machine
+SHARED: dict[str, str] = {}  # what one test leaves for the next (the run it trained)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def open_page(browser, app_server):
+    """Open the app in a fresh browser context (its own localStorage: a different user)."""
+    contexts, errors = [], []
+
+    def _open():
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(app_server.url)
+        page.get_by_role("button", name="Use example data").wait_for(timeout=60_000)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def load_example_and_check(page) -> None:
+    page.get_by_role("button", name="Use example data").click()
+    page.get_by_text("usable rows").first.wait_for(timeout=60_000)
+    page.get_by_text("Preview (first rows as read)").first.wait_for()
+    page.get_by_text("Rows per class").first.wait_for(timeout=30_000)  # plotly draws a moment later
+
+
+def set_model(page, model: str) -> None:
+    box = page.get_by_label("Base model")
+    box.click()
+    box.fill(model)
+    box.press("Enter")
+    page.get_by_label("Epochs").click()  # leave the box: the custom value is committed
+
+
+def train_and_wait(page, stem: str) -> str:
+    """Press Train, see progress and curves, wait for the results; returns the run name."""
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.locator(".bd-running").wait_for(timeout=60_000)
+    assert page.get_by_role("button", name="Stop").is_enabled()
+    shot(page, f"{stem}-1-training")
+    page.locator("#bd-curves .js-plotly-plot").wait_for(timeout=JOB_TIMEOUT_MS)
+    page.locator(".bd-done, .bd-failed, .bd-stopped").wait_for(timeout=JOB_TIMEOUT_MS)
+    assert page.locator(".bd-done").count(), page.locator("#bd-progress").inner_text()
+    page.locator("#bd-results").wait_for(timeout=30_000)
+    text = page.locator("#bd-results").inner_text()
+    assert "accuracy" in text and "macro-F1" in text
+    assert page.get_by_text("Per class (validation)").first.is_visible()
+    assert page.get_by_text("Device:").first.is_visible()
+    shot(page, f"{stem}-2-done")
+    return re.search(r"Saved (\S+):", text).group(1)
+
+
+def try_it(page, stem: str, labels: set[str]) -> None:
+    page.get_by_label("Text", exact=True).fill("Absolutely love it, works perfectly and arrived early.")
+    page.get_by_role("button", name="Classify").click()
+    prediction = page.locator("#bd-prediction")
+    page.wait_for_function(
+        "labels => labels.some(l => (document.querySelector('#bd-prediction')?.innerText || '').includes(l))",
+        arg=sorted(labels),
+        timeout=60_000,
+    )
+    assert "%" in prediction.inner_text()
+    shot(page, f"{stem}-3-try-it")
+
+
+def test_train_tiny_model_end_to_end(open_page, app_server):
+    page = open_page()
+    shot(page, "01-start")
+    load_example_and_check(page)
+    shot(page, "02-data")
+    page.get_by_label("Epochs").fill("1")
+    set_model(page, str(app_server.tiny))
+    name = train_and_wait(page, "03-tiny")
+    assert (app_server.root / name / "run.json").is_file()
+    try_it(page, "03-tiny", {"negative", "neutral", "positive"})
+    SHARED["run"] = name
+
+
+def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open_page, app_server):
+    page = open_page()
+    page.get_by_role("button", name="Use example data").click()
+    page.get_by_text("usable rows").first.wait_for(timeout=60_000)
+    page.get_by_label("Epochs").fill("50")  # long enough to still run when we stop it
+    set_model(page, str(app_server.tiny))
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.locator(".bd-running").wait_for(timeout=60_000)
+    job_name = re.search(r"(tiny-\S+)", page.locator("#bd-progress").inner_text()).group(1)
+
+    other = open_page()  # another browser: its own owner id, no job of its own
+    assert "No training yet" in other.locator("#bd-progress").inner_text()
+    other.get_by_role("button", name="Use example data").click()
+    other.get_by_text("usable rows").first.wait_for(timeout=60_000)
+    other.get_by_role("button", name="Train", exact=True).click()
+    other.get_by_text("Busy").first.wait_for(timeout=30_000)  # one training at a time: a clear message
+    shot(other, "04-other-user-busy")
+
+    page.reload()
+    page.locator(f"#bd-progress:has-text('{job_name}')").wait_for(timeout=60_000)  # the same job, again
+    page.locator(".bd-running").wait_for()
+    shot(page, "04-reloaded")
+    page.get_by_role("button", name="Stop").click()
+    page.locator(".bd-stopped").wait_for(timeout=120_000)
+    assert "nothing" in page.locator("#bd-progress").inner_text().lower()
+    shot(page, "04-stopped")
+    assert not (app_server.root / job_name).exists()
+    assert page.get_by_role("button", name="Train", exact=True).is_enabled()
+
+
+def test_bad_file_shows_a_message_and_the_page_keeps_working(open_page, tmp_path):
+    page = open_page()
+    bad = tmp_path / "sales.csv"
+    bad.write_bytes(b"PK\x03\x04" + b"\x00" * 100)  # an Excel file renamed to .csv
+    page.locator("#bd-csv input[type=file]").set_input_files(str(bad))
+    page.get_by_text("This data cannot be used yet").first.wait_for(timeout=60_000)
+    assert "Traceback" not in page.content()
+    shot(page, "05-bad-file")
+    load_example_and_check(page)
+
+
+def test_charts_models_export_compare_tabs(open_page):
+    assert "run" in SHARED, "needs the run of the first test"
+    name = SHARED["run"]
+    page = open_page()
+
+    page.get_by_role("tab", name="Charts").click()
+    page.get_by_text("Settings and scores").first.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0", timeout=30_000)
+    shot(page, "06-charts")
+
+    page.get_by_role("tab", name="Models").click()
+    expect(page.locator("#bd-models")).to_contain_text(name, timeout=30_000)
+    shot(page, "07-models")
+
+    page.get_by_role("tab", name="Export").click()
+    page.get_by_text("has no ONNX export yet").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Export to ONNX").click()
+    page.get_by_text("Exported", exact=False).first.wait_for(timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#bd-export-checks")).to_contain_text("onnx-int8")
+    shot(page, "08-export")
+
+    page.get_by_role("tab", name="Compare").click()
+    page.get_by_label("Reviews, one per line").fill("Great value, would buy again.\nBroke after a day.")
+    page.get_by_role("button", name="Compare back-ends").click()
+    page.get_by_text("Speed, size and validation accuracy per back-end").first.wait_for(timeout=JOB_TIMEOUT_MS)
+    expect(page.locator("#bd-answers")).to_contain_text("Broke after a day.")
+    shot(page, "09-compare")
+    assert len(page.get_by_role("tab").all()) == 5  # the tab bar stays whole
+
+
+@pytest.mark.slow
+def test_train_bundled_default_model_from_the_ui(open_page, app_server):
+    """The real default (bundled MiniLM) for one epoch on the example data, as a first-time user would."""
+    page = open_page()
+    load_example_and_check(page)
+    assert page.get_by_label("Base model").input_value() == config.DEFAULT_MODEL
+    page.get_by_label("Epochs").fill("1")
+    started = time.time()
+    name = train_and_wait(page, "10-minilm")
+    assert name.startswith("all-MiniLM-L6-v2-")
+    try_it(page, "10-minilm", {"negative", "neutral", "positive"})
+    print(f"bundled model, 1 epoch from the UI: {time.time() - started:.0f} s")

@@ -92,11 +92,30 @@ def start_app(root: Path, port: int, log: Path, env_extra: dict[str, str]) -> su
         time.sleep(0.5)
 
 
-def run_users(url: str, run: str, texts: list[str], users: int, seconds: float) -> dict[str, Any]:
-    """users threads, each with its own Client, calling /predict back to back for `seconds`."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def connect(url: str):
+    """A gradio_client Client for the loopback app.
+
+    ssl_verify=False: the app speaks plain http on 127.0.0.1, and otherwise gradio_client loads the CA
+    bundle on every request, ~0.2 s of CPU per call: 20 such users would measure the clients, not the app.
+    """
     from gradio_client import Client
 
-    clients = [Client(url, verbose=False) for _ in range(users)]
+    return Client(url, verbose=False, ssl_verify=False)
+
+
+def run_users(url: str, run: str, texts: list[str], users: int, seconds: float, app_pid: int) -> dict[str, Any]:
+    """users threads, each with its own Client, calling /predict back to back for `seconds`.
+
+    Also reports how many cores the app and these clients kept busy: on a small machine the clients'
+    own share is part of the picture.
+    """
+    clients = [connect(url) for _ in range(users)]
     latencies: list[list[float]] = [[] for _ in range(users)]
     errors: list[str] = []
     barrier = threading.Barrier(users + 1)
@@ -118,12 +137,14 @@ def run_users(url: str, run: str, texts: list[str], users: int, seconds: float) 
     threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(users)]
     for t in threads:
         t.start()
+    cpu0 = cpu_seconds(app_pid), cpu_seconds(os.getpid())
     started = time.perf_counter()
     deadline[0] = started + seconds
     barrier.wait()
     for t in threads:
         t.join(seconds + 300)
     elapsed = time.perf_counter() - started
+    cpu1 = cpu_seconds(app_pid), cpu_seconds(os.getpid())
     lat = np.asarray([x for per_user in latencies for x in per_user]) * 1e3
     return {
         "users": users,
@@ -135,6 +156,8 @@ def run_users(url: str, run: str, texts: list[str], users: int, seconds: float) 
         "max_ms": round(float(lat.max()), 1) if lat.size else None,
         "errors": len(errors),
         "error_examples": sorted(set(errors))[:5],
+        "app_cores": round((cpu1[0] - cpu0[0]) / elapsed, 2),
+        "client_cores": round((cpu1[1] - cpu0[1]) / elapsed, 2),
     }
 
 
@@ -185,14 +208,14 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/"
     results: dict[str, Any] = {}
     try:
-        from gradio_client import Client, handle_file
+        from gradio_client import handle_file
 
-        client = Client(url, verbose=False)
+        client = connect(url)
         for text in texts[:5]:  # loads and warms the predictor up
             client.predict(run, text, api_name="/predict")
 
         print(f"idle: {args.users} users x {args.seconds:g} s of /predict ...", flush=True)
-        results["idle"] = run_users(url, run, texts, args.users, args.seconds)
+        results["idle"] = run_users(url, run, texts, args.users, args.seconds, app.pid)
 
         name = f"load-job-{time.strftime('%H%M%S')}"
         job = client.predict(handle_file(str(job_csv)),
@@ -210,7 +233,7 @@ def main() -> None:
         time.sleep(alone_s)
         s1, t1, _ = job_steps(client, job["job_id"])
         print(f"training: {args.users} users x {args.seconds:g} s of /predict while the job trains ...", flush=True)
-        results["training"] = run_users(url, run, texts, args.users, args.seconds)
+        results["training"] = run_users(url, run, texts, args.users, args.seconds, app.pid)
         s2, t2, state = job_steps(client, job["job_id"])
         client.predict(job["job_id"], api_name="/stop")
         while client.predict(job["job_id"], api_name="/status")["state"] == "running":
@@ -247,10 +270,13 @@ def main() -> None:
         "target": {"p95_ratio_below": TARGET_P95_RATIO, "errors": 0, "met": met},
     }
     rows = [
-        [phase, r["users"], r["requests"], r["rps"], r["p50_ms"], r["p95_ms"], r["max_ms"], r["errors"]]
+        [phase, r["users"], r["requests"], r["rps"], r["p50_ms"], r["p95_ms"], r["max_ms"], r["errors"],
+         f"{r['app_cores']:.2f} / {r['client_cores']:.2f}"]
         for phase, r in (("idle", idle), ("while training", busy))
     ]
-    table = md_table(["phase", "users", "requests", "req/s", "p50 ms", "p95 ms", "max ms", "errors"], rows)
+    table = md_table(
+        ["phase", "users", "requests", "req/s", "p50 ms", "p95 ms", "max ms", "errors", "cores app / clients"], rows
+    )
     table += (
         f"\n\np95 while training / p95 idle: {ratio:.2f}x (target below {TARGET_P95_RATIO:g}x with zero errors: "
         f"{'met' if met else 'NOT met'}). The training job ({job_info['threads']} PyTorch thread(s)) made "
@@ -261,7 +287,8 @@ def main() -> None:
         f"{args.users} gradio_client users (one thread and Client each, calls back to back, "
         f"{args.seconds:g} s per window, queue concurrency {config.QUEUE_CONCURRENCY}); the training job is the "
         f"bundled model on {args.job_rows} rows, batch {JOB_BATCH}. {out['machine']['cpu']}, "
-        f"{len(os.sched_getaffinity(0))} CPUs, load average before {out['loadavg_before'][0]:.1f}."
+        f"{len(os.sched_getaffinity(0))} CPUs, 1-minute load average {out['loadavg_before'][0]:.1f} before and "
+        f"{out['loadavg_after'][0]:.1f} after (above ~2, other processes were sharing the cores)."
     )
     write(f"load{args.tag}" if not args.quick else f"load_quick{args.tag}", out, table)
     print(table)

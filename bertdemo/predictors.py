@@ -64,10 +64,14 @@ def usable_cpus() -> int:
 
 
 def ort_threads() -> int:
-    """ONNX Runtime intra-op threads: config.ORT_THREADS, else the CPUs this process may run on."""
+    """ONNX Runtime intra-op threads: config.ORT_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use.
+
+    OMP_NUM_THREADS is what PyTorch uses too (app.py sets it), so a comparison runs both with the same threads.
+    """
     if config.ORT_THREADS > 0:
         return config.ORT_THREADS
-    return usable_cpus()
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return int(omp) if omp.isdigit() and int(omp) > 0 else usable_cpus()
 
 
 def torch_serve_threads() -> int:

@@ -79,3 +79,14 @@ def app_server(tmp_path_factory, tiny_model_dir):
             demo.runner.stop(job)
             demo.runner.wait(job, timeout=120)
         demo.close()
+
+
+def api_client(url: str):
+    """A gradio_client Client for an app on loopback.
+
+    ssl_verify=False: the app speaks plain http on 127.0.0.1 (no TLS to verify), and otherwise gradio_client
+    loads the CA bundle for every request: ~0.2 s of CPU per call on a 2-core machine, 20x the call itself.
+    """
+    from gradio_client import Client
+
+    return Client(url, verbose=False, ssl_verify=False)

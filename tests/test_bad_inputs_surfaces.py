@@ -14,11 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from bertdemo import config, store
-from tests.conftest import REPO
+from tests.conftest import REPO, api_client
 from tests.helpers import make_tiny_run
 from tests.test_bad_inputs import BAD_DIR, CASES
 
@@ -53,8 +53,8 @@ def assert_app_error(exc: AppError, fragment: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def client(app_server) -> Client:
-    return Client(app_server.url, verbose=False)
+def client(app_server):
+    return api_client(app_server.url)
 
 
 # --- the corpus ----------------------------------------------------------------------------------------------------

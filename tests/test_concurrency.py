@@ -10,11 +10,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
 from bertdemo import store
-from tests.conftest import tiny_rows
+from tests.conftest import api_client, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
@@ -48,7 +48,7 @@ def same_name_files(tmp_path_factory) -> dict[str, Path]:
 LABELS = {"alice": REVIEW_LABELS, "bob": SPAM_LABELS}
 
 
-def wait_done(client: Client, job_id: str, timeout: float = JOB_TIMEOUT_S) -> dict:
+def wait_done(client, job_id: str, timeout: float = JOB_TIMEOUT_S) -> dict:
     deadline = time.time() + timeout
     while True:
         status = client.predict(job_id, api_name="/status")
@@ -82,7 +82,7 @@ def test_two_clients_press_train_at_once(app_server, same_name_files) -> None:
     results: dict[str, object] = {}
 
     def press(user: str) -> None:
-        client = Client(app_server.url, verbose=False)
+        client = api_client(app_server.url)
         upload = handle_file(str(same_name_files[user]))
         settings = {"model": str(app_server.tiny), "epochs": 1, "name": f"race-{user}"}
         barrier.wait(timeout=120)
@@ -105,7 +105,7 @@ def test_two_clients_press_train_at_once(app_server, same_name_files) -> None:
     upload_path = Path(app_server.runner._jobs[job_id].request.csv_path)
     original = upload_path.read_bytes()
     upload_path.write_bytes(same_name_files[loser].read_bytes())
-    client = Client(app_server.url, verbose=False)
+    client = api_client(app_server.url)
     try:
         assert wait_done(client, job_id)["state"] == "done"
     finally:
@@ -125,7 +125,7 @@ def test_same_name_uploads_do_not_overwrite_each_other(app_server, same_name_fil
     seen: dict[str, list] = {user: [] for user in same_name_files}
 
     def inspect_many(user: str) -> None:
-        client = Client(app_server.url, verbose=False)
+        client = api_client(app_server.url)
         barrier.wait(timeout=120)
         for _ in range(5):
             report = client.predict(handle_file(str(same_name_files[user])), "", "", api_name="/inspect")
@@ -140,7 +140,7 @@ def test_same_name_uploads_do_not_overwrite_each_other(app_server, same_name_fil
 def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
     root = app_server.root
     make_tiny_run(root, "served")
-    client = Client(app_server.url, verbose=False)
+    client = api_client(app_server.url)
     job = client.predict(handle_file(str(app_server.small_csv)),
                          {"model": str(app_server.tiny), "epochs": 100, "batch_size": 1, "name": "long-job"},
                          api_name="/train")
@@ -153,7 +153,7 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
         errors: list[str] = []
 
         def user(i: int) -> None:
-            c = Client(app_server.url, verbose=False)
+            c = api_client(app_server.url)
             for k in range(5):
                 try:
                     answers.append(c.predict("served", f"user {i} says the film was great ({k})",
@@ -188,7 +188,7 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
             counts[key] += 1
 
     def hammer(api_name: str, args: tuple) -> None:
-        c = Client(app_server.url, verbose=False)
+        c = api_client(app_server.url)
         for _ in range(200):  # bounded, whatever happens
             if stop.is_set():
                 return
@@ -203,7 +203,7 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
 
     def deleter() -> None:
         try:
-            c = Client(app_server.url, verbose=False)
+            c = api_client(app_server.url)
             deadline = time.time() + 120
             while (counts["/predict ok"] < 3 or counts["/compare ok"] < 1) and time.time() < deadline:
                 time.sleep(0.1)
@@ -225,7 +225,7 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
     # A request caught in the middle of the delete may fail another way, but with a clear one-line
     # message, never with the generic "the app raised an exception" of an unhandled error.
     assert not [m for m in unexpected if "upstream Gradio app" in m or "\n" in m], unexpected
-    client = Client(app_server.url, verbose=False)
+    client = api_client(app_server.url)
     for api_name, args in (("/predict", ("victim", "hello")), ("/compare", ("victim", texts)),
                            ("/delete", ("victim",))):
         with pytest.raises(AppError, match=gone):

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
 from bertdemo import config, jobs, store
 from bertdemo.jobs import JobRunner, TrainRequest
 from bertdemo.predictors import load_predictor
 from bertdemo.ui import views
-from tests.conftest import REPO, free_port, tiny_rows
+from tests.conftest import REPO, api_client, free_port, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
@@ -187,7 +187,7 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
     app = start_app(models, port, tmp_path / "app.log")
     child = None
     try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = api_client(f"http://127.0.0.1:{port}/")
         job = client.predict(handle_file(str(small_csv)),
                              {"model": str(tiny_model_dir), "epochs": 100, "batch_size": 1, "name": "doomed"},
                              api_name="/train")
@@ -200,7 +200,7 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
 
         app = start_app(models, port, tmp_path / "app.log")
         assert staging_dirs(models) == [], "stale staging is swept at start-up"
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = api_client(f"http://127.0.0.1:{port}/")
         assert [r["name"] for r in client.predict(api_name="/models")] == ["earlier"]
         answer = client.predict("earlier", "a wonderful film", api_name="/predict")
         assert answer["label"] in {"negative", "positive"}
@@ -237,7 +237,7 @@ def test_disk_write_error_through_the_api(app_server, tmp_path) -> None:
     """The job fails with one line in /status (and the page), nothing lands in models/, the app keeps serving."""
     root = app_server.root
     make_tiny_run(root, "kept")
-    client = Client(app_server.url, verbose=False)
+    client = api_client(app_server.url)
     csv = handle_file(str(app_server.small_csv))
     settings = {"model": str(app_server.tiny), "epochs": 1, "name": "disk-full"}
     soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)

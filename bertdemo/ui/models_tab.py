@@ -36,7 +36,9 @@ def create_models_tab(root: Path | None = None) -> dict[str, Any]:
             c["zip_btn"] = gr.Button("Download as zip", variant="primary")
             c["delete_btn"] = gr.Button("Delete run", variant="stop")
             c["refresh"] = gr.Button("Refresh list")
-        c["zip_file"] = gr.File(label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False)
+        c["zip_file"] = gr.File(
+            label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False, elem_id="bd-zip"
+        )
 
     def refresh(keep: str | None = None):
         return views.models_frame(appapi.list_models(root)), run_dropdown_update(root, keep)

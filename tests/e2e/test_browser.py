@@ -174,7 +174,7 @@ def test_bad_file_shows_a_message_and_the_page_keeps_working(open_page, tmp_path
     load_example_and_check(page)
 
 
-def test_charts_models_export_compare_tabs(open_page):
+def test_charts_models_export_compare_tabs(open_page, app_server):
     assert "run" in SHARED, "needs the run of the first test"
     name = SHARED["run"]
     page = open_page()
@@ -203,6 +203,17 @@ def test_charts_models_export_compare_tabs(open_page):
     shot(page, "09-compare")
     assert len(page.get_by_role("tab").all()) == 5  # the tab bar stays whole
 
+    page.get_by_role("tab", name="Models").click()
+    expect(page.locator("#bd-models")).to_contain_text("onnx")  # the export is listed
+    page.get_by_role("button", name="Download as zip").click()
+    expect(page.locator("#bd-zip")).to_contain_text(".zip", timeout=60_000)
+    expect(page.locator("#bd-zip")).to_contain_text(name)
+    page.once("dialog", lambda dialog: dialog.accept())  # "Delete the run ...?"
+    page.get_by_role("button", name="Delete run").click()
+    expect(page.locator("#bd-models")).not_to_contain_text(name, timeout=30_000)
+    shot(page, "10-models-after-delete")
+    assert not (app_server.root / name).exists()
+
 
 @pytest.mark.slow
 def test_train_bundled_default_model_from_the_ui(open_page, app_server):
@@ -212,7 +223,7 @@ def test_train_bundled_default_model_from_the_ui(open_page, app_server):
     assert page.get_by_label("Base model").input_value() == config.DEFAULT_MODEL
     page.get_by_label("Epochs").fill("1")
     started = time.time()
-    name = train_and_wait(page, "10-minilm")
+    name = train_and_wait(page, "11-minilm")
     assert name.startswith("all-MiniLM-L6-v2-")
-    try_it(page, "10-minilm", {"negative", "neutral", "positive"})
+    try_it(page, "11-minilm", {"negative", "neutral", "positive"})
     print(f"bundled model, 1 epoch from the UI: {time.time() - started:.0f} s")

@@ -29,6 +29,12 @@ class MonitorCallback(TrainerCallback):
             control.should_save = False
         return control
 
+    def on_epoch_end(self, args, state, control, **kwargs):
+        # The flow callback asks for the epoch-end evaluation; a stopped run gets none.
+        if self.monitor.stop_requested:
+            control.should_evaluate = False
+        return control
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         if logs and "loss" in logs and "eval_loss" not in logs:
             loss = float(logs["loss"])

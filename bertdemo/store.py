@@ -73,7 +73,7 @@ def run_dir(name: str, root: Path | None = None) -> Path:
     # (deleting a look-alike would remove someone else's run).
     if clean != str(name).strip() or not (path / RUN_JSON).is_file():
         known = ", ".join(r["name"] for r in list_runs(root)[:10]) or "none yet"
-        raise RunNotFound(f"No saved run named {name!r} in {base} (saved runs: {known}).")
+        raise RunNotFound(f"No saved run named {name!r} (saved runs: {known}).")
     return path
 
 

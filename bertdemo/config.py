@@ -95,6 +95,6 @@ OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owne
 # PyTorch threads when the app serves and trains on one machine (app.py, bertdemo.jobs; bench/load_bench.py).
 # PyTorch's default, one intra-op thread per core, stalls whenever another process holds a core: on 2 cores a
 # batch-1 prediction took ~300 ms with 2 threads next to a busy process and ~25 ms with 1, and a 2-thread
-# training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: ~12 alone, ~7 while serving).
+# training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: 12-16 alone, 6-8 while serving).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1

@@ -21,9 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import SHARED_DATA, machine, md_table, write  # noqa: E402
+from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import benchmark, config, predictors, store  # noqa: E402
-from bertdemo.errors import RunNotFound  # noqa: E402
 from bertdemo.export import export_run  # noqa: E402
 
 DEV_CSV = SHARED_DATA / "sst2_dev.csv"
@@ -38,20 +37,15 @@ def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int
         store.run_dir(name, root)  # RunNotFound now, not after minutes of work
         return name
     name = "sst2-minilm-quick" if quick else "sst2-minilm-bench"
-    try:
-        store.run_dir(name, root)
-        print(f"reusing run {name}")
-        return name
-    except RunNotFound:
-        pass
     from bertdemo import data
-    from bertdemo.training import TrainConfig, train_run
 
-    print(f"fine-tuning {name} on {train_rows} rows of {TRAIN_CSV.name}, validated on {DEV_CSV.name} ...")
-    train = data.read_labeled_csv(TRAIN_CSV, max_rows=train_rows, seed=0)
-    dev = data.read_labeled_csv(DEV_CSV, max_rows=None, seed=0)
-    train_run(data.split_with_validation(train, dev), TrainConfig(epochs=epochs), name, root=root)
-    return name
+    def sst2_split():
+        print(f"fine-tuning {name} on {train_rows} rows of {TRAIN_CSV.name}, validated on {DEV_CSV.name} ...")
+        train = data.read_labeled_csv(TRAIN_CSV, max_rows=train_rows, seed=0)
+        dev = data.read_labeled_csv(DEV_CSV, max_rows=None, seed=0)
+        return data.split_with_validation(train, dev)
+
+    return reuse_or_train(name, root, sst2_split, epochs)
 
 
 def dev_set(quick: bool) -> tuple[list[str], list[str]]:

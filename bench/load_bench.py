@@ -31,9 +31,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import SHARED_DATA, machine, md_table, write  # noqa: E402
+from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, data, predictors, store  # noqa: E402
-from bertdemo.errors import RunNotFound  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"
@@ -47,19 +46,12 @@ def ensure_run(name: str | None, root: Path, rows: int) -> str:
     if name:
         store.run_dir(name, root)
         return name
-    name = "load-minilm"
-    try:
-        store.run_dir(name, root)
-        print(f"reusing run {name}")
-        return name
-    except RunNotFound:
-        pass
-    from bertdemo.training import TrainConfig, train_run
 
-    print(f"fine-tuning {name} on {rows} rows of {CSV.name} (1 epoch) ...", flush=True)
-    split = data.split_data(data.read_labeled_csv(CSV, max_rows=rows, seed=0))
-    train_run(split, TrainConfig(epochs=1), name, root=root)
-    return name
+    def small_split():
+        print(f"fine-tuning load-minilm on {rows} rows of {CSV.name} (1 epoch) ...", flush=True)
+        return data.split_data(data.read_labeled_csv(CSV, max_rows=rows, seed=0))
+
+    return reuse_or_train("load-minilm", root, small_split, epochs=1)
 
 
 def free_port() -> int:
@@ -72,11 +64,17 @@ def start_app(root: Path, port: int, log: Path, env_extra: dict[str, str]) -> su
     """`python app.py` on 127.0.0.1:port over root; returns once it answers."""
     import httpx
 
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "BERTDEMO_MODELS_DIR": str(root), **env_extra}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "BERTDEMO_MODELS_DIR": str(root),
+        **env_extra,
+    }
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.time() + 300
     while True:
         if proc.poll() is not None:
@@ -175,10 +173,18 @@ def main() -> None:
     ap.add_argument("--serve-rows", type=int, default=200, help="rows of the served run's fine-tune")
     ap.add_argument("--job-rows", type=int, default=400, help="rows of the background training job")
     ap.add_argument("--quick", action="store_true", help="a smoke run (numbers are not meaningful)")
-    ap.add_argument("--app-threads", type=int, default=None,
-                    help="the app's PyTorch threads (BERTDEMO_SERVE_THREADS; default: CPUs / queue concurrency)")
-    ap.add_argument("--job-threads", type=int, default=None,
-                    help="the training job's PyTorch threads (BERTDEMO_JOB_THREADS; default: all CPUs but one)")
+    ap.add_argument(
+        "--app-threads",
+        type=int,
+        default=None,
+        help="the app's PyTorch threads (BERTDEMO_SERVE_THREADS; default: CPUs / queue concurrency)",
+    )
+    ap.add_argument(
+        "--job-threads",
+        type=int,
+        default=None,
+        help="the training job's PyTorch threads (BERTDEMO_JOB_THREADS; default: all CPUs but one)",
+    )
     ap.add_argument("--tag", default="", help="write results as load<tag> (for side-by-side experiments)")
     args = ap.parse_args()
     if args.quick:
@@ -218,9 +224,11 @@ def main() -> None:
         results["idle"] = run_users(url, run, texts, args.users, args.seconds, app.pid)
 
         name = f"load-job-{time.strftime('%H%M%S')}"
-        job = client.predict(handle_file(str(job_csv)),
-                             {"name": name, "epochs": 50, "batch_size": JOB_BATCH, "max_rows": args.job_rows},
-                             api_name="/train")
+        job = client.predict(
+            handle_file(str(job_csv)),
+            {"name": name, "epochs": 50, "batch_size": JOB_BATCH, "max_rows": args.job_rows},
+            api_name="/train",
+        )
         deadline = time.time() + 600
         while (status := client.predict(job["job_id"], api_name="/status"))["step"] < 2:
             if status["state"] != "running" or time.time() > deadline:
@@ -270,8 +278,17 @@ def main() -> None:
         "target": {"p95_ratio_below": TARGET_P95_RATIO, "errors": 0, "met": met},
     }
     rows = [
-        [phase, r["users"], r["requests"], r["rps"], r["p50_ms"], r["p95_ms"], r["max_ms"], r["errors"],
-         f"{r['app_cores']:.2f} / {r['client_cores']:.2f}"]
+        [
+            phase,
+            r["users"],
+            r["requests"],
+            r["rps"],
+            r["p50_ms"],
+            r["p95_ms"],
+            r["max_ms"],
+            r["errors"],
+            f"{r['app_cores']:.2f} / {r['client_cores']:.2f}",
+        ]
         for phase, r in (("idle", idle), ("while training", busy))
     ]
     table = md_table(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,13 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": cpu, "torch_threads": torch.get_num_threads(), "gpu": gpu, "python": platform.python_version(),
-            "torch": torch.__version__}
+    return {
+        "cpu": cpu,
+        "torch_threads": torch.get_num_threads(),
+        "gpu": gpu,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+    }
 
 
 def write(name: str, data: dict[str, Any], table: str) -> None:
@@ -46,6 +52,7 @@ def write(name: str, data: dict[str, Any], table: str) -> None:
 
 def md_table(header: list[str], rows: list[list[Any]]) -> str:
     """A markdown table; floats get 3 significant decimals."""
+
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:.3f}" if abs(v) < 100 else f"{v:.1f}"
@@ -54,3 +61,19 @@ def md_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def reuse_or_train(name: str, root: Path | None, make_split: Callable[[], Any], epochs: int) -> str:
+    """The saved run `name`, reused when it exists, else fine-tuned once from the bundled model on make_split()."""
+    from bertdemo import store
+    from bertdemo.errors import RunNotFound
+    from bertdemo.training import TrainConfig, train_run
+
+    try:
+        store.run_dir(name, root)
+        print(f"reusing run {name}")
+        return name
+    except RunNotFound:
+        pass
+    train_run(make_split(), TrainConfig(epochs=epochs), name, root=root)
+    return name

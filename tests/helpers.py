@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 
 from bertdemo import basemodels, store
@@ -64,3 +65,14 @@ def make_tiny_run(root: Path, name: str = "tiny", labels: list[str] = TINY_LABEL
     }
     (staging / store.RUN_JSON).write_text(json.dumps(info), encoding="utf-8")
     return store.commit_run(staging, name, root)
+
+
+def wait_done(client, job_id: str, timeout: float = 300) -> dict:
+    """Poll the app's /status until the job is no longer running (300 s: the job imports torch first)."""
+    deadline = time.time() + timeout
+    while True:
+        status = client.predict(job_id, api_name="/status")
+        if status["state"] != "running":
+            return status
+        assert time.time() < deadline, f"job still {status['phase']} after {timeout} s"
+        time.sleep(0.5)

@@ -10,7 +10,7 @@ from gradio_client.exceptions import AppError
 
 from bertdemo import config, store
 from tests.conftest import tiny_rows
-from tests.helpers import write_csv
+from tests.helpers import wait_done, write_csv
 
 # gradio's own routes trip a starlette deprecation on every request: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
@@ -26,16 +26,6 @@ def client(app_server) -> Client:
 
 def settings(app_server, **extra) -> dict:
     return {"model": str(app_server.tiny), "epochs": 1, **extra}
-
-
-def wait_done(client: Client, job_id: str, timeout: float = JOB_TIMEOUT_S) -> dict:
-    deadline = time.time() + timeout
-    while True:
-        status = client.predict(job_id, api_name="/status")
-        if status["state"] != "running":
-            return status
-        assert time.time() < deadline, f"job still {status['phase']} after {timeout} s"
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from gradio_client.exceptions import AppError
 
 from bertdemo import store
 from tests.conftest import api_client, tiny_rows
-from tests.helpers import make_tiny_run, write_csv
+from tests.helpers import make_tiny_run, wait_done, write_csv
 
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
 
@@ -46,16 +46,6 @@ def same_name_files(tmp_path_factory) -> dict[str, Path]:
 
 
 LABELS = {"alice": REVIEW_LABELS, "bob": SPAM_LABELS}
-
-
-def wait_done(client, job_id: str, timeout: float = JOB_TIMEOUT_S) -> dict:
-    deadline = time.time() + timeout
-    while True:
-        status = client.predict(job_id, api_name="/status")
-        if status["state"] != "running":
-            return status
-        assert time.time() < deadline, f"job still {status['phase']} after {timeout} s"
-        time.sleep(0.5)
 
 
 def run_threads(targets: list, timeout: float = 600) -> None:

@@ -37,13 +37,13 @@ def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int
         store.run_dir(name, root)  # RunNotFound now, not after minutes of work
         return name
     name = "sst2-minilm-quick" if quick else "sst2-minilm-bench"
-    from bertdemo import data
+    from bertdemo import data, splits
 
     def sst2_split():
         print(f"fine-tuning {name} on {train_rows} rows of {TRAIN_CSV.name}, validated on {DEV_CSV.name} ...")
         train = data.read_labeled_csv(TRAIN_CSV, max_rows=train_rows, seed=0)
         dev = data.read_labeled_csv(DEV_CSV, max_rows=None, seed=0)
-        return data.split_with_validation(train, dev)
+        return splits.split_with_validation(train, dev)
 
     return reuse_or_train(name, root, sst2_split, epochs)
 

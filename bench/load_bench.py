@@ -32,7 +32,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
-from bertdemo import config, data, predictors, store  # noqa: E402
+from bertdemo import config, data, predictors, splits, store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"
@@ -49,7 +49,7 @@ def ensure_run(name: str | None, root: Path, rows: int) -> str:
 
     def small_split():
         print(f"fine-tuning load-minilm on {rows} rows of {CSV.name} (1 epoch) ...", flush=True)
-        return data.split_data(data.read_labeled_csv(CSV, max_rows=rows, seed=0))
+        return splits.split_data(data.read_labeled_csv(CSV, max_rows=rows, seed=0))
 
     return reuse_or_train("load-minilm", root, small_split, epochs=1)
 

@@ -67,7 +67,8 @@ def reuse_or_train(name: str, root: Path | None, make_split: Callable[[], Any], 
     """The saved run `name`, reused when it exists, else fine-tuned once from the bundled model on make_split()."""
     from bertdemo import store
     from bertdemo.errors import RunNotFound
-    from bertdemo.training import TrainConfig, train_run
+    from bertdemo.hyperparameters import TrainConfig
+    from bertdemo.training import train_run
 
     try:
         store.run_dir(name, root)

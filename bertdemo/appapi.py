@@ -59,19 +59,17 @@ def inspect(
     max_rows: int | None = config.DEFAULT_MAX_ROWS,
 ) -> dict[str, Any]:
     """The data report of a CSV (columns, classes, dropped rows, warnings, preview, token lengths)."""
-    from bertdemo import data
+    from bertdemo.inspection import inspect_csv
     from bertdemo.tokenizing import bundled_tokenizer
 
     path = _need_file(csv_path)
-    report = data.inspect_csv(
+    return inspect_csv(
         path,
         None if _blank(text_column) else text_column,
         None if _blank(label_column) else label_column,
         max_rows,
-        tokenizer=bundled_tokenizer(),
+        tokenizer=bundled_tokenizer,  # loaded only once the file is read: a bad file is refused at once
     )
-    data.check_class_sizes(report["class_counts"])  # what /train would refuse, /inspect refuses too
-    return report
 
 
 def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -107,7 +105,7 @@ def make_request(
     csv_path: str | Path | None, settings: dict[str, Any] | None, root: Path | None = None
 ) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
-    from bertdemo import basemodels, data
+    from bertdemo import basemodels, data, splits
 
     path = _need_file(csv_path)
     values = parse_settings(settings)
@@ -116,7 +114,7 @@ def make_request(
     request = TrainRequest(csv_path=str(path), **values)
     request.train_config().validate()
     loaded = data.read_labeled_csv(path, request.text_column, request.label_column, request.max_rows, request.seed)
-    data.split_data(loaded, request.val_fraction, request.seed)
+    splits.split_data(loaded, request.val_fraction, request.seed)
     basemodels.resolve_base_model(request.model)
     return request
 

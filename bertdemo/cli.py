@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.monitor import TrainingMonitor
+from bertdemo.errors import BertDemoError
+from bertdemo.train_command import cmd_train, models_root
 
 EXIT_USER_ERROR = 2
 
@@ -163,49 +163,15 @@ def _quiet_libraries(verbose: bool) -> None:
         warnings.filterwarnings("ignore")
 
 
-def _root(args) -> Path | None:
-    return args.models_dir.resolve() if args.models_dir else None
-
-
 def cmd_inspect(args) -> dict[str, Any]:
-    from bertdemo import data
-    from bertdemo.tokenizing import bundled_tokenizer
+    from bertdemo.inspection import inspect_csv
+    from bertdemo.tokenizing import bundled_token_counter
 
-    report = data.inspect_csv(
-        args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=_light_tokenizer(bundled_tokenizer)
-    )
-    # What train would refuse, inspect refuses too (a class with 1 row cannot be split).
-    data.check_class_sizes(report["class_counts"])
+    # A loader, called only once the file is read: a bad file is refused before any tokenizer loads.
+    report = inspect_csv(args.csv, args.text_column, args.label_column, args.max_rows, tokenizer=bundled_token_counter)
     if not args.json:
         _print_inspection(report)
     return report
-
-
-def _light_tokenizer(fallback):
-    """A loader of the bundled tokenizer through `tokenizers` alone (same ids as AutoTokenizer).
-
-    inspect then answers in under a second instead of first importing transformers and torch
-    (10-20 s on a busy 2-core machine).
-    """
-
-    def load():
-        from bertdemo.basemodels import bundled_model_path
-
-        path = bundled_model_path() / "tokenizer.json"
-        if not path.is_file():
-            return fallback()
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(path))
-        tok.no_truncation()  # token lengths are what we measure: no cut, no padding
-        tok.no_padding()
-
-        def encode(texts, add_special_tokens: bool = True, **_ignored):
-            return {"input_ids": [e.ids for e in tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)]}
-
-        return encode
-
-    return load
 
 
 def _print_inspection(r: dict[str, Any]) -> None:
@@ -227,118 +193,13 @@ def _print_inspection(r: dict[str, Any]) -> None:
         print(f"warning: {line}")
 
 
-def cmd_train(args) -> dict[str, Any]:
-    from bertdemo import basemodels, data, store
-
-    # Name, data and a missing model folder first: they are refused in a fraction of a second,
-    # before torch and transformers load.
-    name = store.check_new_name(args.name or store.default_run_name(args.model), _root(args))
-    basemodels.resolve_base_model(args.model)
-    loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
-    if args.val_csv:
-        val = data.read_labeled_csv(args.val_csv, args.text_column, args.label_column, None, args.seed)
-        split = data.split_with_validation(loaded, val)
-    else:
-        split = data.split_data(loaded, args.val_fraction, args.seed)
-
-    from bertdemo.training import TrainConfig, train_run
-
-    cfg = TrainConfig(
-        model=args.model,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        max_length=args.max_length,
-        warmup_ratio=args.warmup_ratio,
-        weight_decay=args.weight_decay,
-        early_stopping_patience=args.early_stopping,
-        seed=args.seed,
-    )
-    cfg.validate()
-    monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
-    summary = {
-        "source": loaded.source,
-        "rows": len(loaded.texts),
-        "text_column": loaded.text_column,
-        "label_column": loaded.label_column,
-        "notes": loaded.notes,
-        "warnings": loaded.warnings,
-    }
-    try:
-        info = train_run(split, cfg, name, monitor=monitor, root=_root(args), data_summary=summary)
-    except BertDemoError as exc:
-        _report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")
-        raise
-    except Exception as exc:
-        reason = store.write_failure(exc)  # a full disk while saving weights: not an OSError from safetensors
-        if reason is None:
-            raise
-        error = TrainingError(
-            f"Could not write the model to {store.models_dir(_root(args))} ({reason}): "
-            "check free disk space and that the models folder is writable."
-        )
-        _report_failure(monitor, str(error), "failed")
-        raise error from exc
-    result = {
-        k: info.get(k)
-        for k in (
-            "name",
-            "path",
-            "labels",
-            "history",
-            "metrics",
-            "confusion_matrix",
-            "train_seconds",
-            "samples_per_second",
-            "params",
-            "device",
-        )
-    }
-    if not args.json:
-        m = info["metrics"]
-        print(
-            f"saved {info['name']} in {info['path']}: accuracy {m['accuracy']:.4f}, macro-F1 {m['f1_macro']:.4f}, "
-            f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)"
-        )
-    return result
-
-
-def _report_failure(monitor: TrainingMonitor, message: str, phase: str) -> None:
-    """Mirror the failure into the status file; on a full disk that write fails too, and the error line matters more."""
-    try:
-        monitor.fail(_one_line(message), phase=phase)
-    except OSError:
-        pass
-
-
-class PrintingMonitor(TrainingMonitor):
-    """A TrainingMonitor that also shows the chosen settings and one line per epoch on stderr."""
-
-    def __init__(self, status_path: Path | None = None, stop_path: Path | None = None, quiet: bool = False):
-        super().__init__(status_path=status_path, stop_path=stop_path)
-        self.quiet = quiet
-
-    def begin(self, epochs: int, chosen: dict[str, str], device: dict[str, Any]) -> None:
-        super().begin(epochs, chosen, device)
-        if not self.quiet:
-            print(f"training on {device['device']} ({device.get('name')}) for {epochs} epoch(s)", file=sys.stderr)
-            for key, why in chosen.items():
-                print(f"  {key}: {why}", file=sys.stderr)
-
-    def add_epoch(self, record: dict[str, Any]) -> None:
-        super().add_epoch(record)
-        if not self.quiet:
-            fields = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k != "epoch")
-            print(f"epoch {record['epoch']:g}: {fields}", file=sys.stderr)
-
-
 def cmd_models(args) -> dict[str, Any]:
     from bertdemo import store
 
-    runs = store.list_runs(_root(args))
+    runs = store.list_runs(models_root(args))
     if not args.json:
         if not runs:
-            print(f"no saved runs in {store.models_dir(_root(args))}")
+            print(f"no saved runs in {store.models_dir(models_root(args))}")
         for r in runs:
             acc = f"{r['accuracy']:.4f}" if r.get("accuracy") is not None else "-"
             print(f"{r['name']:<40} acc {acc}  labels {','.join(r['labels'])}  base {r['base_model']}  {r['created']}")
@@ -348,7 +209,7 @@ def cmd_models(args) -> dict[str, Any]:
 def cmd_delete(args) -> dict[str, Any]:
     from bertdemo import store
 
-    store.delete_run(args.name, _root(args))
+    store.delete_run(args.name, models_root(args))
     if not args.json:
         print(f"deleted {args.name}")
     return {"deleted": args.name}
@@ -357,7 +218,7 @@ def cmd_delete(args) -> dict[str, Any]:
 def cmd_predict(args) -> dict[str, Any]:
     from bertdemo.predictors import load_predictor
 
-    pred = load_predictor(args.name, args.backend, _root(args)).predict(args.texts)
+    pred = load_predictor(args.name, args.backend, models_root(args)).predict(args.texts)
     rows = [
         {"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p), strict=True))}
         for t, lab, p in zip(args.texts, pred.labels, pred.probabilities, strict=True)
@@ -371,7 +232,7 @@ def cmd_predict(args) -> dict[str, Any]:
 def cmd_export(args) -> dict[str, Any]:
     from bertdemo.export import export_run
 
-    report = export_run(args.name, optimize=args.optimize, quantize=args.quantize, root=_root(args))
+    report = export_run(args.name, optimize=args.optimize, quantize=args.quantize, root=models_root(args))
     if not args.json:
         for variant, v in report["variants"].items():
             print(
@@ -391,7 +252,7 @@ def cmd_compare(args) -> dict[str, Any]:
         texts += data.read_texts(args.csv)
     if not texts:
         raise BertDemoError("Nothing to compare: pass --text 'a review' (repeatable) or --csv FILE.")
-    report = compare_backends(args.name, texts, root=_root(args), repeats=args.repeats)
+    report = compare_backends(args.name, texts, root=models_root(args), repeats=args.repeats)
     if not args.json:
         for backend, b in report["backends"].items():
             print(

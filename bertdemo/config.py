@@ -19,7 +19,18 @@ DEFAULT_MODEL = BUNDLED_MODEL
 EXAMPLE_CSV = PROJECT_ROOT / "examples" / "reviews.csv"
 
 # Column detection, in order of preference (compared case-insensitively, trimmed).
-TEXT_COLUMN_NAMES = ("text", "sentence", "review", "content", "body", "comment", "message", "document", "tweet", "title")
+TEXT_COLUMN_NAMES = (
+    "text",
+    "sentence",
+    "review",
+    "content",
+    "body",
+    "comment",
+    "message",
+    "document",
+    "tweet",
+    "title",
+)
 LABEL_COLUMN_NAMES = ("label", "labels", "target", "sentiment", "class", "category", "y", "rating", "topic")
 
 # Data limits: the messages quote them.

@@ -1,13 +1,13 @@
-"""Labeled data from a user's CSV: pick the columns, clean texts and labels, split train/validation.
+"""Labeled data from a user's CSV: clean texts and labels, drop unusable rows, note what was fixed.
 
-Reading bytes, encodings and delimiters lives in bertdemo.csvread. Every problem a user's file can
+Reading bytes, encodings and delimiters lives in bertdemo.csvread, picking columns in bertdemo.columns,
+splitting in bertdemo.splits. Every problem a user's file can
 have becomes a one-line DataError saying what is wrong and how to fix it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import random
 import re
 from collections import Counter, defaultdict
@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bertdemo import config
-from bertdemo.csvread import RawTable, read_table, show, show_list
+from bertdemo.columns import NUMBER, column_by_name, explicit_column, mean_length, pick_columns
+from bertdemo.csvread import RawTable, read_table, show
 from bertdemo.errors import DataError
 
 log = logging.getLogger(__name__)
 
-_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?$")
 _WHOLE_FLOAT = re.compile(r"^([+-]?\d+)\.0+$")
 _NA = frozenset(config.NA_STRINGS)
-_COLUMN_FLAGS = "Pass --text-column/--label-column."
 
 
 @dataclass
@@ -48,17 +47,6 @@ class LabeledData:
     def class_counts(self) -> dict[str, int]:
         """Label -> number of rows, sorted by label."""
         return dict(sorted(Counter(self.labels).items()))
-
-
-@dataclass
-class Split:
-    """Train and validation rows; `labels` are the sorted class names (index = class id)."""
-
-    train_texts: list[str]
-    train_labels: list[str]
-    val_texts: list[str]
-    val_labels: list[str]
-    labels: list[str]
 
 
 def read_labeled_csv(
@@ -107,120 +95,6 @@ def read_labeled_csv(
     )
 
 
-# --- columns -------------------------------------------------------------------------------------------------
-
-
-def _key(name: str) -> str:
-    """Column name as compared: trimmed, inner whitespace collapsed, case-insensitive."""
-    return " ".join(name.split()).casefold()
-
-
-def pick_columns(
-    table: RawTable, text_column: str | None, label_column: str | None, notes: list[str]
-) -> tuple[int, int]:
-    """Indexes of the text and label columns: explicit names, then known names, then a 2-column guess."""
-    columns = table.columns
-    ti = _explicit(columns, text_column, "--text-column")
-    li = _explicit(columns, label_column, "--label-column")
-    if ti is None:
-        ti = _by_name(columns, config.TEXT_COLUMN_NAMES, exclude=li)
-    if li is None:
-        li = _by_name(columns, config.LABEL_COLUMN_NAMES, exclude=ti)
-    if ti is None or li is None:
-        if ti is None and li is None and text_column is None and label_column is None:
-            check_header_is_not_data(table)
-        ti, li = _fallback(table, ti, li, notes)
-    if ti == li:
-        raise DataError(
-            f"Text and label are both column {show(columns[ti])}: pick two different columns. {_COLUMN_FLAGS}"
-        )
-    return ti, li
-
-
-def _explicit(columns: list[str], name: str | None, flag: str) -> int | None:
-    """Index of a column the user named (exact, else case/space-insensitive), or None if not given."""
-    if name is None or not str(name).strip():
-        return None
-    if name in columns:
-        return columns.index(name)
-    keys = [_key(c) for c in columns]
-    if _key(name) in keys:
-        return keys.index(_key(name))
-    raise DataError(
-        f"Column {show(name)} not found; the file has columns {show_list(columns)}: pass one of them with {flag}."
-    )
-
-
-def _by_name(columns: list[str], names: tuple[str, ...], exclude: int | None) -> int | None:
-    """First column whose name is in `names` (in their order of preference), skipping `exclude`."""
-    keys = [_key(c) for c in columns]
-    for wanted in names:
-        for i, key in enumerate(keys):
-            if key == wanted and i != exclude:
-                return i
-    return None
-
-
-def _fallback(table: RawTable, ti: int | None, li: int | None, notes: list[str]) -> tuple[int, int]:
-    """With exactly two columns, take the unknown one(s) by elimination or by text length; else refuse."""
-    columns = table.columns
-    if len(columns) == 1:
-        raise DataError(
-            f"The file has only one column ({show(columns[0])}): it needs a text column and a label column, "
-            "separated by commas (or ; tab |)."
-        )
-    if len(columns) > 2:
-        if ti is None and li is None:
-            raise DataError(
-                f"CSV needs a text column and a label column; found columns: {show_list(columns)}. {_COLUMN_FLAGS}"
-            )
-        missing, flag, names = (
-            ("text", "--text-column", config.TEXT_COLUMN_NAMES)
-            if ti is None
-            else ("label", "--label-column", config.LABEL_COLUMN_NAMES)
-        )
-        raise DataError(
-            f"No {missing} column found (looked for {', '.join(names[:4])}...); "
-            f"found columns: {show_list(columns)}. Pass {flag}."
-        )
-    if ti is not None:
-        li = 1 - ti
-        notes.append(f"Using column {show(columns[li])} as the label (the only other column).")
-    elif li is not None:
-        ti = 1 - li
-        notes.append(f"Using column {show(columns[ti])} as the text (the only other column).")
-    else:
-        ti = max((0, 1), key=lambda i: _mean_length(table.rows, i))
-        li = 1 - ti
-        notes.append(
-            f"No column named text/label: using {show(columns[ti])} as text (longer values) "
-            f"and {show(columns[li])} as label. {_COLUMN_FLAGS[:-1]} to change."
-        )
-    return ti, li
-
-
-def _mean_length(rows: list[list[str]], index: int) -> float:
-    """Average stripped length of a column's values."""
-    return sum(len(r[index].strip()) for r in rows) / max(1, len(rows))
-
-
-def check_header_is_not_data(table: RawTable) -> None:
-    """Refuse a first row that is data, not names: a number, or a sentence next to a value of its own column."""
-    names = [c.strip() for c in table.columns]
-    numeric = any(_NUMBER.match(n) for n in names)
-    # Without a header the first row is an example: a text (spaces, punctuation) and a label that recurs below.
-    # Long survey questions as names are not refused here: they never recur as values.
-    text_like = any(" " in n or n.endswith((".", "!", "?")) for n in names)
-    recurs = text_like and any(
-        n.casefold() in {row[i].strip().casefold() for row in table.rows} for i, n in enumerate(names)
-    )
-    if numeric or recurs:
-        raise DataError(
-            f"The first row looks like data, not a header ({show_list(table.columns[:3])}): "
-            'add a header line "text,label" at the top of the file.'
-        )
-
-
 # --- rows and labels -----------------------------------------------------------------------------------------
 
 
@@ -249,7 +123,7 @@ def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], li
 
 def check_text_not_numeric(texts: list[str], column: str) -> None:
     """Refuse a text column that holds only numbers: the wrong column was picked."""
-    if all(_NUMBER.match(t) for t in texts):
+    if all(NUMBER.match(t) for t in texts):
         raise DataError(f"Column {show(column)} holds only numbers, not text: pick the text column with --text-column.")
 
 
@@ -367,159 +241,15 @@ def make_preview(table: RawTable) -> list[dict[str, str]]:
     return [{c: cut(v) for c, v in zip(table.columns, row, strict=True)} for row in table.rows[: config.PREVIEW_ROWS]]
 
 
-# --- splits --------------------------------------------------------------------------------------------------
-
-
-def split_data(
-    data: LabeledData, val_fraction: float = config.DEFAULT_VAL_FRACTION, seed: int = config.DEFAULT_SEED
-) -> Split:
-    """Stratified train/validation split; every class gets at least one row on each side.
-
-    Done per class rather than with sklearn's train_test_split(stratify=...): its rounding can leave a
-    rare class out of validation entirely, and per-class metrics then break.
-    """
-    if not 0 < val_fraction <= 0.5:
-        raise DataError(f"Validation fraction must be above 0 and at most 0.5 (got {val_fraction}): try 0.2.")
-    by_class: dict[str, list[int]] = defaultdict(list)
-    for i, label in enumerate(data.labels):
-        by_class[label].append(i)
-    check_class_sizes({label: len(idx) for label, idx in by_class.items()})
-    rng = random.Random(int(seed))
-    train_idx: list[int] = []
-    val_idx: list[int] = []
-    for label in sorted(by_class):
-        idx = by_class[label]
-        rng.shuffle(idx)
-        n_val = min(len(idx) - 1, max(1, int(len(idx) * val_fraction + 0.5)))
-        val_idx += idx[:n_val]
-        train_idx += idx[n_val:]
-    rng.shuffle(train_idx)
-    rng.shuffle(val_idx)
-    return Split(
-        train_texts=[data.texts[i] for i in train_idx],
-        train_labels=[data.labels[i] for i in train_idx],
-        val_texts=[data.texts[i] for i in val_idx],
-        val_labels=[data.labels[i] for i in val_idx],
-        labels=sorted(by_class),
-    )
-
-
-def check_class_sizes(counts: dict[str, int]) -> None:
-    """Refuse fewer than two classes, or a class too small to appear in both train and validation."""
-    if len(counts) < 2:
-        check_two_classes(list(counts))
-    need = config.MIN_ROWS_PER_CLASS
-    small = sorted((n, label) for label, n in counts.items() if n < need)
-    if len(small) == 1:
-        n, label = small[0]
-        raise DataError(
-            f"Class {show(label)} has only {n} row{'s' if n != 1 else ''}; each class needs at least {need} "
-            "for a train/validation split: add rows for it or remove that class."
-        )
-    if small:
-        examples = ", ".join(f"{show(label)}: {n}" for n, label in small[:3])
-        raise DataError(
-            f"{len(small):,} classes have fewer than {need} rows (e.g. {examples}): "
-            "add rows for them or remove those classes (is the label column right?)."
-        )
-
-
-def split_with_validation(train: LabeledData, val: LabeledData) -> Split:
-    """Use a separate validation CSV; its labels must be among the training labels (case-insensitive)."""
-    known = sorted(set(train.labels))
-    by_fold = {label.casefold(): label for label in known}
-    val_labels = [label if label in known else by_fold.get(label.casefold(), label) for label in val.labels]
-    unknown = Counter(label for label in val_labels if label not in by_fold.values())
-    if unknown:
-        listed = ", ".join(f"{show(label)} ({n} row{'s' if n != 1 else ''})" for label, n in unknown.most_common(3))
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise DataError(
-            f"The validation CSV has labels that the training CSV lacks: {listed}{more}. "
-            f"Training labels are {show_list(known, 8)}: fix those rows or remove them."
-        )
-    return Split(list(train.texts), list(train.labels), list(val.texts), val_labels, known)
-
-
-# --- inspection ----------------------------------------------------------------------------------------------
-
-
 def read_texts(path: str | Path, text_column: str | None = None) -> list[str]:
     """Just the texts of a CSV (labels optional), decoded like read_labeled_csv; for compare/predict."""
     table = read_table(path)
-    ti = _explicit(table.columns, text_column, "--text-column")
+    ti = explicit_column(table.columns, text_column, "--text-column")
     if ti is None:
-        ti = _by_name(table.columns, config.TEXT_COLUMN_NAMES, exclude=None)
+        ti = column_by_name(table.columns, config.TEXT_COLUMN_NAMES, exclude=None)
     if ti is None:  # no known name: the column with the longest values
-        ti = max(range(len(table.columns)), key=lambda i: _mean_length(table.rows, i))
+        ti = max(range(len(table.columns)), key=lambda i: mean_length(table.rows, i))
     texts = [row[ti].strip() for row in table.rows if ti < len(row) and not is_missing(row[ti])]
     if not texts:
         raise DataError(f"Column {show(table.columns[ti])} of {Path(path).name} has no text: give one text per row.")
     return texts
-
-
-def inspect_csv(
-    path: str | Path,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    max_rows: int | None = config.DEFAULT_MAX_ROWS,
-    tokenizer=None,
-) -> dict:
-    """A JSON-able report of what read_labeled_csv makes of a file (plus token lengths with a tokenizer).
-
-    `tokenizer` may also be a zero-argument loader: it is then called only once the file
-    has been read, so a bad file is refused without waiting for transformers to load.
-    """
-    data = read_labeled_csv(path, text_column, label_column, max_rows)
-    if callable(tokenizer) and not hasattr(tokenizer, "encode"):
-        tokenizer = tokenizer()
-    report = {
-        "source": data.source,
-        "rows_read": data.rows_read,
-        "rows": len(data.texts),
-        "columns": data.columns,
-        "text_column": data.text_column,
-        "label_column": data.label_column,
-        "encoding": data.encoding,
-        "delimiter": data.delimiter,
-        "class_counts": data.class_counts(),
-        "dropped": data.dropped,
-        "duplicates": data.duplicates,
-        "notes": list(data.notes),
-        "warnings": list(data.warnings),
-        "preview": data.preview,
-    }
-    if tokenizer is not None:
-        stats = token_length_stats(data.texts, tokenizer)
-        report["token_lengths"] = stats
-        if stats["over_max_length"] > config.LONG_TEXT_WARN_FRACTION * len(data.texts):
-            report["warnings"].append(
-                f"{stats['over_max_length']:,} of {len(data.texts):,} texts are longer than "
-                f"{stats['max_length']} tokens: only the first {stats['max_length']} tokens are used."
-            )
-    return report
-
-
-def token_length_stats(texts: list[str], tokenizer, max_length: int = config.DEFAULT_MAX_LENGTH) -> dict:
-    """Percentiles of token counts (with special tokens) and how many exceed max_length."""
-    lengths: list[int] = []
-    for start in range(0, len(texts), 1000):
-        batch = texts[start : start + 1000]
-        # verbose=False: no "longer than the maximum" warning, counting long texts is the point.
-        ids = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
-        lengths.extend(len(x) for x in ids)
-    if not lengths:
-        return {"p50": 0, "p90": 0, "p95": 0, "p99": 0, "max": 0, "over_max_length": 0, "max_length": max_length}
-    ordered = sorted(lengths)
-
-    def pct(q: float) -> int:
-        return ordered[max(0, math.ceil(q * len(ordered)) - 1)]  # nearest-rank percentile
-
-    return {
-        "p50": pct(0.50),
-        "p90": pct(0.90),
-        "p95": pct(0.95),
-        "p99": pct(0.99),
-        "max": ordered[-1],
-        "over_max_length": sum(n > max_length for n in lengths),
-        "max_length": max_length,
-    }

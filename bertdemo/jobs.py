@@ -54,7 +54,7 @@ class TrainRequest:
 
     def train_config(self):
         """The TrainConfig these options mean (validated by the caller)."""
-        from bertdemo.training import TrainConfig
+        from bertdemo.hyperparameters import TrainConfig
 
         return TrainConfig(
             model=self.model,
@@ -121,6 +121,7 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     stop_requested_at: float | None = None
+    final_progress: dict[str, Any] | None = None  # kept in memory once the job's folder is removed
 
     @property
     def status_path(self) -> Path:
@@ -139,6 +140,8 @@ class JobRunner:
         self.mode = mode
         self._gpu_wrapper = gpu_wrapper  # spaces.GPU(...) on ZeroGPU, else None
         self._lock = threading.Lock()
+        # Two sessions polling at once must not both collect a finished job: the first removes its folder.
+        self._collect_lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._active: str | None = None
 
@@ -250,7 +253,7 @@ class JobRunner:
             )
 
     def _start_thread(self, job: Job, csv_copy: Path) -> None:
-        from bertdemo import data
+        from bertdemo import data, splits
         from bertdemo.training import train_run
 
         job.monitor = TrainingMonitor(status_path=job.status_path, stop_path=job.stop_path)
@@ -259,7 +262,7 @@ class JobRunner:
         def run() -> None:
             try:
                 loaded = data.read_labeled_csv(csv_copy, r.text_column, r.label_column, r.max_rows, r.seed)
-                split = data.split_data(loaded, r.val_fraction, r.seed)
+                split = splits.split_data(loaded, r.val_fraction, r.seed)
                 job.result = train_run(split, r.train_config(), r.name, monitor=job.monitor, root=self.root)
                 job.state = "done"
             except BertDemoError as exc:
@@ -276,7 +279,9 @@ class JobRunner:
                 job.state = "failed"
                 job.monitor.fail(job.error)
             finally:
-                csv_copy.unlink(missing_ok=True)  # the user's data is not kept once the job is over
+                # The user's data and the job folder are not kept once the job is over; the monitor
+                # holds the progress in memory.
+                shutil.rmtree(job.workdir, ignore_errors=True)
 
         target = self._gpu_wrapper(run) if self._gpu_wrapper else run
         job.thread = threading.Thread(target=target, name=f"train-{job.id}", daemon=True)
@@ -292,33 +297,46 @@ class JobRunner:
             if job.stop_requested_at and time.time() - job.stop_requested_at > STOP_GRACE_S:
                 job.process.terminate()  # the CLI's staging cleanup still runs on SIGTERM
             return "running"
-        self._collect(job, code)
+        with self._collect_lock:
+            if job.state == "running":
+                self._collect(job, code)
         return job.state
 
     def _collect(self, job: Job, code: int) -> None:
-        (job.workdir / "data.csv").unlink(missing_ok=True)  # the user's data is not kept once the job is over
+        """Read a finished subprocess's outcome, then remove its folder (the user's data is not kept).
+
+        The state is set last: a poll from another session that sees the job ended also sees its progress.
+        """
+        job.final_progress = self._progress(job)
+        state, job.result, job.error = self._read_outcome(job, code)
+        shutil.rmtree(job.workdir, ignore_errors=True)
+        if state != "done":
+            # A killed process cannot remove its staging folder: do it now, not at the next restart.
+            store.sweep_staging(self.root)
+        job.state = state
+
+    def _read_outcome(self, job: Job, code: int) -> tuple[str, dict[str, Any] | None, str | None]:
+        """(state, result, error) from the subprocess's exit status, last stdout line and `error:` lines."""
         out = _read_lines(job.workdir / "stdout.txt")
         err = _read_lines(job.workdir / "stderr.txt")
         if code == 0 and out:
             try:
-                job.result = json.loads(out[-1])
-                job.state = "done"
-                return
+                return "done", json.loads(out[-1]), None
             except ValueError:
                 pass
         error_lines = [line for line in err if line.startswith("error:")]
         if error_lines:
-            job.error = error_lines[-1][len("error:") :].strip()
+            error = error_lines[-1][len("error:") :].strip()
         elif code < 0:
-            job.error = _killed_message(-code)
+            error = _killed_message(-code)
         else:
             tail = " | ".join(err[-3:]) or "no output"
-            job.error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
-        job.state = "stopped" if job.stop_requested_at else "failed"
-        # A killed process cannot remove its staging folder: do it now, not at the next restart.
-        store.sweep_staging(self.root)
+            error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
+        return ("stopped" if job.stop_requested_at else "failed"), None, error
 
     def _progress(self, job: Job) -> dict[str, Any]:
+        if job.final_progress is not None:
+            return dict(job.final_progress)
         if job.monitor is not None:
             return job.monitor.snapshot()
         try:

@@ -71,8 +71,9 @@ def app_server(tmp_path_factory, tiny_model_dir):
     demo = build_app(root=root)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options())
     try:
-        yield SimpleNamespace(url=url, root=root, base=base, demo=demo, runner=demo.runner, tiny=tiny_model_dir,
-                              small_csv=small_csv)
+        yield SimpleNamespace(
+            url=url, root=root, base=base, demo=demo, runner=demo.runner, tiny=tiny_model_dir, small_csv=small_csv
+        )
     finally:
         job = demo.runner.active_job()
         if job:

@@ -1,13 +1,18 @@
-"""Shared test helpers: a tiny random BERT classifier saved like a real run."""
+"""Shared test helpers: CSV files and in-memory data, a tiny random BERT classifier saved like a real run."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import time
 from pathlib import Path
 
+import pytest
+
 from bertdemo import basemodels, store
+from bertdemo.data import LabeledData, read_labeled_csv
+from bertdemo.errors import DataError
 
 TINY_LABELS = ["negative", "positive"]
 
@@ -76,3 +81,47 @@ def wait_done(client, job_id: str, timeout: float = 300) -> dict:
             return status
         assert time.time() < deadline, f"job still {status['phase']} after {timeout} s"
         time.sleep(0.5)
+
+
+ROWS = [
+    ("Très bon café, service rapide – je reviens!", "positive"),
+    ("The “premium” case cracked… €40 wasted.", "negative"),
+    ("Solid laptop, fast and quiet.", "positive"),
+    ("Late delivery, box crushed.", "negative"),
+    ("Great hotel; friendly staff, clean room.", "positive"),
+    ("App keeps crashing | useless", "negative"),
+]
+
+
+def csv_text(rows, header=("text", "label"), delimiter=",", newline="\n") -> str:
+    """Rows as CSV text, quoted the way csv.writer does."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_text(tmp_path: Path, text: str, name: str = "data.csv", encoding: str = "utf-8") -> Path:
+    """Write text to tmp_path/name in an encoding; returns the path."""
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def labeled(texts_labels: list[tuple[str, str]]) -> LabeledData:
+    """A LabeledData built in memory (for split tests)."""
+    texts = [t for t, _ in texts_labels]
+    labels = [lab for _, lab in texts_labels]
+    return LabeledData(
+        texts, labels, "text", "label", ["text", "label"], "x.csv", "utf-8", ",", len(texts), {}, 0, [], [], []
+    )
+
+
+def refused(path: Path, **kwargs) -> str:
+    """The one-line DataError message read_labeled_csv gives for a file."""
+    with pytest.raises(DataError) as info:
+        read_labeled_csv(path, **kwargs)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 300
+    return message

@@ -30,8 +30,9 @@ JOB_TIMEOUT_S = 300
 
 def run_cli(*args: str, root: Path, timeout: int = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "BERTDEMO_MODELS_DIR": str(root)}
-    return subprocess.run([sys.executable, "-m", "bertdemo", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bertdemo", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout
+    )
 
 
 def assert_refused(proc: subprocess.CompletedProcess, fragment: str) -> str:
@@ -97,8 +98,9 @@ def test_file_over_the_upload_limit(app_server, client, tmp_path) -> None:
         client.predict(handle_file(str(big)), "", "", api_name="/inspect")
     # ...and a client that sends anyway gets a 413 from the server, with the limit in the message.
     with open(big, "rb") as fh:
-        answer = httpx.post(f"{app_server.url}gradio_api/upload", files={"files": ("big.csv", fh, "text/csv")},
-                            timeout=120)
+        answer = httpx.post(
+            f"{app_server.url}gradio_api/upload", files={"files": ("big.csv", fh, "text/csv")}, timeout=120
+        )
     assert answer.status_code == 413, answer.text[:500]
     assert f"maximum allowed size of {limit}" in answer.text
     assert isinstance(client.predict(api_name="/models"), list)
@@ -146,8 +148,11 @@ def test_hostile_names_through_the_api(name, app_server, client, occupied) -> No
     assert {p.name: (p / store.RUN_JSON).read_bytes() for p in root.iterdir()} == before
 
 
-@pytest.mark.parametrize("name", ["../x", "/etc/passwd", "..\\x", "ｍｙ－ｒｕｎ", "n" * 200],
-                         ids=["dotdot", "abs", "backslash", "lookalike", "long"])
+@pytest.mark.parametrize(
+    "name",
+    ["../x", "/etc/passwd", "..\\x", "ｍｙ－ｒｕｎ", "n" * 200],
+    ids=["dotdot", "abs", "backslash", "lookalike", "long"],
+)
 def test_hostile_names_through_the_cli(name, tmp_path) -> None:
     """(A NUL cannot be passed on a command line at all.)"""
     root = tmp_path / "models"
@@ -188,11 +193,17 @@ def remote_code_model(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("remote") / "needs-code"
     folder.mkdir()
     marker = folder.parent / "code-ran"
-    (folder / "config.json").write_text(json.dumps({
-        "model_type": "bert",
-        "auto_map": {"AutoConfig": "modeling_evil.EvilConfig",
-                     "AutoModelForSequenceClassification": "modeling_evil.EvilModel"},
-    }))
+    (folder / "config.json").write_text(
+        json.dumps(
+            {
+                "model_type": "bert",
+                "auto_map": {
+                    "AutoConfig": "modeling_evil.EvilConfig",
+                    "AutoModelForSequenceClassification": "modeling_evil.EvilModel",
+                },
+            }
+        )
+    )
     (folder / "modeling_evil.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
     return folder, marker
 
@@ -207,8 +218,9 @@ def test_unusable_base_models_through_the_api(kind, app_server, client, remote_c
         "remote-code": (str(folder), "needs custom code"),
     }[kind]
     with pytest.raises(AppError) as err:
-        client.predict(handle_file(str(app_server.small_csv)), {"model": model, "name": f"base-{kind}"},
-                       api_name="/train")
+        client.predict(
+            handle_file(str(app_server.small_csv)), {"model": model, "name": f"base-{kind}"}, api_name="/train"
+        )
     assert_app_error(err.value, fragment)
     assert app_server.runner.active_job() is None
     assert not marker.exists(), "the model's custom code ran"
@@ -226,8 +238,11 @@ def test_trust_remote_code_is_never_enabled() -> None:
             if isinstance(node, ast.keyword) and node.arg == "trust_remote_code":
                 values.append(node.value)
             elif isinstance(node, ast.Dict):
-                values += [v for k, v in zip(node.keys, node.values, strict=True)
-                           if isinstance(k, ast.Constant) and k.value == "trust_remote_code"]
+                values += [
+                    v
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and k.value == "trust_remote_code"
+                ]
             for value in values:
                 if isinstance(value, ast.Constant) and value.value is False:
                     passed_false += 1

@@ -13,16 +13,23 @@ import pytest
 from tests.conftest import REPO
 from tests.helpers import make_tiny_model_dir, write_csv
 
-ROWS = [("great phone, love it", "positive"), ("works perfectly and fast", "positive"),
-        ("excellent value for money", "positive"), ("really happy with this", "positive"),
-        ("broke after a day", "negative"), ("terrible support, avoid", "negative"),
-        ("waste of money", "negative"), ("stopped working quickly", "negative")] * 3
+ROWS = [
+    ("great phone, love it", "positive"),
+    ("works perfectly and fast", "positive"),
+    ("excellent value for money", "positive"),
+    ("really happy with this", "positive"),
+    ("broke after a day", "negative"),
+    ("terrible support, avoid", "negative"),
+    ("waste of money", "negative"),
+    ("stopped working quickly", "negative"),
+] * 3
 
 
 def run_cli(*args: str, root: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "BERTDEMO_MODELS_DIR": str(root)}
-    return subprocess.run([sys.executable, "-m", "bertdemo", *args], capture_output=True, text=True, env=env,
-                          cwd=REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bertdemo", *args], capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout
+    )
 
 
 def last_json(proc: subprocess.CompletedProcess) -> dict:
@@ -58,8 +65,11 @@ def test_inspect_json(cli_env) -> None:
 
 def test_train_models_predict_delete(cli_env) -> None:
     root, csv_path, model = cli_env
-    out = last_json(run_cli("train", str(csv_path), "--model", str(model), "--epochs", "2", "--name", "cli-run",
-                            "--json", root=root))
+    out = last_json(
+        run_cli(
+            "train", str(csv_path), "--model", str(model), "--epochs", "2", "--name", "cli-run", "--json", root=root
+        )
+    )
     assert out["name"] == "cli-run" and out["labels"] == ["negative", "positive"]
     assert len(out["history"]) == 2 and out["samples_per_second"] > 0 and out["train_seconds"] > 0
     assert set(out["metrics"]) >= {"accuracy", "f1_macro"}

@@ -131,9 +131,11 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
     root = app_server.root
     make_tiny_run(root, "served")
     client = api_client(app_server.url)
-    job = client.predict(handle_file(str(app_server.small_csv)),
-                         {"model": str(app_server.tiny), "epochs": 100, "batch_size": 1, "name": "long-job"},
-                         api_name="/train")
+    job = client.predict(
+        handle_file(str(app_server.small_csv)),
+        {"model": str(app_server.tiny), "epochs": 100, "batch_size": 1, "name": "long-job"},
+        api_name="/train",
+    )
     try:
         deadline = time.time() + JOB_TIMEOUT_S
         while client.predict(job["job_id"], api_name="/status")["phase"] != "training":
@@ -146,8 +148,9 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
             c = api_client(app_server.url)
             for k in range(5):
                 try:
-                    answers.append(c.predict("served", f"user {i} says the film was great ({k})",
-                                             api_name="/predict")["label"])
+                    answers.append(
+                        c.predict("served", f"user {i} says the film was great ({k})", api_name="/predict")["label"]
+                    )
                 except Exception as exc:  # noqa: BLE001 - every failure is a finding here
                     errors.append(f"{type(exc).__name__}: {exc}")
 
@@ -205,10 +208,14 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
             stop.set()
 
     texts = ["a wonderful film", "dull and far too long"]
-    run_threads([lambda: hammer("/predict", ("victim", "what a film")),
-                 lambda: hammer("/predict", ("victim", "dull")),
-                 lambda: hammer("/compare", ("victim", texts)),
-                 deleter])
+    run_threads(
+        [
+            lambda: hammer("/predict", ("victim", "what a film")),
+            lambda: hammer("/predict", ("victim", "dull")),
+            lambda: hammer("/compare", ("victim", texts)),
+            deleter,
+        ]
+    )
     assert deleted == [{"deleted": "victim"}]
     assert counts["/predict ok"] >= 3 and counts["/compare ok"] >= 1, counts
     assert counts["/predict gone"] >= 1 and counts["/compare gone"] >= 1, counts
@@ -216,8 +223,11 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
     # message, never with the generic "the app raised an exception" of an unhandled error.
     assert not [m for m in unexpected if "upstream Gradio app" in m or "\n" in m], unexpected
     client = api_client(app_server.url)
-    for api_name, args in (("/predict", ("victim", "hello")), ("/compare", ("victim", texts)),
-                           ("/delete", ("victim",))):
+    for api_name, args in (
+        ("/predict", ("victim", "hello")),
+        ("/compare", ("victim", texts)),
+        ("/delete", ("victim",)),
+    ):
         with pytest.raises(AppError, match=gone):
             client.predict(*args, api_name=api_name)
     assert "victim" not in {r["name"] for r in client.predict(api_name="/models")}

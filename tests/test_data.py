@@ -1,72 +1,17 @@
-"""Unit tests of bertdemo.data / bertdemo.csvread: reading, columns, labels, sampling, splits, inspection."""
+"""Unit tests of bertdemo.data / bertdemo.csvread: encodings, delimiters, rows, labels, sampling, shared data."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from bertdemo import config
-from bertdemo.data import (
-    LabeledData,
-    Split,
-    inspect_csv,
-    read_labeled_csv,
-    split_data,
-    split_with_validation,
-    token_length_stats,
-)
-from bertdemo.errors import DataError
+from bertdemo.data import read_labeled_csv
+from bertdemo.splits import split_data
+from tests.helpers import ROWS, csv_text, refused, write_text
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-ROWS = [
-    ("Très bon café, service rapide – je reviens!", "positive"),
-    ("The “premium” case cracked… €40 wasted.", "negative"),
-    ("Solid laptop, fast and quiet.", "positive"),
-    ("Late delivery, box crushed.", "negative"),
-    ("Great hotel; friendly staff, clean room.", "positive"),
-    ("App keeps crashing | useless", "negative"),
-]
-
-
-def csv_text(rows, header=("text", "label"), delimiter=",", newline="\n") -> str:
-    """Rows as CSV text, quoted the way csv.writer does."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator=newline)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
-def write(tmp_path: Path, text: str, name: str = "data.csv", encoding: str = "utf-8") -> Path:
-    """Write text to tmp_path/name in an encoding; returns the path."""
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-def labeled(texts_labels: list[tuple[str, str]]) -> LabeledData:
-    """A LabeledData built in memory (for split tests)."""
-    texts = [t for t, _ in texts_labels]
-    labels = [lab for _, lab in texts_labels]
-    return LabeledData(
-        texts, labels, "text", "label", ["text", "label"], "x.csv", "utf-8", ",", len(texts), {}, 0, [], [], []
-    )
-
-
-def refused(path: Path, **kwargs) -> str:
-    """The one-line DataError message read_labeled_csv gives for a file."""
-    with pytest.raises(DataError) as info:
-        read_labeled_csv(path, **kwargs)
-    message = str(info.value)
-    assert "\n" not in message and len(message) < 300
-    return message
-
 
 # --- encodings, delimiters, line endings ---------------------------------------------------------------------
 
@@ -114,7 +59,7 @@ def test_mostly_utf8_with_a_stray_byte_stays_utf8(tmp_path):
 
 @pytest.mark.parametrize(("delimiter", "note"), [(",", None), (";", "';'"), ("\t", "tab"), ("|", "'|'")])
 def test_delimiters(tmp_path, delimiter, note):
-    data = read_labeled_csv(write(tmp_path, csv_text(ROWS, delimiter=delimiter)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(ROWS, delimiter=delimiter)))
     assert data.delimiter == delimiter
     assert data.texts == [t for t, _ in ROWS]
     assert data.labels == [lab for _, lab in ROWS]
@@ -125,14 +70,14 @@ def test_delimiters(tmp_path, delimiter, note):
 
 
 def test_excel_sep_line(tmp_path):
-    data = read_labeled_csv(write(tmp_path, "sep=|\n" + csv_text(ROWS, delimiter="|")))
+    data = read_labeled_csv(write_text(tmp_path, "sep=|\n" + csv_text(ROWS, delimiter="|")))
     assert data.delimiter == "|" and len(data.texts) == len(ROWS)
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 def test_quoted_newlines_and_line_endings(tmp_path, newline):
     rows = ROWS + [(f"first line{newline}second, line{newline}{newline}third", "positive")]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows, newline=newline)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows, newline=newline)))
     assert data.texts[-1] == "first line\nsecond, line\n\nthird"
     assert data.rows_read == len(rows)
 
@@ -144,89 +89,13 @@ def test_bom_before_quoted_header(tmp_path):
     assert data.columns == ["text", "label"] and data.text_column == "text"
 
 
-# --- columns ----------------------------------------------------------------------------------------------------
-
-
-def test_known_column_names_any_case_and_order(tmp_path):
-    rows = [(lab, "5", t) for t, lab in ROWS]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows, header=(" Sentiment ", "stars", "REVIEW"))))
-    assert (data.text_column, data.label_column) == ("REVIEW", "Sentiment")
-    assert data.columns == ["Sentiment", "stars", "REVIEW"]
-    assert data.texts[0] == ROWS[0][0]
-
-
-def test_label_name_preference_order(tmp_path):
-    rows = [(t, "x", lab) for t, lab in ROWS]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows, header=("text", "category", "label"))))
-    assert data.label_column == "label" and set(data.labels) == {"positive", "negative"}
-
-
-def test_two_unknown_columns_pick_longer_as_text(tmp_path):
-    rows = [(lab, t) for t, lab in ROWS]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows, header=("verdict", "feedback"))))
-    assert (data.text_column, data.label_column) == ("feedback", "verdict")
-    assert any("No column named text/label" in n for n in data.notes)
-
-
-def test_two_columns_one_known_takes_the_other(tmp_path):
-    data = read_labeled_csv(write(tmp_path, csv_text(ROWS, header=("text", "verdict"))))
-    assert data.label_column == "verdict"
-
-
-def test_explicit_columns_override(tmp_path):
-    rows = [(t, lab, "spam" if i % 2 else "ham") for i, (t, lab) in enumerate(ROWS)]
-    path = write(tmp_path, csv_text(rows, header=("text", "label", "other")))
-    data = read_labeled_csv(path, label_column="other")
-    assert data.label_column == "other" and set(data.labels) == {"ham", "spam"}
-    data = read_labeled_csv(path, text_column=" TEXT ", label_column="Other")  # case/space-insensitive
-    assert (data.text_column, data.label_column) == ("text", "other")
-
-
-def test_explicit_column_missing_lists_columns(tmp_path):
-    path = write(tmp_path, csv_text(ROWS))
-    message = refused(path, text_column="body")
-    assert "'body' not found" in message and "'text', 'label'" in message and "--text-column" in message
-
-
-def test_text_and_label_column_must_differ(tmp_path):
-    assert "pick two different columns" in refused(
-        write(tmp_path, csv_text(ROWS)), text_column="text", label_column="text"
-    )
-
-
-def test_no_known_columns_among_three(tmp_path):
-    rows = [(t, lab, "x") for t, lab in ROWS]
-    message = refused(write(tmp_path, csv_text(rows, header=("a", "b", "c"))))
-    assert message == "CSV needs a text column and a label column; found columns: 'a', 'b', 'c'. " + (
-        "Pass --text-column/--label-column."
-    )
-
-
-def test_duplicate_column_names(tmp_path):
-    rows = [(t, lab, lab) for t, lab in ROWS]
-    assert "appears twice" in refused(write(tmp_path, csv_text(rows, header=("text", "label", "Label"))))
-
-
-@pytest.mark.parametrize("header", [("0", "1"), ("It was great, loved it", "positive")])
-def test_header_that_is_data(tmp_path, header):
-    rows = [(t, "1" if lab == "positive" else "0") for t, lab in ROWS] if header[0] == "0" else ROWS
-    assert 'add a header line "text,label"' in refused(write(tmp_path, csv_text(rows, header=header)))
-
-
-def test_unnamed_index_column_and_trailing_empty_columns(tmp_path):
-    body = "".join(f'{i},"{t}",{lab},,\n' for i, (t, lab) in enumerate(ROWS))
-    data = read_labeled_csv(write(tmp_path, ",text,label,,\n" + body))
-    assert data.columns == ["column_1", "text", "label"]
-    assert len(data.texts) == len(ROWS)
-
-
 # --- rows, texts, labels --------------------------------------------------------------------------------------
 
 
 def test_dropped_rows_are_counted_by_reason(tmp_path):
     rows = ROWS + [("", "positive"), ("  ", "negative"), ("NaN", "negative"), ("ok", ""), ("fine", "N/A"), ("", "")]
     text = csv_text(rows) + "only text and no delimiter\n"
-    data = read_labeled_csv(write(tmp_path, text))
+    data = read_labeled_csv(write_text(tmp_path, text))
     assert data.rows_read == len(rows) + 1
     assert data.dropped == {"empty text": 3, "missing label": 3, "blank row": 1}
     assert len(data.texts) == len(ROWS)
@@ -235,13 +104,13 @@ def test_dropped_rows_are_counted_by_reason(tmp_path):
 
 def test_texts_are_stripped_and_injection_kept_verbatim(tmp_path):
     rows = [("  padded text \t", "a"), ("=cmd|' /C calc'!A0", "b"), ("@SUM(A1:A2)", "a"), ("+1 555", "b")]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert data.texts == ["padded text", "=cmd|' /C calc'!A0", "@SUM(A1:A2)", "+1 555"]
 
 
 def test_long_texts_are_cut_and_noted(tmp_path):
     rows = [("word " * 10_000, "a"), ("short", "b"), ("short too", "a")]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert len(data.texts[0]) == config.MAX_TEXT_CHARS
     assert any(n.startswith("Cut 1 text(s) longer than") for n in data.notes)
     assert all(len(v) <= config.PREVIEW_MAX_CHARS for row in data.preview for v in row.values())
@@ -249,7 +118,7 @@ def test_long_texts_are_cut_and_noted(tmp_path):
 
 def test_numeric_text_column_is_refused(tmp_path):
     rows = [("1.5", "a"), ("2", "b"), ("-3", "a"), ("1e3", "b")]
-    assert refused(write(tmp_path, csv_text(rows))) == (
+    assert refused(write_text(tmp_path, csv_text(rows))) == (
         "Column 'text' holds only numbers, not text: pick the text column with --text-column."
     )
 
@@ -265,7 +134,7 @@ def test_label_normalization(tmp_path):
         ("g", "very   good"),
         ("h", "very good"),
     ]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert data.labels == ["positive"] * 3 + ["negative"] * 3 + ["very good"] * 2
     assert "Merged labels that differ only in case: 'Positive' -> 'positive'." in data.notes
     assert "Merged labels that differ only in case: 'NEGATIVE', 'Negative' -> 'negative'." in data.notes
@@ -274,19 +143,19 @@ def test_label_normalization(tmp_path):
 
 def test_float_and_int_labels(tmp_path):
     rows = [("a", "1.0"), ("b", "0.0"), ("c", "1"), ("d", "0"), ("e", "2.00"), ("f", "2"), ("g", "1.5"), ("h", "-1.0")]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert data.labels == ["1", "0", "1", "0", "2", "2", "1.5", "-1"]
     assert data.class_counts() == {"-1": 1, "0": 2, "1": 2, "1.5": 1, "2": 2}
 
 
 def test_one_class_is_refused(tmp_path):
-    message = refused(write(tmp_path, csv_text([(t, "x") for t, _ in ROWS])))
+    message = refused(write_text(tmp_path, csv_text([(t, "x") for t, _ in ROWS])))
     assert "every row has label 'x': a classifier needs at least two classes" in message.lower()
 
 
 def test_duplicates_and_conflicts_are_reported(tmp_path):
     rows = ROWS + ROWS[:2] + [(ROWS[0][0], "negative")]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert len(data.texts) == len(rows)  # kept
     assert data.duplicates == 2
     assert any("more than one label" in w for w in data.warnings)
@@ -294,14 +163,14 @@ def test_duplicates_and_conflicts_are_reported(tmp_path):
 
 def test_warnings_small_class_and_imbalance(tmp_path):
     rows = [(f"good {i}", "pos") for i in range(40)] + [(f"bad {i}", "neg") for i in range(3)]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows)))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert any(w.startswith("Class 'neg' has only 3 row(s)") for w in data.warnings)
     assert any(w.startswith("Classes are imbalanced: 'pos' has 40 rows, 'neg' only 3") for w in data.warnings)
 
 
 def test_preview_and_metadata(tmp_path):
     rows = [(t, lab, str(i)) for i, (t, lab) in enumerate(ROWS * 3)]
-    data = read_labeled_csv(write(tmp_path, csv_text(rows, header=("text", "label", "id")), name="my file.csv"))
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=("text", "label", "id")), name="my file.csv"))
     assert data.source == "my file.csv"
     assert len(data.preview) == config.PREVIEW_ROWS
     assert data.preview[0] == {"text": ROWS[0][0], "label": ROWS[0][1], "id": "0"}
@@ -313,7 +182,7 @@ def test_preview_and_metadata(tmp_path):
 
 def test_max_rows_sampling(tmp_path):
     rows = [(f"text number {i}", f"c{i % 3}") for i in range(1000)]
-    path = write(tmp_path, csv_text(rows))
+    path = write_text(tmp_path, csv_text(rows))
     first = read_labeled_csv(path, max_rows=100, seed=1)
     again = read_labeled_csv(path, max_rows=100, seed=1)
     other = read_labeled_csv(path, max_rows=100, seed=2)
@@ -327,109 +196,7 @@ def test_max_rows_sampling(tmp_path):
 
 
 def test_max_rows_must_be_positive(tmp_path):
-    assert "max_rows must be at least 1" in refused(write(tmp_path, csv_text(ROWS)), max_rows=0)
-
-
-# --- split_data ---------------------------------------------------------------------------------------------------
-
-
-def test_split_is_stratified_complete_and_deterministic():
-    rows = [(f"{lab}{i}", lab) for lab, n in (("a", 100), ("b", 50), ("c", 10)) for i in range(n)]
-    data = labeled(rows)
-    split = split_data(data, val_fraction=0.2, seed=3)
-    assert isinstance(split, Split) and split.labels == ["a", "b", "c"]
-    assert Counter(split.val_labels) == {"a": 20, "b": 10, "c": 2}
-    assert sorted(split.train_texts + split.val_texts) == sorted(t for t, _ in rows)
-    assert not set(split.train_texts) & set(split.val_texts)
-    assert all(
-        t in dict(rows) and dict(rows)[t] == lab for t, lab in zip(split.val_texts, split.val_labels, strict=True)
-    )
-    assert split == split_data(data, val_fraction=0.2, seed=3)
-    assert split.val_texts != split_data(data, val_fraction=0.2, seed=4).val_texts
-
-
-def test_split_rare_class_gets_a_validation_row_and_keeps_a_training_row():
-    data = labeled([(f"a{i}", "a") for i in range(1000)] + [("b1", "b"), ("b2", "b")])
-    split = split_data(data, val_fraction=0.1)
-    assert Counter(split.val_labels)["b"] == 1 and Counter(split.train_labels)["b"] == 1
-
-
-@pytest.mark.parametrize("fraction", [0, -0.1, 0.51, 1.0])
-def test_split_fraction_bounds(fraction):
-    with pytest.raises(DataError, match="Validation fraction"):
-        split_data(labeled([("a", "x"), ("b", "x"), ("c", "y"), ("d", "y")]), val_fraction=fraction)
-
-
-def test_split_half():
-    split = split_data(labeled([("a", "x"), ("b", "x"), ("c", "y"), ("d", "y")]), val_fraction=0.5)
-    assert sorted(split.val_labels) == ["x", "y"] and sorted(split.train_labels) == ["x", "y"]
-
-
-def test_split_small_class_is_refused_by_name():
-    with pytest.raises(DataError) as info:
-        split_data(labeled([("a", "x"), ("b", "x"), ("c", "x"), ("d", "rare")]))
-    assert str(info.value) == (
-        "Class 'rare' has only 1 row; each class needs at least 2 for a train/validation split: "
-        "add rows for it or remove that class."
-    )
-
-
-# --- split_with_validation ------------------------------------------------------------------------------------
-
-
-def test_split_with_validation_subset_and_case():
-    train = labeled([("a", "pos"), ("b", "neg"), ("c", "neu")])
-    val = labeled([("d", "POS"), ("e", "neg")])
-    split = split_with_validation(train, val)
-    assert split.labels == ["neg", "neu", "pos"]
-    assert split.val_labels == ["pos", "neg"] and split.train_texts == ["a", "b", "c"]
-
-
-def test_split_with_validation_unknown_label():
-    with pytest.raises(DataError) as info:
-        split_with_validation(
-            labeled([("a", "pos"), ("b", "neg")]), labeled([("c", "meh"), ("d", "meh"), ("e", "pos")])
-        )
-    message = str(info.value)
-    assert "'meh' (2 rows)" in message and "\n" not in message
-
-
-# --- inspect_csv and token lengths ------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    from transformers import AutoTokenizer
-
-    from bertdemo.basemodels import bundled_model_path
-
-    return AutoTokenizer.from_pretrained(bundled_model_path())
-
-
-def test_inspect_csv_report(tmp_path, tokenizer):
-    rows = ROWS + [("long " * 300, "positive")]
-    report = inspect_csv(write(tmp_path, csv_text(rows, delimiter=";")), tokenizer=tokenizer)
-    json.dumps(report)  # JSON-able
-    assert report["rows"] == report["rows_read"] == len(rows)
-    assert report["delimiter"] == ";" and report["encoding"] == "utf-8"
-    assert report["class_counts"] == {"negative": 3, "positive": 4}
-    assert (report["text_column"], report["label_column"]) == ("text", "label")
-    lengths = report["token_lengths"]
-    assert set(lengths) >= {"p50", "p90", "p95", "p99", "max", "over_max_length"}
-    assert lengths["over_max_length"] == 1 and lengths["max"] > 300
-    assert lengths["p50"] <= lengths["p90"] <= lengths["p95"] <= lengths["p99"] <= lengths["max"]
-    assert any("longer than 128 tokens" in w for w in report["warnings"])
-
-
-def test_inspect_csv_without_tokenizer(tmp_path):
-    report = inspect_csv(write(tmp_path, csv_text(ROWS)))
-    assert "token_lengths" not in report and report["rows"] == len(ROWS)
-
-
-def test_token_length_stats(tokenizer):
-    stats = token_length_stats(["one", "two words", "a " * 200], tokenizer, max_length=10)
-    assert stats["max"] == 202 and stats["over_max_length"] == 1 and stats["p50"] == 4
-    assert token_length_stats([], tokenizer)["max"] == 0
+    assert "max_rows must be at least 1" in refused(write_text(tmp_path, csv_text(ROWS)), max_rows=0)
 
 
 # --- bundled and shared data ------------------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def long_request(csv_path: Path, model: Path, name: str) -> TrainRequest:
 
 def wait_training(root: Path, status) -> Path:
     """Wait until the job is past step 1 (so its staging folder exists); return that folder."""
+
     def ready():
         snap = status()
         assert snap.get("state", "running") == "running", snap
@@ -132,8 +133,9 @@ def test_orphaned_job_stops_when_its_app_dies(models_root, tiny_model_dir, small
         print("started", flush=True)
         time.sleep(3600)
     """)
-    parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=REPO, stdout=subprocess.PIPE, text=True,
-                              start_new_session=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code], cwd=REPO, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         assert parent.stdout.readline().strip() == "started"
         status_of = lambda: {"step": 1}  # noqa: E731 - the parent owns the runner; its staging folder shows progress
@@ -154,11 +156,16 @@ def test_orphaned_job_stops_when_its_app_dies(models_root, tiny_model_dir, small
 
 
 def start_app(models: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
-           "BERTDEMO_MODELS_DIR": str(models)}
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "BERTDEMO_MODELS_DIR": str(models),
+    }
     with open(log, "ab") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def listening() -> bool:
         assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
@@ -188,9 +195,11 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
     child = None
     try:
         client = api_client(f"http://127.0.0.1:{port}/")
-        job = client.predict(handle_file(str(small_csv)),
-                             {"model": str(tiny_model_dir), "epochs": 100, "batch_size": 1, "name": "doomed"},
-                             api_name="/train")
+        job = client.predict(
+            handle_file(str(small_csv)),
+            {"model": str(tiny_model_dir), "epochs": 100, "batch_size": 1, "name": "doomed"},
+            api_name="/train",
+        )
         staging = wait_training(models, lambda: client.predict(job["job_id"], api_name="/status"))
         child = staging_pid(staging)
         kill_group(app)
@@ -221,9 +230,27 @@ def limit_file_size() -> None:
 
 def test_disk_write_error_in_the_cli(models_root, tiny_model_dir, small_csv) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bertdemo", "--models-dir", str(models_root), "train", str(small_csv),
-         "--model", str(tiny_model_dir), "--epochs", "1", "--name", "disk-full", "--json"],
-        capture_output=True, text=True, cwd=REPO, timeout=JOB_TIMEOUT_S, preexec_fn=limit_file_size,
+        [
+            sys.executable,
+            "-m",
+            "bertdemo",
+            "--models-dir",
+            str(models_root),
+            "train",
+            str(small_csv),
+            "--model",
+            str(tiny_model_dir),
+            "--epochs",
+            "1",
+            "--name",
+            "disk-full",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=JOB_TIMEOUT_S,
+        preexec_fn=limit_file_size,
     )
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()

@@ -30,13 +30,18 @@ def test_job_trains_and_reports(tiny, models_root) -> None:
     assert final["result"]["name"] == "job-run" and len(final["history"]) == 2
     assert (models_root / "job-run" / "run.json").is_file()
     assert runner.latest_job("alice") == job
+    # The job folder (the user's CSV copy, logs, status file) is gone; the progress stays in memory.
+    assert not runner._jobs[job].workdir.exists()
+    again = runner.status(job, owner="alice")
+    assert again["state"] == "done" and again["history"] == final["history"]
 
 
 def test_stop_leaves_nothing(tiny, models_root) -> None:
     csv_path, model = tiny
     runner = JobRunner(root=models_root)
-    job = runner.start(TrainRequest(csv_path=str(csv_path), name="to-stop", model=model, epochs=50,
-                                    batch_size=1), owner="alice")
+    job = runner.start(
+        TrainRequest(csv_path=str(csv_path), name="to-stop", model=model, epochs=50, batch_size=1), owner="alice"
+    )
     import time
 
     deadline = time.time() + 120
@@ -47,6 +52,7 @@ def test_stop_leaves_nothing(tiny, models_root) -> None:
     assert final["state"] == "stopped", final
     assert "nothing was saved" in final["error"]
     assert list(models_root.iterdir()) == []
+    assert not runner._jobs[job].workdir.exists()
     # The next training starts normally.
     job2 = runner.start(TrainRequest(csv_path=str(csv_path), name="after-stop", model=model, epochs=1), "alice")
     assert runner.wait(job2, timeout=240)["state"] == "done"

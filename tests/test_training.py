@@ -9,24 +9,42 @@ import pytest
 
 from bertdemo import store
 from bertdemo.callbacks import MonitorCallback
-from bertdemo.data import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.monitor import TrainingMonitor
-from bertdemo.training import TrainConfig, choose_hyperparameters, train_run
+from bertdemo.splits import Split
+from bertdemo.training import train_run
 from tests.conftest import SHARED_DATA
 from tests.helpers import make_tiny_model_dir
 
-POS = ["great phone, love it", "works perfectly and fast", "excellent value", "really happy with this",
-       "the best purchase this year", "wonderful screen and battery"]
-NEG = ["broke after a day", "terrible support, avoid", "waste of money", "stopped working quickly",
-       "awful battery life", "cheap plastic, very poor"]
+POS = [
+    "great phone, love it",
+    "works perfectly and fast",
+    "excellent value",
+    "really happy with this",
+    "the best purchase this year",
+    "wonderful screen and battery",
+]
+NEG = [
+    "broke after a day",
+    "terrible support, avoid",
+    "waste of money",
+    "stopped working quickly",
+    "awful battery life",
+    "cheap plastic, very poor",
+]
 
 
 def tiny_split(n_copies: int = 3) -> Split:
     texts = (POS + NEG) * n_copies
     labels = (["positive"] * len(POS) + ["negative"] * len(NEG)) * n_copies
-    return Split(train_texts=texts, train_labels=labels, val_texts=POS[:3] + NEG[:3],
-                 val_labels=["positive"] * 3 + ["negative"] * 3, labels=["negative", "positive"])
+    return Split(
+        train_texts=texts,
+        train_labels=labels,
+        val_texts=POS[:3] + NEG[:3],
+        val_labels=["positive"] * 3 + ["negative"] * 3,
+        labels=["negative", "positive"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +62,17 @@ def test_defaults_adapt_to_data_size() -> None:
     assert (fixed.batch_size, fixed.learning_rate) == (4, 2e-5) and "batch_size" not in fixed.chosen
 
 
-@pytest.mark.parametrize("bad", [dict(epochs=0), dict(learning_rate=1.0), dict(batch_size=0), dict(max_length=4),
-                                 dict(warmup_ratio=1.5), dict(early_stopping_patience=-1)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(epochs=0),
+        dict(learning_rate=1.0),
+        dict(batch_size=0),
+        dict(max_length=4),
+        dict(warmup_ratio=1.5),
+        dict(early_stopping_patience=-1),
+    ],
+)
 def test_bad_settings_are_refused_in_one_line(bad) -> None:
     with pytest.raises(BertDemoError) as err:
         TrainConfig(**bad).validate()
@@ -54,8 +81,13 @@ def test_bad_settings_are_refused_in_one_line(bad) -> None:
 
 def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
     monitor = TrainingMonitor()
-    info = train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=2, batch_size=4), "tiny-run",
-                     monitor=monitor, root=models_root)
+    info = train_run(
+        tiny_split(),
+        TrainConfig(model=tiny_model, epochs=2, batch_size=4),
+        "tiny-run",
+        monitor=monitor,
+        root=models_root,
+    )
     path = models_root / "tiny-run"
     assert info["path"] == str(path)
     assert (path / "model.safetensors").is_file() and (path / "tokenizer.json").is_file()
@@ -80,8 +112,13 @@ def test_stop_saves_nothing(tiny_model, models_root) -> None:
     monitor = TrainingMonitor()
     monitor.request_stop()
     with pytest.raises(TrainingStopped):
-        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=3, batch_size=4), "stopped", monitor=monitor,
-                  root=models_root)
+        train_run(
+            tiny_split(),
+            TrainConfig(model=tiny_model, epochs=3, batch_size=4),
+            "stopped",
+            monitor=monitor,
+            root=models_root,
+        )
     assert list(models_root.iterdir()) == []
     assert monitor.snapshot()["step"] == 1, "stopped after the first step"
 
@@ -114,7 +151,8 @@ def test_nan_loss_is_reported() -> None:
 @pytest.mark.slow
 def test_real_bundled_model_learns_sentiment(models_root) -> None:
     """The bundled MiniLM on 400 real UCI sentences: clearly better than chance with the defaults."""
-    from bertdemo.data import read_labeled_csv, split_data
+    from bertdemo.data import read_labeled_csv
+    from bertdemo.splits import split_data
 
     csv_path = SHARED_DATA / "sentiment_sentences.csv"
     if not csv_path.exists():

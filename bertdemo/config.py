@@ -47,6 +47,10 @@ DEFAULT_VAL_FRACTION = 0.2
 DEFAULT_SEED = 42
 DEFAULT_WARMUP_RATIO = 0.1
 DEFAULT_WEIGHT_DECAY = 0.01
+# Fused AdamW (one pass over params, grads and moments): 1.5x the samples/s of the for-each AdamW on a
+# 2-core CPU with MiniLM at batch 8, where the optimizer step over 22.7M parameters rivals the compute.
+# It is also the Trainer's own default for torch >= 2.8. Measured by bench/train_bench.py.
+TRAIN_OPTIMIZER = "adamw_torch_fused"
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 
 # ONNX.

@@ -24,7 +24,7 @@ from transformers import (
     set_seed,
 )
 
-from bertdemo import basemodels, store
+from bertdemo import basemodels, config, store
 from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
@@ -143,7 +143,7 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         weight_decay=cfg.weight_decay,
         warmup_ratio=cfg.warmup_ratio,
         lr_scheduler_type="linear",
-        optim="adamw_torch",
+        optim=config.TRAIN_OPTIMIZER,
         eval_strategy="epoch",
         logging_strategy="epoch",  # the logged loss is then the mean over the epoch
         save_strategy="epoch" if early else "no",

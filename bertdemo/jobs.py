@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, store
+from bertdemo import config, store, tempfiles
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound, TrainingError
 from bertdemo.monitor import TrainingMonitor
 
@@ -159,7 +158,7 @@ class JobRunner:
                     f"Busy: {who} training '{active.request.name}' is running ({pct}); "
                     "one training runs at a time here: try again when it finishes."
                 )
-            workdir = Path(tempfile.mkdtemp(prefix="bertdemo-job-"))
+            workdir = tempfiles.new_temp_dir(config.JOB_DIR_PREFIX)
             try:
                 # A private copy: two sessions' uploads never overwrite each other.
                 csv_copy = workdir / "data.csv"

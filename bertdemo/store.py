@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config
+from bertdemo import config, tempfiles
 from bertdemo.errors import RunNameError, RunNotFound
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def delete_run(name: str, root: Path | None = None) -> None:
 def zip_run(name: str, dest_dir: Path | None = None, root: Path | None = None) -> Path:
     """A zip of the whole run folder, for download."""
     path = run_dir(name, root)
-    out_dir = Path(dest_dir) if dest_dir else Path(tempfile.mkdtemp(prefix="bertdemo-zip-"))
+    out_dir = Path(dest_dir) if dest_dir else tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
     return Path(shutil.make_archive(str(out_dir / path.name), "zip", root_dir=path.parent, base_dir=path.name))
 
 

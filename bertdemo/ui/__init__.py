@@ -63,7 +63,7 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
     root = Path(root).resolve() if root is not None else None
     runner = runner or make_runner(root)
     gr.set_static_paths([config.EXAMPLE_CSV.parent])  # "Use example data" shows the file in the File box
-    with gr.Blocks(title=config.APP_TITLE, analytics_enabled=False) as demo:
+    with gr.Blocks(title=config.APP_TITLE, analytics_enabled=False, delete_cache=config.GRADIO_DELETE_CACHE) as demo:
         # A random id per browser (localStorage): a reload finds its job again, other browsers never see it.
         owner = gr.BrowserState(None, storage_key=config.OWNER_STORAGE_KEY)
         gr.Markdown(INTRO)

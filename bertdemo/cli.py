@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
+from bertdemo.cli_train import cmd_train, models_root
 from bertdemo.errors import BertDemoError
-from bertdemo.train_command import cmd_train, models_root
 
 EXIT_USER_ERROR = 2
 

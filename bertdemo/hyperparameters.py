@@ -24,6 +24,21 @@ class TrainConfig:
     seed: int = config.DEFAULT_SEED
     chosen: dict[str, str] = field(default_factory=dict)  # filled in: why each auto value was picked
 
+    @classmethod
+    def from_options(cls, options) -> TrainConfig:
+        """The TrainConfig of any object with the CLI's option names (argparse args, a jobs.TrainRequest)."""
+        return cls(
+            model=options.model,
+            epochs=options.epochs,
+            learning_rate=options.learning_rate,
+            batch_size=options.batch_size,
+            max_length=options.max_length,
+            warmup_ratio=options.warmup_ratio,
+            weight_decay=options.weight_decay,
+            early_stopping_patience=options.early_stopping,
+            seed=options.seed,
+        )
+
     def validate(self) -> None:
         """Refuse settings that cannot train, with a one-line reason."""
         if not 1 <= self.epochs <= 100:

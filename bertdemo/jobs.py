@@ -55,17 +55,7 @@ class TrainRequest:
         """The TrainConfig these options mean (validated by the caller)."""
         from bertdemo.hyperparameters import TrainConfig
 
-        return TrainConfig(
-            model=self.model,
-            epochs=self.epochs,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            max_length=self.max_length,
-            warmup_ratio=self.warmup_ratio,
-            weight_decay=self.weight_decay,
-            early_stopping_patience=self.early_stopping,
-            seed=self.seed,
-        )
+        return TrainConfig.from_options(self)
 
     def cli_args(self, csv_path: Path) -> list[str]:
         """The equivalent `python -m bertdemo train` arguments."""

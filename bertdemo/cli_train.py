@@ -1,4 +1,4 @@
-"""`python -m bertdemo train`: read and split the CSV, train, save, report per epoch on stderr."""
+"""CLI `python -m bertdemo train`: read and split the CSV, train, save, report per epoch on stderr (the CLI prints)."""
 
 from __future__ import annotations
 
@@ -31,17 +31,7 @@ def cmd_train(args) -> dict[str, Any]:
 
     from bertdemo.hyperparameters import TrainConfig
 
-    cfg = TrainConfig(
-        model=args.model,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        max_length=args.max_length,
-        warmup_ratio=args.warmup_ratio,
-        weight_decay=args.weight_decay,
-        early_stopping_patience=args.early_stopping,
-        seed=args.seed,
-    )
+    cfg = TrainConfig.from_options(args)
     cfg.validate()  # before torch loads: `--epochs 0` is refused at once
 
     from bertdemo.training import train_run

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, data, predictors, splits, store  # noqa: E402
+from tests.appprocess import api_client, free_port, start_app  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"
@@ -54,57 +54,10 @@ def ensure_run(name: str | None, root: Path, rows: int) -> str:
     return reuse_or_train("load-minilm", root, small_split, epochs=1)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app(root: Path, port: int, log: Path, env_extra: dict[str, str]) -> subprocess.Popen:
-    """`python app.py` on 127.0.0.1:port over root; returns once it answers."""
-    import httpx
-
-    env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "BERTDEMO_MODELS_DIR": str(root),
-        **env_extra,
-    }
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.time() + 300
-    while True:
-        if proc.poll() is not None:
-            raise SystemExit(f"app.py exited with {proc.returncode}: see {log}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if time.time() > deadline:
-            proc.kill()
-            raise SystemExit(f"app.py did not answer within 300 s: see {log}")
-        time.sleep(0.5)
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def connect(url: str):
-    """A gradio_client Client for the loopback app.
-
-    ssl_verify=False: the app speaks plain http on 127.0.0.1, and otherwise gradio_client loads the CA
-    bundle on every request, ~0.2 s of CPU per call: 20 such users would measure the clients, not the app.
-    """
-    from gradio_client import Client
-
-    return Client(url, verbose=False, ssl_verify=False)
 
 
 def run_users(url: str, run: str, texts: list[str], users: int, seconds: float, app_pid: int) -> dict[str, Any]:
@@ -113,7 +66,7 @@ def run_users(url: str, run: str, texts: list[str], users: int, seconds: float, 
     Also reports how many cores the app and these clients kept busy: on a small machine the clients'
     own share is part of the picture.
     """
-    clients = [connect(url) for _ in range(users)]
+    clients = [api_client(url) for _ in range(users)]
     latencies: list[list[float]] = [[] for _ in range(users)]
     errors: list[str] = []
     barrier = threading.Barrier(users + 1)
@@ -216,7 +169,7 @@ def main() -> None:
     try:
         from gradio_client import handle_file
 
-        client = connect(url)
+        client = api_client(url)
         for text in texts[:5]:  # loads and warms the predictor up
             client.predict(run, text, api_name="/predict")
 

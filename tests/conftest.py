@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.appprocess import REPO, api_client, free_port  # noqa: F401 - re-exported for the tests
+
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
 
@@ -24,15 +25,6 @@ def models_root(tmp_path: Path) -> Path:
 
 
 # --- the web app, launched in-process (tests/test_app_client.py, tests/e2e/) ------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def tiny_rows(n_per_class: int = 30) -> list[tuple[str, str]]:
@@ -80,14 +72,3 @@ def app_server(tmp_path_factory, tiny_model_dir):
             demo.runner.stop(job)
             demo.runner.wait(job, timeout=120)
         demo.close()
-
-
-def api_client(url: str):
-    """A gradio_client Client for an app on loopback.
-
-    ssl_verify=False: the app speaks plain http on 127.0.0.1 (no TLS to verify), and otherwise gradio_client
-    loads the CA bundle for every request: ~0.2 s of CPU per call on a 2-core machine, 20x the call itself.
-    """
-    from gradio_client import Client
-
-    return Client(url, verbose=False, ssl_verify=False)

@@ -15,7 +15,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from gradio_client import handle_file
 
@@ -23,6 +22,7 @@ from bertdemo import config, jobs, store
 from bertdemo.jobs import JobRunner, TrainRequest
 from bertdemo.predictors import load_predictor
 from bertdemo.ui import views
+from tests.appprocess import start_app
 from tests.conftest import REPO, api_client, free_port, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
 
@@ -155,29 +155,6 @@ def test_orphaned_job_stops_when_its_app_dies(models_root, tiny_model_dir, small
 # --- a killed app server, restarted ----------------------------------------------------------------------------
 
 
-def start_app(models: Path, port: int, log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "BERTDEMO_MODELS_DIR": str(models),
-    }
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def listening() -> bool:
-        assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(listening, APP_START_S, "app.py did not start listening", every=0.5)
-    return proc
-
-
 def kill_group(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -191,7 +168,7 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
     models.mkdir()
     make_tiny_run(models, "earlier")
     port = free_port()
-    app = start_app(models, port, tmp_path / "app.log")
+    app = start_app(models, port, tmp_path / "app.log", timeout=APP_START_S)
     child = None
     try:
         client = api_client(f"http://127.0.0.1:{port}/")
@@ -207,7 +184,7 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
         wait_until(lambda: not alive(child), 30, "SIGKILLed training still alive")
         assert staging.exists(), "a SIGKILLed job cannot clean up: the restart has to"
 
-        app = start_app(models, port, tmp_path / "app.log")
+        app = start_app(models, port, tmp_path / "app.log", timeout=APP_START_S)
         assert staging_dirs(models) == [], "stale staging is swept at start-up"
         client = api_client(f"http://127.0.0.1:{port}/")
         assert [r["name"] for r in client.predict(api_name="/models")] == ["earlier"]

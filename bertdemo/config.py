@@ -49,8 +49,11 @@ MIN_ROWS_PER_CLASS = 2  # a stratified split needs two of each
 LONG_TEXT_TOKENS = 128  # warn when many texts are longer than max_length
 
 # Training.
-DEFAULT_MAX_LENGTH = 128
+DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs, token-length warnings)
 DEFAULT_EPOCHS = 3
+TRUNCATIONS = ("head", "head_tail")  # texts longer than max_length keep their first, or first and last, tokens
+DEFAULT_TRUNCATION = "head"
+HEAD_TAIL_HEAD_FRACTION = 0.25  # Sun et al. 2019: 128 head + 382 tail tokens of 510 did best on IMDB
 DEFAULT_VAL_FRACTION = 0.2
 DEFAULT_SEED = 42
 DEFAULT_WARMUP_RATIO = 0.1

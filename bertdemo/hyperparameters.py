@@ -14,10 +14,11 @@ class TrainConfig:
     """What the user chooses; None means 'pick for the data size' (see choose_hyperparameters)."""
 
     model: str = config.DEFAULT_MODEL
-    epochs: int = config.DEFAULT_EPOCHS
+    epochs: int | None = None  # None: chosen for the data size (choose_hyperparameters)
     learning_rate: float | None = None
     batch_size: int | None = None
-    max_length: int = config.DEFAULT_MAX_LENGTH
+    max_length: int | None = None  # None: chosen from the texts' token lengths
+    truncation: str = config.DEFAULT_TRUNCATION
     warmup_ratio: float = config.DEFAULT_WARMUP_RATIO
     weight_decay: float = config.DEFAULT_WEIGHT_DECAY
     early_stopping_patience: int = 0  # 0 = off; else epochs without val-F1 gain before stopping
@@ -33,6 +34,7 @@ class TrainConfig:
             learning_rate=options.learning_rate,
             batch_size=options.batch_size,
             max_length=options.max_length,
+            truncation=getattr(options, "truncation", config.DEFAULT_TRUNCATION),
             warmup_ratio=options.warmup_ratio,
             weight_decay=options.weight_decay,
             early_stopping_patience=options.early_stopping,
@@ -41,14 +43,16 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Refuse settings that cannot train, with a one-line reason."""
-        if not 1 <= self.epochs <= 100:
+        if self.epochs is not None and not 1 <= self.epochs <= 100:
             raise BertDemoError(f"epochs must be between 1 and 100 (got {self.epochs}).")
         if self.learning_rate is not None and not 0 < self.learning_rate <= 1e-2:
             raise BertDemoError(f"learning rate must be in (0, 0.01] (got {self.learning_rate}); try 2e-5..5e-5.")
         if self.batch_size is not None and not 1 <= self.batch_size <= 1024:
             raise BertDemoError(f"batch size must be between 1 and 1024 (got {self.batch_size}).")
-        if not 8 <= self.max_length <= 512:
+        if self.max_length is not None and not 8 <= self.max_length <= 512:
             raise BertDemoError(f"max length must be between 8 and 512 tokens (got {self.max_length}).")
+        if self.truncation not in config.TRUNCATIONS:
+            raise BertDemoError(f"truncation must be one of {', '.join(config.TRUNCATIONS)} (got {self.truncation!r}).")
         if not 0 <= self.warmup_ratio < 1:
             raise BertDemoError(f"warmup ratio must be in [0, 1) (got {self.warmup_ratio}).")
         if not 0 <= self.weight_decay <= 1:
@@ -71,6 +75,8 @@ def choose_hyperparameters(cfg: TrainConfig, n_train: int) -> TrainConfig:
     if lr is None:
         lr = 5e-5 if n_train < 10_000 else 3e-5
         chosen["learning_rate"] = f"{lr:g} (auto for {n_train:,} training rows)"
-    steps = math.ceil(n_train / batch_size) * cfg.epochs
+    epochs = cfg.epochs if cfg.epochs is not None else config.DEFAULT_EPOCHS  # placeholder until the epoch choice
+    max_length = cfg.max_length if cfg.max_length is not None else config.DEFAULT_MAX_LENGTH
+    steps = math.ceil(n_train / batch_size) * epochs
     chosen["steps"] = f"{steps} optimizer steps, {max(1, round(steps * cfg.warmup_ratio))} of warmup"
-    return replace(cfg, batch_size=batch_size, learning_rate=lr, chosen=chosen)
+    return replace(cfg, epochs=epochs, max_length=max_length, batch_size=batch_size, learning_rate=lr, chosen=chosen)

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from bertdemo import config, store
+from bertdemo.tokenizing import encode
 from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,10 @@ class _TextClassifier:
         self.run_path = Path(run_path)
         with open(self.run_path / store.RUN_JSON, encoding="utf-8") as fh:
             info = json.load(fh)
-        self.max_length = int((info.get("params") or {}).get("max_length") or config.DEFAULT_MAX_LENGTH)
+        params = info.get("params") or {}
+        # Predict exactly as the run was trained: same length, same truncation.
+        self.max_length = int(params.get("max_length") or config.DEFAULT_MAX_LENGTH)
+        self.truncation = str(params.get("truncation") or config.DEFAULT_TRUNCATION)
         self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)
@@ -140,13 +144,13 @@ class _TextClassifier:
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The run's tokenization: truncation at params.max_length, padding to the batch's longest text."""
         with self._tokenizer_lock:
-            enc = self.tokenizer(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="np")
+            enc = encode(self.tokenizer, texts, self.max_length, self.truncation, padding=True, return_tensors="np")
         return {k: np.asarray(v, dtype=np.int64) for k, v in enc.items()}
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens per text after truncation, as predict sees them."""
         with self._tokenizer_lock:
-            enc = self.tokenizer(as_texts(texts), truncation=True, max_length=self.max_length)
+            enc = encode(self.tokenizer, as_texts(texts), self.max_length, self.truncation)
         return [len(ids) for ids in enc["input_ids"]]
 
     def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:

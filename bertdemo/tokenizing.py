@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from bertdemo import config
+
 
 @lru_cache(maxsize=4)
 def load_tokenizer(path: str):
@@ -41,3 +43,31 @@ def bundled_token_counter():
         return {"input_ids": [e.ids for e in tok.encode_batch(list(texts), add_special_tokens=add_special_tokens)]}
 
     return encode
+
+
+def encode(tokenizer, texts: list[str], max_length: int, truncation: str = "head", **kwargs):
+    """Tokenize as a run was trained: `head` keeps the first tokens, `head_tail` the first and last ones.
+
+    head_tail is the head+tail truncation of Sun et al. 2019 ("How to Fine-Tune BERT for Text
+    Classification?"): the opening and the conclusion of a long review carry most of its sentiment.
+    Extra keyword arguments (padding, return_tensors) are passed on to the tokenizer or its `pad`.
+    """
+    if truncation == "head":
+        return tokenizer(texts, truncation=True, max_length=max_length, **kwargs)
+    if truncation != "head_tail":
+        raise ValueError(f"unknown truncation {truncation!r}")
+    budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
+    head = max(1, round(budget * config.HEAD_TAIL_HEAD_FRACTION))
+    ids = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    cut = [x if len(x) <= budget else x[:head] + x[len(x) - (budget - head) :] for x in ids]
+    features = {
+        "input_ids": [tokenizer.build_inputs_with_special_tokens(x) for x in cut],
+        "token_type_ids": [tokenizer.create_token_type_ids_from_sequences(x) for x in cut],
+    }
+    if "token_type_ids" not in tokenizer.model_input_names:
+        del features["token_type_ids"]
+    features["attention_mask"] = [[1] * len(x) for x in features["input_ids"]]
+    padding, return_tensors = kwargs.pop("padding", False), kwargs.pop("return_tensors", None)
+    if padding or return_tensors:
+        return tokenizer.pad(features, padding=padding or "longest", return_tensors=return_tensors)
+    return features

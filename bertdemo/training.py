@@ -31,6 +31,7 @@ from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.monitor import TrainingMonitor
 from bertdemo.splits import Split
+from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,13 @@ def device_info() -> dict[str, Any]:
     }
 
 
-def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int):
+def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int, truncation: str):
     from datasets import Dataset
 
     ds = Dataset.from_dict({"text": texts, "label": label_ids})
     # No padding here: DataCollatorWithPadding pads each batch to its own longest text.
     return ds.map(
-        lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True, remove_columns=["text"]
+        lambda b: encode(tokenizer, b["text"], max_length, truncation), batched=True, remove_columns=["text"]
     )
 
 
@@ -91,9 +92,9 @@ def train_run(
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
-    train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length)
+    train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length, cfg.truncation)
     val_ids = np.array([label2id[y] for y in split.val_labels])
-    val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length)
+    val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
 
     staging = store.staging_dir(root)
     started = time.perf_counter()

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bertdemo.baseline import verdict
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.monitor import TrainingMonitor
 
@@ -73,6 +74,7 @@ def cmd_train(args) -> dict[str, Any]:
             "samples_per_second",
             "params",
             "device",
+            "baseline",
         )
     }
     if not args.json:
@@ -81,6 +83,7 @@ def cmd_train(args) -> dict[str, Any]:
             f"saved {info['name']} in {info['path']}: accuracy {m['accuracy']:.4f}, macro-F1 {m['f1_macro']:.4f}, "
             f"{info['train_seconds']:.1f} s ({info['samples_per_second']:.1f} samples/s)"
         )
+        print(verdict(m["accuracy"], info.get("baseline")))
     return result
 
 

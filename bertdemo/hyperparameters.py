@@ -61,11 +61,14 @@ class TrainConfig:
             raise BertDemoError("early stopping patience must be 0 (off) or more.")
 
 
-def choose_hyperparameters(cfg: TrainConfig, n_train: int) -> TrainConfig:
-    """Fill batch size and learning rate for the data size, recording why.
+def choose_hyperparameters(
+    cfg: TrainConfig, n_train: int, token_lengths: list[int] | None = None, model_limit: int = 512, gpu: bool = False
+) -> TrainConfig:
+    """Fill every setting left on auto (None) for the data, recording why in `chosen`.
 
     Small data needs enough optimizer steps: 320 rows at batch 32 for 2 epochs is
     20 steps and stays near chance, while batch 8 for 3 epochs (120 steps) learns.
+    `token_lengths` are the training texts' token counts (special tokens included).
     """
     chosen = dict(cfg.chosen)
     batch_size, lr = cfg.batch_size, cfg.learning_rate
@@ -75,8 +78,64 @@ def choose_hyperparameters(cfg: TrainConfig, n_train: int) -> TrainConfig:
     if lr is None:
         lr = 5e-5 if n_train < 10_000 else 3e-5
         chosen["learning_rate"] = f"{lr:g} (auto for {n_train:,} training rows)"
-    epochs = cfg.epochs if cfg.epochs is not None else config.DEFAULT_EPOCHS  # placeholder until the epoch choice
-    max_length = cfg.max_length if cfg.max_length is not None else config.DEFAULT_MAX_LENGTH
+    max_length = cfg.max_length
+    if max_length is None:
+        max_length, chosen["max_length"] = choose_max_length(token_lengths or [], model_limit, gpu, cfg.truncation)
+    epochs, patience = cfg.epochs, cfg.early_stopping_patience
+    if epochs is None:
+        epochs, chosen["epochs"] = choose_epochs(n_train, batch_size)
+        if patience == 0:
+            # Auto epochs lean long for small data; early stopping with the best epoch kept takes the risk out.
+            patience = config.AUTO_EARLY_STOPPING_PATIENCE
+            chosen["early_stopping"] = (
+                f"after {patience} epochs without a better validation macro-F1; the best epoch is kept (auto)"
+            )
     steps = math.ceil(n_train / batch_size) * epochs
-    chosen["steps"] = f"{steps} optimizer steps, {max(1, round(steps * cfg.warmup_ratio))} of warmup"
-    return replace(cfg, epochs=epochs, max_length=max_length, batch_size=batch_size, learning_rate=lr, chosen=chosen)
+    chosen["steps"] = f"{steps} optimizer steps at most, {max(1, round(steps * cfg.warmup_ratio))} of warmup"
+    return replace(
+        cfg,
+        epochs=epochs,
+        max_length=max_length,
+        batch_size=batch_size,
+        learning_rate=lr,
+        early_stopping_patience=patience,
+        chosen=chosen,
+    )
+
+
+def choose_epochs(n_train: int, batch_size: int) -> tuple[int, str]:
+    """Epochs that give small data enough optimizer steps and large data fewer passes; and why."""
+    per_epoch = max(1, math.ceil(n_train / batch_size))
+    floor = config.AUTO_MIN_EPOCHS if n_train < config.AUTO_LARGE_DATA_ROWS else config.AUTO_MIN_EPOCHS_LARGE
+    epochs = min(config.AUTO_MAX_EPOCHS, max(floor, math.ceil(config.AUTO_TARGET_STEPS / per_epoch)))
+    if epochs > floor:
+        why = (
+            f"{epochs} (auto: {per_epoch} steps per epoch, so {epochs} epochs reach about "
+            f"{config.AUTO_TARGET_STEPS} optimizer steps, which small data needs)"
+        )
+    else:
+        why = f"{epochs} (auto: {per_epoch:,} steps per epoch are plenty for {n_train:,} training rows)"
+    return epochs, why
+
+
+def choose_max_length(lengths: list[int], model_limit: int, gpu: bool, truncation: str) -> tuple[int, str]:
+    """The shortest usual length that covers nearly every text, capped for speed on a CPU; and why.
+
+    Batches are padded to their own longest text, so a generous length costs only where texts are long.
+    """
+    cap = min(model_limit, config.AUTO_MAX_LENGTH_GPU if gpu else config.AUTO_MAX_LENGTH_CPU)
+    if not lengths:
+        length = min(cap, config.DEFAULT_MAX_LENGTH)
+        return length, f"{length} (auto: no token lengths measured)"
+    ordered = sorted(lengths)
+    need = ordered[max(0, math.ceil(config.AUTO_LENGTH_COVERAGE * len(ordered)) - 1)]
+    fits = [c for c in config.AUTO_LENGTH_CHOICES if c >= need and c <= cap]
+    length = fits[0] if fits else cap
+    covered = sum(n <= length for n in lengths) / len(lengths)
+    why = f"{length} (auto: covers {covered:.0%} of the texts whole"
+    if not fits:
+        where = "on a CPU, for speed" if cap < model_limit else "the model's limit"
+        kept = "first and last" if truncation == "head_tail" else "first"
+        pct = f"{100 * config.AUTO_LENGTH_COVERAGE:g}%"
+        why += f"; {pct} need {need}, capped at {cap} {where}; longer texts keep their {kept} tokens"
+    return length, why + ")"

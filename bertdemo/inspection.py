@@ -54,14 +54,20 @@ def inspect_csv(
     return report
 
 
-def token_length_stats(texts: list[str], tokenizer, max_length: int = config.DEFAULT_MAX_LENGTH) -> dict:
-    """Percentiles of token counts (with special tokens) and how many exceed max_length."""
+def token_lengths(texts: list[str], tokenizer) -> list[int]:
+    """Token count of each text, special tokens included, nothing cut."""
     lengths: list[int] = []
     for start in range(0, len(texts), 1000):
         batch = texts[start : start + 1000]
         # verbose=False: no "longer than the maximum" warning, counting long texts is the point.
         ids = tokenizer(batch, add_special_tokens=True, truncation=False, verbose=False)["input_ids"]
         lengths.extend(len(x) for x in ids)
+    return lengths
+
+
+def token_length_stats(texts: list[str], tokenizer, max_length: int = config.DEFAULT_MAX_LENGTH) -> dict:
+    """Percentiles of token counts (with special tokens) and how many exceed max_length."""
+    lengths = token_lengths(texts, tokenizer)
     if not lengths:
         return {"p50": 0, "p90": 0, "p95": 0, "p99": 0, "max": 0, "over_max_length": 0, "max_length": max_length}
     ordered = sorted(lengths)

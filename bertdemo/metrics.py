@@ -10,17 +10,21 @@ from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_f
 from bertdemo import config
 
 
+def classification_scores(y_true, y_pred) -> dict[str, float]:
+    """Accuracy and macro F1/precision/recall of predicted against true labels (ids or names)."""
+    precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="macro", zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "f1_macro": float(f1),
+        "precision_macro": float(precision),
+        "recall_macro": float(recall),
+    }
+
+
 def compute_metrics(eval_pred) -> dict[str, float]:
     """Accuracy, macro F1/precision/recall for Trainer evaluation."""
     logits, labels = eval_pred
-    preds = np.asarray(logits).argmax(axis=-1)
-    precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
-    return {
-        "accuracy": accuracy_score(labels, preds),
-        "f1_macro": f1,
-        "precision_macro": precision,
-        "recall_macro": recall,
-    }
+    return classification_scores(labels, np.asarray(logits).argmax(axis=-1))
 
 
 def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ class TrainingMonitor:
             "eta": None,
             "history": [],
             "chosen": {},
+            "baseline": None,
             "device": {},
             "message": "",
             "run": None,
@@ -48,6 +49,10 @@ class TrainingMonitor:
         """Training is about to start (model loaded, settings chosen)."""
         self._started = time.monotonic()
         self._update(phase="loading", epochs=epochs, chosen=dict(chosen), device=dict(device), force=True)
+
+    def set_baseline(self, baseline: dict[str, Any]) -> None:
+        """The bag-of-words baseline's scores on the same split, known before fine-tuning starts."""
+        self._update(baseline=dict(baseline), force=True)
 
     def attach(self, trainer) -> None:
         """Remember the trainer to read per-epoch training accuracy from it."""

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from bertdemo import config, store
-from bertdemo.tokenizing import encode
 from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
+from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
@@ -25,9 +26,11 @@ from transformers import (
 )
 
 from bertdemo import basemodels, config, store
+from bertdemo.baseline import bag_of_words_baseline
 from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
+from bertdemo.inspection import token_lengths
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.monitor import TrainingMonitor
 from bertdemo.splits import Split
@@ -75,16 +78,23 @@ def train_run(
     """
     cfg.validate()
     name = store.check_new_name(name, root)
-    cfg = choose_hyperparameters(cfg, len(split.train_texts))
     base = basemodels.resolve_base_model(cfg.model)
     monitor = monitor or TrainingMonitor()
     dev = device_info()
-    monitor.begin(epochs=cfg.epochs, chosen=cfg.chosen, device=dev)
     labels = split.labels
     label2id = {lab: i for i, lab in enumerate(labels)}
 
     set_seed(cfg.seed)
     tokenizer = AutoTokenizer.from_pretrained(base.path)
+    model_config = AutoConfig.from_pretrained(base.path)
+    lengths = token_lengths(split.train_texts, tokenizer) if cfg.max_length is None else None
+    cfg = choose_hyperparameters(
+        cfg, len(split.train_texts), lengths, _model_limit(model_config, tokenizer), gpu=dev["device"] == "cuda"
+    )
+    monitor.begin(epochs=cfg.epochs, chosen=cfg.chosen, device=dev)
+    # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
+    baseline = bag_of_words_baseline(split.train_texts, split.train_labels, split.val_texts, split.val_labels)
+    monitor.set_baseline(baseline)
     model = AutoModelForSequenceClassification.from_pretrained(
         base.path,
         num_labels=len(labels),
@@ -92,7 +102,8 @@ def train_run(
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
-    train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length, cfg.truncation)
+    train_ids = [label2id[y] for y in split.train_labels]
+    train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
 
@@ -114,6 +125,7 @@ def train_run(
             return {"name": name, **report}
         monitor.set_phase("saving")
         info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
+        info["baseline"] = baseline
         with _readable_failures(staging):
             shutil.rmtree(staging / "checkpoints", ignore_errors=True)
             trainer.save_model(str(staging))  # safetensors + config with id2label
@@ -130,6 +142,13 @@ def train_run(
             torch.cuda.empty_cache()
     monitor.finish(name)
     return {**info, "path": str(path)}
+
+
+def _model_limit(model_config, tokenizer) -> int:
+    """The longest input the model takes: its position embeddings, or the tokenizer's limit when smaller."""
+    limit = int(getattr(model_config, "max_position_embeddings", 0) or 512)
+    tok_limit = int(getattr(tokenizer, "model_max_length", 0) or 0)
+    return min(limit, tok_limit) if 0 < tok_limit < 100_000 else limit  # unset tokenizers say 1e30
 
 
 def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
@@ -149,6 +168,7 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         logging_strategy="epoch",  # the logged loss is then the mean over the epoch
         save_strategy="epoch" if early else "no",
         save_total_limit=1 if early else None,
+        save_only_model=True,  # the best epoch needs only its weights: no optimizer state written to disk
         load_best_model_at_end=early,
         metric_for_best_model="f1_macro" if early else None,
         greater_is_better=True if early else None,

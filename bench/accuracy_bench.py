@@ -1,0 +1,186 @@
+"""Accuracy benchmark: bertdemo's defaults (every setting on auto) against the TF-IDF baseline, per data set.
+
+    python bench/accuracy_bench.py                      # every data set (~1 h on 2 CPU cores)
+    python bench/accuracy_bench.py --only example imdb  # some of them; results merge into the last full table
+    python bench/accuracy_bench.py --truncation-study   # IMDB: head vs head+tail truncation at the auto length
+    python bench/accuracy_bench.py --legacy             # also the old fixed recipe (3 epochs, 128 tokens)
+    python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
+
+Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
+(TF-IDF + logistic regression) is fitted by training itself on the very same split, so every row
+compares like with like; accuracy does not depend on machine load, seconds do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
+from bertdemo import config, data, splits  # noqa: E402
+from bertdemo.hyperparameters import TrainConfig  # noqa: E402
+from bertdemo.training import train_run  # noqa: E402
+
+# The old fixed recipe, for the "no data set gets worse" check.
+LEGACY = {"epochs": 3, "max_length": 128, "truncation": "head"}
+
+
+def _sample(file: str, rows: int, quick: bool) -> Callable[[], splits.Split]:
+    def make() -> splits.Split:
+        loaded = data.read_labeled_csv(SHARED_DATA / file, max_rows=min(rows, 120) if quick else rows, seed=0)
+        return splits.split_data(loaded, 0.2, seed=0)
+
+    return make
+
+
+def _sst2(rows: int, quick: bool) -> Callable[[], splits.Split]:
+    def make() -> splits.Split:
+        train = data.read_labeled_csv(SHARED_DATA / "sst2_train.csv", max_rows=120 if quick else rows, seed=0)
+        dev = data.read_labeled_csv(SHARED_DATA / "sst2_dev.csv", max_rows=60 if quick else None, seed=0)
+        return splits.split_with_validation(train, dev)
+
+    return make
+
+
+def _example(quick: bool) -> splits.Split:
+    # Exactly what the app does with "Use example data": all rows, the default split and seed.
+    loaded = data.read_labeled_csv(config.EXAMPLE_CSV, max_rows=90 if quick else None)
+    return splits.split_data(loaded, config.DEFAULT_VAL_FRACTION, config.DEFAULT_SEED)
+
+
+def datasets(quick: bool) -> dict[str, tuple[str, Callable[[], splits.Split]]]:
+    """name -> (description, split maker)."""
+    return {
+        "example": ("examples/reviews.csv (the app's example data)", lambda: _example(quick)),
+        "sentences": ("UCI sentiment sentences 2400/600", _sample("sentiment_sentences.csv", 3000, quick)),
+        "sst2": ("SST-2: 4,000 train rows, scored on sst2_dev", _sst2(4000, quick)),
+        "imdb": ("IMDB reviews 1600/400", _sample("imdb_50k.csv.gz", 2000, quick)),
+        "ag_news": ("AG News 1600/400 (4 classes)", _sample("ag_news_test.csv", 2000, quick)),
+        "sms_spam": ("SMS spam 1600/400 (imbalanced)", _sample("sms_spam.csv", 2000, quick)),
+    }
+
+
+def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
+    """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time."""
+    info = train_run(split, TrainConfig(**settings), name, root=root)
+    p = info["params"]
+    return {
+        "train_rows": len(split.train_texts),
+        "val_rows": len(split.val_texts),
+        "accuracy": info["metrics"]["accuracy"],
+        "f1_macro": info["metrics"]["f1_macro"],
+        "baseline_accuracy": info["baseline"]["accuracy"],
+        "baseline_f1_macro": info["baseline"]["f1_macro"],
+        "epochs_chosen": p["epochs"],
+        "epochs_run": len(info["history"]),
+        "best_epoch": 1 + max(range(len(info["history"])), key=lambda i: info["history"][i]["val_f1_macro"] or 0),
+        "max_length": p["max_length"],
+        "truncation": p["truncation"],
+        "batch_size": p["batch_size"],
+        "learning_rate": p["learning_rate"],
+        "chosen": p["chosen"],
+        "train_seconds": info["train_seconds"],
+        "history": info["history"],
+    }
+
+
+def table(results: dict) -> str:
+    rows = []
+    for key, (label, _) in datasets(False).items():
+        r = results["datasets"].get(key)
+        if not r:
+            continue
+        d = r["defaults"]
+        gain = 100 * (d["accuracy"] - d["baseline_accuracy"])
+        legacy = r.get("legacy")
+        rows.append(
+            [
+                label,
+                f"{d['accuracy']:.4f} ({d['f1_macro']:.4f})",
+                f"{d['baseline_accuracy']:.4f} ({d['baseline_f1_macro']:.4f})",
+                f"{gain:+.1f}",
+                f"{legacy['accuracy']:.4f}" if legacy else "not run",
+                f"{d['epochs_run']} of {d['epochs_chosen']} (best {d['best_epoch']})",
+                f"{d['max_length']} {d['truncation']}",
+                f"{d['train_seconds']:.0f}",
+            ]
+        )
+    out = md_table(
+        [
+            "data (train/validation)",
+            "defaults: accuracy (macro-F1)",
+            "TF-IDF + LR: accuracy (macro-F1)",
+            "points over baseline",
+            "old recipe (3 epochs, 128 tokens)",
+            "epochs run of chosen (best)",
+            "max length, truncation",
+            "train s",
+        ],
+        rows,
+    )
+    study = results.get("truncation_study")
+    if study:
+        out += "\n\nIMDB 1600/400, head vs head+tail truncation at the same auto length:\n\n" + md_table(
+            ["truncation", "max length", "accuracy", "macro-F1", "train s"],
+            [
+                [t, r["max_length"], f"{r['accuracy']:.4f}", f"{r['f1_macro']:.4f}", f"{r['train_seconds']:.0f}"]
+                for t, r in study.items()
+            ],
+        )
+    m = results["machine"]
+    out += (
+        f"\n\nMeasured by `python bench/accuracy_bench.py` on {m['cpu']} ({m['torch_threads']} torch threads, "
+        f"GPU: {m['gpu'] or 'none'}); seconds depend on machine load, accuracy does not."
+    )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", nargs="+", choices=list(datasets(False)), help="run these data sets only")
+    ap.add_argument("--legacy", action="store_true", help="also train with the old fixed recipe, for comparison")
+    ap.add_argument("--truncation-study", action="store_true", help="IMDB with head and with head+tail truncation")
+    ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
+    ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
+    args = ap.parse_args()
+    name = "accuracy_quick" if args.quick else "accuracy"
+    previous = RESULTS / f"{name}.json"
+    results = json.loads(previous.read_text()) if previous.exists() and not args.quick else {"datasets": {}}
+    results["machine"] = machine()
+    root = args.models_dir or Path(tempfile.mkdtemp(prefix="bench-accuracy-"))
+    root.mkdir(parents=True, exist_ok=True)
+    tag = tempfile.mkdtemp(dir=root).rsplit("/", 1)[-1][-6:].lower().replace("_", "")  # fresh run names per call
+
+    chosen = datasets(args.quick)
+    if args.truncation_study:
+        split = chosen["imdb"][1]()
+        results["truncation_study"] = {
+            t: run_one(split, root, f"acc-imdb-{t.replace('_', '')}-{tag}", truncation=t) for t in config.TRUNCATIONS
+        }
+        write(name, results, table(results))
+    keys = [] if args.truncation_study and not args.only else (args.only or list(chosen))
+    for key in keys:
+        study = results.get("truncation_study", {}).get(config.DEFAULT_TRUNCATION)
+        if key == "imdb" and study and not args.legacy:
+            # The study's run with the default truncation is the defaults run: same split, same settings.
+            results["datasets"]["imdb"] = {"defaults": study}
+            continue
+        split = chosen[key][1]()
+        entry = {"defaults": run_one(split, root, f"acc-{key}-{tag}")}
+        if args.legacy:
+            entry["legacy"] = run_one(split, root, f"acc-{key}-legacy-{tag}", **LEGACY)
+        results["datasets"][key] = entry
+        write(name, results, table(results))  # after every data set: a long run that is cut keeps what it did
+        print(f"{key}: {json.dumps({k: v for k, v in entry['defaults'].items() if k != 'history'})}", flush=True)
+    write(name, results, table(results))
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

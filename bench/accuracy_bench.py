@@ -31,9 +31,20 @@ from bertdemo.training import train_run  # noqa: E402
 LEGACY = {"epochs": 3, "max_length": 128, "truncation": "head"}
 
 
+def _csv(file: str, rows: int) -> Path:
+    """A seeded sample of a shared data file as plain CSV (IMDB 50k is gzipped and over the upload limit)."""
+    import pandas as pd
+
+    frame = pd.read_csv(SHARED_DATA / file)
+    frame = frame.sample(n=min(rows, len(frame)), random_state=0) if rows < len(frame) else frame
+    path = Path(tempfile.mkdtemp(prefix="bench-accuracy-data-")) / f"{file.split('.')[0]}_{rows}.csv"
+    frame[["text", "label"]].to_csv(path, index=False)
+    return path
+
+
 def _sample(file: str, rows: int, quick: bool) -> Callable[[], splits.Split]:
     def make() -> splits.Split:
-        loaded = data.read_labeled_csv(SHARED_DATA / file, max_rows=min(rows, 120) if quick else rows, seed=0)
+        loaded = data.read_labeled_csv(_csv(file, min(rows, 120) if quick else rows), max_rows=None, seed=0)
         return splits.split_data(loaded, 0.2, seed=0)
 
     return make

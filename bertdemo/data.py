@@ -128,16 +128,18 @@ def check_text_not_numeric(texts: list[str], column: str) -> None:
 
 
 def cut_long_texts(texts: list[str], notes: list[str]) -> list[str]:
-    """Cut texts over MAX_TEXT_CHARS: the model reads only the first max_length tokens anyway."""
+    """Cut the middle out of texts over MAX_TEXT_CHARS: the model reads at most its first and last tokens."""
     limit = config.MAX_TEXT_CHARS
     long = sum(len(t) > limit for t in texts)
     if not long:
         return texts
     notes.append(
-        f"Cut {long:,} text(s) longer than {limit:,} characters "
-        f"(the model reads only the first {config.DEFAULT_MAX_LENGTH} tokens)."
+        f"Cut {long:,} text(s) longer than {limit:,} characters to their first and last {limit // 2:,} "
+        "(the model reads at most 512 tokens of a text, from its start or from both ends)."
     )
-    return [t[:limit] for t in texts]
+    head = limit // 2
+    # Both ends are kept: head+tail truncation reads the ending of a long review too.
+    return [t if len(t) <= limit else t[: head - 1] + " " + t[len(t) - (limit - head) :] for t in texts]
 
 
 def normalize_labels(labels: list[str], notes: list[str]) -> list[str]:

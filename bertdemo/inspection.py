@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import random
 from pathlib import Path
 
 from bertdemo import config
 from bertdemo.data import read_labeled_csv
-from bertdemo.splits import check_class_sizes
+from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
+from bertdemo.splits import check_class_sizes, split_data
 
 
 def inspect_csv(
@@ -43,13 +45,21 @@ def inspect_csv(
         "warnings": list(data.warnings),
         "preview": data.preview,
     }
+    split = split_data(data)  # the split training makes with the default fraction and seed
+    report["baseline"] = _baseline(split)
     if tokenizer is not None:
-        stats = token_length_stats(data.texts, tokenizer)
+        lengths = token_lengths(data.texts, tokenizer)
+        # What training on auto would pick for this file (bundled model's tokenizer, CPU): shown before Train.
+        auto = choose_hyperparameters(TrainConfig(), len(split.train_texts), lengths)
+        report["auto_settings"] = auto.chosen
+        stats = length_stats(lengths, auto.max_length)
         report["token_lengths"] = stats
         if stats["over_max_length"] > config.LONG_TEXT_WARN_FRACTION * len(data.texts):
+            kept = "first and last" if auto.truncation == "head_tail" else "first"
             report["warnings"].append(
                 f"{stats['over_max_length']:,} of {len(data.texts):,} texts are longer than "
-                f"{stats['max_length']} tokens: only the first {stats['max_length']} tokens are used."
+                f"{stats['max_length']} tokens (the auto max length): only their {kept} {stats['max_length']} "
+                "tokens are used."
             )
     return report
 
@@ -65,9 +75,26 @@ def token_lengths(texts: list[str], tokenizer) -> list[int]:
     return lengths
 
 
+def _baseline(split) -> dict:
+    """The bag-of-words baseline on the default split; on a seeded sample of a very large file."""
+    from bertdemo.baseline import bag_of_words_baseline
+
+    n = config.INSPECT_BASELINE_MAX_ROWS
+    train = list(zip(split.train_texts, split.train_labels, strict=True))
+    if len(train) > n:
+        train = random.Random(config.DEFAULT_SEED).sample(train, n)
+    result = bag_of_words_baseline([t for t, _ in train], [y for _, y in train], split.val_texts, split.val_labels)
+    result["train_rows"] = len(train)
+    return result
+
+
 def token_length_stats(texts: list[str], tokenizer, max_length: int = config.DEFAULT_MAX_LENGTH) -> dict:
     """Percentiles of token counts (with special tokens) and how many exceed max_length."""
-    lengths = token_lengths(texts, tokenizer)
+    return length_stats(token_lengths(texts, tokenizer), max_length)
+
+
+def length_stats(lengths: list[int], max_length: int = config.DEFAULT_MAX_LENGTH) -> dict:
+    """Percentiles of token counts and how many exceed max_length."""
     if not lengths:
         return {"p50": 0, "p90": 0, "p95": 0, "p99": 0, "max": 0, "over_max_length": 0, "max_length": max_length}
     ordered = sorted(lengths)

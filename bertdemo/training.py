@@ -59,9 +59,7 @@ def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: in
 
     ds = Dataset.from_dict({"text": texts, "label": label_ids})
     # No padding here: DataCollatorWithPadding pads each batch to its own longest text.
-    return ds.map(
-        lambda b: encode(tokenizer, b["text"], max_length, truncation), batched=True, remove_columns=["text"]
-    )
+    return ds.map(lambda b: encode(tokenizer, b["text"], max_length, truncation), batched=True, remove_columns=["text"])
 
 
 def train_run(

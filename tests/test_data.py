@@ -109,9 +109,10 @@ def test_texts_are_stripped_and_injection_kept_verbatim(tmp_path):
 
 
 def test_long_texts_are_cut_and_noted(tmp_path):
-    rows = [("word " * 10_000, "a"), ("short", "b"), ("short too", "a")]
+    rows = [("start " + "word " * 10_000 + "finish", "a"), ("short", "b"), ("short too", "a")]
     data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
     assert len(data.texts[0]) == config.MAX_TEXT_CHARS
+    assert data.texts[0].startswith("start word") and data.texts[0].endswith("word finish")
     assert any(n.startswith("Cut 1 text(s) longer than") for n in data.notes)
     assert all(len(v) <= config.PREVIEW_MAX_CHARS for row in data.preview for v in row.values())
 

@@ -34,7 +34,10 @@ def test_inspect_csv_report(tmp_path, tokenizer):
     assert set(lengths) >= {"p50", "p90", "p95", "p99", "max", "over_max_length"}
     assert lengths["over_max_length"] == 1 and lengths["max"] > 300
     assert lengths["p50"] <= lengths["p90"] <= lengths["p95"] <= lengths["p99"] <= lengths["max"]
-    assert any("longer than 128 tokens" in w for w in report["warnings"])
+    # The auto max length covers the long text up to the CPU cap; the warning names that length.
+    assert "256" in report["auto_settings"]["max_length"] and lengths["max_length"] == 256
+    assert any("longer than 256 tokens (the auto max length)" in w for w in report["warnings"])
+    assert report["baseline"]["method"] == "tfidf+logreg" and "epochs" in report["auto_settings"]
 
 
 def test_inspect_csv_without_tokenizer(tmp_path):

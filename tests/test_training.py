@@ -53,7 +53,7 @@ def tiny_model(tmp_path_factory):
 
 
 def test_defaults_adapt_to_data_size() -> None:
-    small = choose_hyperparameters(TrainConfig(), 320)
+    small = choose_hyperparameters(TrainConfig(epochs=3), 320)
     assert (small.batch_size, small.learning_rate) == (8, 5e-5)
     assert "auto" in small.chosen["batch_size"] and "120 optimizer steps" in small.chosen["steps"]
     big = choose_hyperparameters(TrainConfig(), 50_000)
@@ -108,6 +108,43 @@ def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
     assert not [p for p in models_root.iterdir() if p.name.startswith(".")], "no staging left behind"
 
 
+def test_auto_recipe_keeps_the_best_epoch_and_records_the_baseline(tiny_model, models_root) -> None:
+    monitor = TrainingMonitor()
+    info = train_run(
+        tiny_split(), TrainConfig(model=tiny_model, batch_size=4), "auto-run", monitor=monitor, root=models_root
+    )
+    saved = json.loads((models_root / "auto-run" / "run.json").read_text())
+    params = saved["params"]
+    assert params["epochs"] == 10 and params["early_stopping_patience"] == 2  # 9 steps per epoch: more epochs
+    assert params["max_length"] == 64 and params["truncation"] == "head"
+    assert {"epochs", "max_length", "early_stopping"} <= set(params["chosen"])
+    assert saved["baseline"]["method"] == "tfidf+logreg" and 0 <= saved["baseline"]["accuracy"] <= 1
+    assert monitor.snapshot()["baseline"] == saved["baseline"]
+    # The saved model is the best epoch's (load_best_model_at_end), not the last one's.
+    best = max(h["val_f1_macro"] for h in saved["history"])
+    assert saved["metrics"]["f1_macro"] == pytest.approx(best)
+    assert not (models_root / "auto-run" / "checkpoints").exists()
+    assert info["baseline"] == saved["baseline"]
+
+
+def test_head_tail_run_predicts_with_head_tail(tiny_model, models_root) -> None:
+    from bertdemo import predictors
+
+    split = tiny_split()
+    split.val_texts[0] = "opening " + "filler " * 200 + "ending"
+    train_run(
+        split,
+        TrainConfig(model=tiny_model, epochs=1, max_length=16, truncation="head_tail"),
+        "ht-run",
+        root=models_root,
+    )
+    p = predictors.load_predictor("ht-run", "pytorch", models_root)
+    assert (p.max_length, p.truncation) == (16, "head_tail")
+    ids = p._encode([split.val_texts[0]])["input_ids"][0]
+    assert p.tokenizer.convert_ids_to_tokens(ids.tolist())[-2] == "ending"
+    predictors.clear_cache()
+
+
 def test_stop_saves_nothing(tiny_model, models_root) -> None:
     monitor = TrainingMonitor()
     monitor.request_stop()
@@ -146,6 +183,21 @@ def test_nan_loss_is_reported() -> None:
 
     with pytest.raises(TrainingError, match="nan"):
         MonitorCallback(TrainingMonitor()).on_log(None, State(), None, logs={"loss": float("nan")})
+
+
+@pytest.mark.slow
+def test_example_data_with_defaults_beats_the_baseline(models_root) -> None:
+    """What every visitor trains first: the example set, every setting on auto, the real bundled MiniLM."""
+    from bertdemo import config
+    from bertdemo.data import read_labeled_csv
+    from bertdemo.splits import split_data
+
+    data = read_labeled_csv(config.EXAMPLE_CSV)
+    info = train_run(split_data(data), TrainConfig(), "example-defaults", root=models_root)
+    assert info["params"]["epochs"] > 3 and info["params"]["max_length"] <= 128, info["params"]["chosen"]
+    assert info["metrics"]["accuracy"] >= 0.85, info["history"]
+    assert info["metrics"]["accuracy"] >= info["baseline"]["accuracy"] + 0.1, info["baseline"]
+    assert store.load_run("example-defaults", models_root)["baseline"] == info["baseline"]
 
 
 @pytest.mark.slow

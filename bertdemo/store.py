@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config, tempfiles
-from bertdemo.errors import RunNameError, RunNotFound
+from bertdemo.errors import RunNameError, RunNotFound, TrainingError
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,14 @@ def write_failure(exc: BaseException) -> str | None:
     if type(exc).__name__ != "SafetensorError" or "serializ" not in text:
         return None
     return text.split("I/O error:", 1)[-1].strip() or text
+
+
+def write_error(folder: Path, reason: str) -> TrainingError:
+    """The one-line error for a model that could not be written to folder (the models folder)."""
+    return TrainingError(
+        f"Could not write the model to {folder} ({reason}): "
+        "check free disk space and that the models folder is writable."
+    )
 
 
 def _fsync_dir(path: Path) -> None:

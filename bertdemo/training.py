@@ -186,18 +186,20 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
 
 @contextmanager
 def _readable_failures(staging: Path):
-    """Turn disk and memory failures into one-line TrainingErrors."""
+    """Turn disk and memory failures into one-line TrainingErrors (the one place that maps write failures)."""
     try:
         yield
     except BertDemoError:
         raise
     except OSError as exc:
-        raise TrainingError(
-            f"Could not write the model to {staging.parent} ({exc.strerror or exc}): "
-            "check free disk space and that the models folder is writable."
-        ) from exc
-    except RuntimeError as exc:
-        if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        raise store.write_error(staging.parent, exc.strerror or str(exc)) from exc
+    except Exception as exc:
+        reason = store.write_failure(exc)  # a full disk while safetensors writes weights: not an OSError
+        if reason is not None:
+            raise store.write_error(staging.parent, reason) from exc
+        if isinstance(exc, torch.OutOfMemoryError) or (
+            isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+        ):
             raise TrainingError(
                 "Ran out of memory while training: lower the batch size or max length, or use a smaller model."
             ) from exc

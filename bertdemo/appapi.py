@@ -8,12 +8,13 @@ the UI edge turns them into gr.Error.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, settings, store
+from bertdemo import config, settings, store, tempfiles
 from bertdemo.errors import BertDemoError
 from bertdemo.jobs import JobRunner
 from bertdemo.pipeline import TrainRequest
@@ -184,12 +185,27 @@ def zip_run(name: str, root: Path | None = None) -> Path:
 
 
 def zip_onnx(name: str, root: Path | None = None) -> Path:
-    """A zip of models/<name>/onnx, for download."""
+    """A zip of models/<name>/onnx, for download; made once per export and reused (swept with the other zips)."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick an exported run.")
     onnx_dir = store.run_dir(name, root) / config.ONNX_SUBDIR
-    if not any(onnx_dir.glob("*.onnx")):
+    files = sorted(onnx_dir.glob("*.onnx"))
+    if not files:
         raise BertDemoError(f"Run {name!r} has no ONNX files yet: export it first.")
-    out_dir = Path(tempfile.mkdtemp(prefix="bertdemo-onnx-"))
-    base = out_dir / f"{onnx_dir.parent.name}-onnx"
-    return Path(shutil.make_archive(str(base), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name))
+    # The same files give the same folder name: a second download is not zipped (~180 MB) again.
+    stamp = max(f.stat().st_mtime_ns for f in onnx_dir.iterdir())
+    out_dir = Path(tempfile.gettempdir()) / f"{config.ZIP_DIR_PREFIX}onnx-{onnx_dir.parent.name}-{stamp}"
+    zipped = out_dir / f"{onnx_dir.parent.name}-onnx.zip"
+    if zipped.is_file():
+        os.utime(out_dir)  # in use: not stale for the sweep
+        return zipped
+    staging = tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
+    built = Path(
+        shutil.make_archive(str(staging / zipped.stem), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name)
+    )
+    try:
+        os.rename(staging, out_dir)  # atomic: a concurrent download sees no half zip
+    except OSError:  # another request made it meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+        return zipped if zipped.is_file() else built
+    return zipped

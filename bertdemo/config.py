@@ -48,6 +48,9 @@ MAX_TEXT_CHARS = 20_000  # longer texts are cut: 128 tokens never need more
 MIN_ROWS_PER_CLASS = 2  # a stratified split needs two of each
 LONG_TEXT_TOKENS = 128  # warn when many texts are longer than max_length
 
+# The Hub: whether it answers is remembered this long (a Space may boot before its network is up).
+HUB_CHECK_TTL_S = 60.0
+
 # Training.
 DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs, token-length warnings)
 DEFAULT_EPOCHS = 3

@@ -37,9 +37,7 @@ def imported_modules() -> set[str]:
 def test_every_pin_is_used() -> None:
     imported = imported_modules()
     unused = [
-        name
-        for name in pins()
-        if name not in INDIRECT and MODULE.get(name, name.replace("-", "_")) not in imported
+        name for name in pins() if name not in INDIRECT and MODULE.get(name, name.replace("-", "_")) not in imported
     ]
     assert unused == [], f"pinned but never imported (use them or drop them): {unused}"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from bertdemo import config
-from bertdemo.errors import ModelLoadError
+from bertdemo.errors import ModelLoadError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _check_config(base: BaseModel) -> None:
                 f"Model {base.name!r} needs custom code (trust_remote_code), which bertdemo never runs: "
                 "pick a standard BERT-family model."
             ) from exc
-        raise ModelLoadError(f"Model {base.name!r} cannot be used: {str(exc).splitlines()[0]}") from exc
+        raise ModelLoadError(f"Model {base.name!r} cannot be used: {first_line(exc)}") from exc
     except OSError as exc:
         if offline:
             raise ModelLoadError(
@@ -92,7 +92,7 @@ def _check_config(base: BaseModel) -> None:
                 f"{base.name!r} is not a model id on the Hugging Face Hub (or it is private): check the spelling, "
                 f"or use the bundled default {config.BUNDLED_MODEL!r}."
             ) from exc
-        raise ModelLoadError(f"Could not read model config in {base.name!r}: {str(exc).splitlines()[0]}") from exc
+        raise ModelLoadError(f"Could not read model config in {base.name!r}: {first_line(exc)}") from exc
     if getattr(cfg, "auto_map", None):
         raise ModelLoadError(
             f"Model {base.name!r} needs custom code (auto_map), which bertdemo never runs: "

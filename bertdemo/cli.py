@@ -19,7 +19,7 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.cli_train import add_train_arguments, cmd_train, models_root
-from bertdemo.errors import BertDemoError
+from bertdemo.errors import BertDemoError, one_line
 
 EXIT_USER_ERROR = 2
 
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = COMMANDS[args.command](args)
     except BertDemoError as exc:
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted; nothing was saved.", file=sys.stderr)
@@ -116,10 +116,6 @@ def _exit_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _one_line(msg: str) -> str:
-    return " ".join(msg.split())
 
 
 def _quiet_libraries(verbose: bool) -> None:

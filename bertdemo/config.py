@@ -118,6 +118,12 @@ STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
+# Training jobs (bertdemo.jobs): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
+# CLI's clean-up JOB_KILL_GRACE_S more before SIGKILL (a job stuck in native code never sees SIGTERM).
+JOB_STOP_GRACE_S = 60
+JOB_KILL_GRACE_S = 30
+JOB_REQUEST_FILE = "request.json"  # a job's settings, read by `python -m bertdemo train --request`
+STATUS_WRITE_EVERY_S = 0.5  # a job's status-file writes are throttled; epoch ends and phase changes always write
 SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
 OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id
 

@@ -27,9 +27,6 @@ from bertdemo.pipeline import TrainRequest
 
 log = logging.getLogger(__name__)
 
-REQUEST_FILE = "request.json"
-
-
 @dataclass
 class Job:
     """One training job: who started it, where its files are, and how it ended."""

@@ -22,15 +22,17 @@ from typing import Any
 
 from bertdemo import config, store, tempfiles
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound
-from bertdemo.jobkinds import REQUEST_FILE, Job, ProcessJob, ThreadJob, env_with_threads
+from bertdemo.hardware import job_threads
+from bertdemo.jobkinds import Job, ProcessJob, ThreadJob, env_with_threads
 from bertdemo.pipeline import TrainRequest
 
 __all__ = ["Job", "JobRunner", "TrainRequest", "job_threads"]
 
 log = logging.getLogger(__name__)
 
-STOP_GRACE_S = 60  # after a stop request, the step in flight may take this long before we terminate
-KILL_GRACE_S = 30  # after SIGTERM, the job's clean-up may take this long before we kill it
+# Read when a job starts (tests shorten them here).
+STOP_GRACE_S = config.JOB_STOP_GRACE_S
+KILL_GRACE_S = config.JOB_KILL_GRACE_S
 
 
 class JobRunner:
@@ -139,11 +141,11 @@ class JobRunner:
         if self.mode == "thread":
             return ThreadJob(**common, gpu_wrapper=self._gpu_wrapper)
         job_request = replace(request, csv_path=str(workdir / "data.csv"))
-        job_request.write(workdir / REQUEST_FILE)
+        job_request.write(workdir / config.JOB_REQUEST_FILE)
         cmd = [sys.executable, "-m", "bertdemo"]
         if self.root:
             cmd += ["--models-dir", str(self.root)]
-        cmd += ["train", "--request", str(workdir / REQUEST_FILE), "--json"]
+        cmd += ["train", "--request", str(workdir / config.JOB_REQUEST_FILE), "--json"]
         cmd += ["--status-file", str(workdir / "status.json"), "--stop-file", str(workdir / "STOP")]
         cmd += ["--parent-pid", str(os.getpid())]  # the job stops and cleans up if this server dies
         return ProcessJob(
@@ -155,14 +157,3 @@ class JobRunner:
             stop_grace_s=STOP_GRACE_S,
             kill_grace_s=KILL_GRACE_S,
         )
-
-
-def job_threads() -> int:
-    """PyTorch intra-op threads of a training subprocess: config.JOB_TORCH_THREADS, else all CPUs but one (>= 1)."""
-    if config.JOB_TORCH_THREADS > 0:
-        return config.JOB_TORCH_THREADS
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        cpus = os.cpu_count() or 1
-    return max(1, cpus - 1)

@@ -1,17 +1,18 @@
-"""Classification metrics for evaluation and the final report (sklearn)."""
+"""Classification metrics: Trainer evaluation, final report, export checks, benchmarks (sklearn loaded lazily)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from bertdemo import config
 
 
 def compute_metrics(eval_pred) -> dict[str, float]:
     """Accuracy, macro F1/precision/recall for Trainer evaluation."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
     logits, labels = eval_pred
     preds = np.asarray(logits).argmax(axis=-1)
     precision, recall, f1, _ = precision_recall_fscore_support(labels, preds, average="macro", zero_division=0)
@@ -25,6 +26,8 @@ def compute_metrics(eval_pred) -> dict[str, float]:
 
 def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
     """Metrics, per-class scores, confusion matrix and the mistakes for a validation set."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     probs = softmax(logits)
     preds = probs.argmax(axis=-1)
     ids = list(range(len(labels)))
@@ -53,7 +56,21 @@ def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, text
     }
 
 
+def scores(predicted: list[str], gold: list[str]) -> dict[str, float]:
+    """Accuracy and macro-F1 of predicted labels against gold ones, as training computes them ({} without gold)."""
+    if not gold:
+        return {}
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": float(accuracy_score(gold, predicted)),
+        "f1_macro": float(f1_score(gold, predicted, average="macro", zero_division=0)),
+    }
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum so large logits do not overflow."""
+    logits = np.asarray(logits)
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)

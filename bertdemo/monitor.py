@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-_WRITE_EVERY_S = 0.5  # status-file writes are throttled; epoch ends and phase changes always write
+from bertdemo import config
 
 
 class TrainingMonitor:
@@ -110,7 +110,7 @@ class TrainingMonitor:
             self._state.update(changes)
             self._state["elapsed"] = round(time.monotonic() - self._started, 2)
             now = time.monotonic()
-            if self._status_path is None or not (force or now - self._last_write >= _WRITE_EVERY_S):
+            if self._status_path is None or not (force or now - self._last_write >= config.STATUS_WRITE_EVERY_S):
                 return
             self._last_write = now
             data = json.dumps(self._state)

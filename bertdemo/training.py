@@ -27,6 +27,7 @@ from transformers import (
 from bertdemo import basemodels, config, store
 from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.hardware import device_info
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.monitor import TrainingMonitor
@@ -34,21 +35,6 @@ from bertdemo.splits import Split
 from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
-
-
-def device_info() -> dict[str, Any]:
-    """Which device training uses and with which precision."""
-
-    if torch.cuda.is_available():
-        bf16 = torch.cuda.is_bf16_supported()
-        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
-    return {
-        "device": "cpu",
-        "name": platform.processor() or platform.machine(),
-        "bf16": False,
-        "fp16": False,
-        "threads": torch.get_num_threads(),
-    }
 
 
 def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int, truncation: str):

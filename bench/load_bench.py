@@ -30,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.appprocess import api_client, free_port, start_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, data, hardware, splits, store  # noqa: E402
-from tests.appprocess import api_client, free_port, start_app  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"

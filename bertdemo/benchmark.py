@@ -14,6 +14,7 @@ import numpy as np
 from bertdemo import config, predictors, store
 from bertdemo.errors import BertDemoError
 from bertdemo.hardware import CpuInfo, cpu_info  # noqa: F401 - CpuInfo: part of the report API
+from bertdemo.records import BackendResult, CompareReport
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ def compare_backends(
     warmup: int = 5,
     throughput_texts: list[str] | None = None,
     batch_size: int = config.PREDICT_BATCH_SIZE,
-) -> dict[str, Any]:
+) -> CompareReport:
     """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
 
     Timing follows the usual recipe (as in nanoGPT's bench.py): warm-up calls first, then timed calls;
@@ -142,10 +143,10 @@ def compare_backends(
     seq_lens = loaded[reference].count_tokens(lat_texts)
     floor_ms = float(np.median([flops_floor(cfg, n, 1, cpu) for n in seq_lens])) if cfg else None
     exports = store.load_run(name, root).get("exports") or {}
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, BackendResult] = {}
     for b in backends:
         p50, p95 = _percentile_ms(latency[b], 50), _percentile_ms(latency[b], 95)
-        entry: dict[str, Any] = {
+        entry: BackendResult = {
             "p50_ms": round(p50, 3),
             "p95_ms": round(p95, 3),
             "throughput": round(throughput[b], 1),

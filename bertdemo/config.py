@@ -65,6 +65,7 @@ DEFAULT_WEIGHT_DECAY = 0.01
 # 2-core CPU with MiniLM at batch 8, where the optimizer step over 22.7M parameters rivals the compute.
 # It is also the Trainer's own default for torch >= 2.8. Measured by bench/train_bench.py.
 TRAIN_OPTIMIZER = "adamw_torch_fused"
+RUN_SCHEMA_VERSION = 2  # run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 
 # ONNX.

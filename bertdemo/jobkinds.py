@@ -24,8 +24,10 @@ from bertdemo import store
 from bertdemo.errors import BertDemoError
 from bertdemo.monitor import TrainingMonitor
 from bertdemo.pipeline import TrainRequest
+from bertdemo.records import Progress
 
 log = logging.getLogger(__name__)
+
 
 @dataclass
 class Job:
@@ -68,7 +70,7 @@ class Job:
     def poll(self) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def progress(self) -> dict[str, Any]:  # pragma: no cover - interface
+    def progress(self) -> Progress:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -150,7 +152,7 @@ class ProcessJob(Job):
             error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
         return ("stopped" if self.stop_requested_at else "failed"), None, error
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self) -> Progress:
         """The status file's snapshot (or the one kept once the job ended)."""
         if self.final_progress is not None:
             return dict(self.final_progress)
@@ -228,7 +230,7 @@ class ThreadJob(Job):
         super().request_stop()
         self.monitor.request_stop()
 
-    def progress(self) -> dict[str, Any]:
+    def progress(self) -> Progress:
         """The monitor's snapshot."""
         return self.monitor.snapshot()
 

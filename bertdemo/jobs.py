@@ -18,13 +18,13 @@ import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from bertdemo import config, store, tempfiles
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound
 from bertdemo.hardware import job_threads
 from bertdemo.jobkinds import Job, ProcessJob, ThreadJob, env_with_threads
 from bertdemo.pipeline import TrainRequest
+from bertdemo.records import JobStatus
 
 __all__ = ["Job", "JobRunner", "TrainRequest", "job_threads"]
 
@@ -74,19 +74,25 @@ class JobRunner:
         log.info("job %s started: %s", job.id, name)
         return job.id
 
-    def status(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+    def status(self, job_id: str, owner: str | None = None) -> JobStatus:
         """Progress, history and outcome of a job (JSON-able)."""
         job = self._get(job_id, owner)
         state = job.poll()
         snap = job.progress()
-        snap.update(
-            job_id=job.id, state=state, name=job.request.name, result=job.result, error=job.error, started=job.started
+        status = JobStatus(
+            **snap,
+            job_id=job.id,
+            state=state,
+            name=job.request.name,
+            result=job.result,
+            error=job.error,
+            started=job.started,
         )
         if state in ("failed", "stopped") and job.error:
-            snap["message"] = job.error
-        return snap
+            status["message"] = job.error
+        return status
 
-    def stop(self, job_id: str, owner: str | None = None) -> dict[str, Any]:
+    def stop(self, job_id: str, owner: str | None = None) -> JobStatus:
         """Ask a job to stop (cooperative flag); it ends at the next step and saves nothing."""
         job = self._get(job_id, owner)
         if job.poll() == "running":
@@ -107,7 +113,7 @@ class JobRunner:
             mine = [j for j in self._jobs.values() if j.owner == owner]
         return max(mine, key=lambda j: j.started).id if mine else None
 
-    def wait(self, job_id: str, timeout: float | None = None) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
         """Block until a job ends (for the CLI-like API and tests)."""
         deadline = None if timeout is None else time.time() + timeout
         while self._jobs[job_id].poll() == "running":

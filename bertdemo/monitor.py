@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
+from bertdemo.records import Progress
 
 
 class TrainingMonitor:
@@ -100,7 +101,7 @@ class TrainingMonitor:
         with self._lock:
             return list(self._state["history"])
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Progress:
         """A copy of the current state (JSON-able)."""
         with self._lock:
             return json.loads(json.dumps(self._state))

@@ -6,12 +6,14 @@ import json
 import sys
 import threading
 import time
+import typing
 
 import pytest
 
 from bertdemo import config, jobs, tempfiles
 from bertdemo.jobkinds import ProcessJob
 from bertdemo.jobs import JobRunner, TrainRequest
+from bertdemo.records import JobStatus
 from tests.conftest import tiny_rows
 from tests.helpers import write_csv
 
@@ -101,6 +103,7 @@ def test_thread_mode_trains_and_saves_the_same_run_json(models_root, tiny_model_
     final = runner.wait(job, timeout=300)
     assert final["state"] == "done", final
     assert len(final["history"]) == 1 and final["phase"] == "done"
+    assert set(final) == set(typing.get_type_hints(JobStatus))  # the declared record, nothing more or less
     info = json.loads((models_root / "in-thread" / "run.json").read_text())
     assert info["data"]["rows"] == len(tiny_rows()) and info["data"]["text_column"] == "text"
     assert info["params"]["epochs"] == 1

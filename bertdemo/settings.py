@@ -15,9 +15,6 @@ from typing import Any
 
 from bertdemo.errors import BertDemoError
 
-# Where a setting's widget sits on the Train tab: "main" row, "advanced" accordion, or placed by hand ("custom").
-UI_GROUPS = ("main", "advanced", "custom")
-
 
 @dataclass(frozen=True)
 class Spec:
@@ -37,7 +34,7 @@ class Spec:
     flags: tuple[str, ...] = ()  # CLI flags; default --<name-with-dashes>; ("csv",) is a positional
     aliases: tuple[str, ...] = ()  # older API keys still accepted
     metavar: str | None = None
-    ui: str = "main"
+    ui: str = "main"  # the Train tab: "main" row, "advanced" accordion, or "custom" (placed by hand)
     step: float | None = None
     ui_min: float | None = None  # widget limits where the range is checked elsewhere (default: minimum, maximum)
     ui_max: float | None = None

@@ -6,7 +6,7 @@ import os
 # Before gradio is imported anywhere: no usage statistics leave this machine.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from bertdemo.predictors import torch_serve_threads  # noqa: E402 - numpy only: torch is not loaded yet
+from bertdemo.hardware import torch_serve_threads  # noqa: E402 - no torch: it is not loaded yet
 
 # Before torch loads: PyTorch's one-thread-per-core default stalls when a training job holds a core
 # (config.SERVE_TORCH_THREADS); an OMP_NUM_THREADS set by the user still wins.

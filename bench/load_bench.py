@@ -30,9 +30,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.appprocess import api_client, free_port, start_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
-from bertdemo import config, data, predictors, splits, store  # noqa: E402
-from tests.appprocess import api_client, free_port, start_app  # noqa: E402
+from bertdemo import config, data, hardware, splits, store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"
@@ -159,7 +159,7 @@ def main() -> None:
         env_extra["BERTDEMO_SERVE_THREADS"] = str(args.app_threads)
     if args.job_threads is not None:
         env_extra["BERTDEMO_JOB_THREADS"] = str(args.job_threads)
-    app_threads = args.app_threads or predictors.torch_serve_threads()
+    app_threads = args.app_threads or hardware.torch_serve_threads()
     port = free_port()
     log = root.parent / "load-app.log"
     load_before = os.getloadavg()

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from bertdemo import hardware
+
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
 README = BENCH_DIR.parent / "README.md"
@@ -19,19 +21,10 @@ SHARED_DATA = BENCH_DIR.parent.parent / "shared" / "data"
 
 def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {
-        "cpu": cpu,
+        "cpu": hardware.cpu_info().name,
         "torch_threads": torch.get_num_threads(),
-        "gpu": gpu,
+        "gpu": hardware.gpu_name(),
         "python": platform.python_version(),
         "torch": torch.__version__,
     }

@@ -8,35 +8,18 @@ the UI edge turns them into gr.Error.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, store
+from bertdemo import config, settings, store, tempfiles
 from bertdemo.errors import BertDemoError
-from bertdemo.jobs import JobRunner, TrainRequest
+from bertdemo.jobs import JobRunner
+from bertdemo.pipeline import TrainRequest
 
 log = logging.getLogger(__name__)
-
-# Settings a /train caller may pass, with the type each is read as.
-_SETTING_TYPES: dict[str, type] = {
-    "name": str,
-    "model": str,
-    "text_column": str,
-    "label_column": str,
-    "epochs": int,
-    "learning_rate": float,
-    "batch_size": int,
-    "max_length": int,
-    "val_fraction": float,
-    "warmup_ratio": float,
-    "weight_decay": float,
-    "early_stopping": int,
-    "seed": int,
-    "max_rows": int,
-}
-_AUTO_WHEN_ZERO = ("learning_rate", "batch_size")  # blank or 0 means "choose for the data size"
 
 
 def _blank(value: Any) -> bool:
@@ -72,50 +55,22 @@ def inspect(
     )
 
 
-def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
-    """Read training settings (numbers may come as strings); blank means default, lr/batch 0 means auto."""
-    settings = dict(settings or {})
-    unknown = sorted(set(settings) - set(_SETTING_TYPES))
-    if unknown:
-        raise BertDemoError(f"Unknown training setting(s) {', '.join(unknown)}: use {', '.join(_SETTING_TYPES)}.")
-    out: dict[str, Any] = {}
-    for key, value in settings.items():
-        kind = _SETTING_TYPES[key]
-        if _blank(value):
-            continue
-        if kind is str:
-            out[key] = str(value).strip()
-            continue
-        try:
-            number = float(value)
-            if kind is int:
-                if number != int(number):
-                    raise ValueError
-                number = int(number)
-        except (TypeError, ValueError):
-            expected = "a whole number" if kind is int else "a number"
-            raise BertDemoError(f"Setting {key} must be {expected} (got {value!r}).") from None
-        if key in _AUTO_WHEN_ZERO and number == 0:
-            continue
-        out[key] = number
-    return out
+def parse_settings(values: dict[str, Any] | None) -> dict[str, Any]:
+    """Read /train settings (numbers may come as strings): blank means default, 0 means auto where that exists."""
+    return settings.parse_values(TrainRequest, values)
 
 
-def make_request(
-    csv_path: str | Path | None, settings: dict[str, Any] | None, root: Path | None = None
-) -> TrainRequest:
+def setting_keys() -> list[str]:
+    """The settings /train accepts, in schema order."""
+    return [s.name for s in settings.schema(TrainRequest) if s.spec.api]
+
+
+def make_request(csv_path: str | Path | None, values: dict[str, Any] | None, root: Path | None = None) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
-    from bertdemo import basemodels, data, splits
+    from bertdemo.pipeline import prepare
 
-    path = _need_file(csv_path)
-    values = parse_settings(settings)
-    values.setdefault("model", config.DEFAULT_MODEL)
-    values["name"] = store.check_new_name(values.get("name") or store.default_run_name(values["model"]), root)
-    request = TrainRequest(csv_path=str(path), **values)
-    request.train_config().validate()
-    loaded = data.read_labeled_csv(path, request.text_column, request.label_column, request.max_rows, request.seed)
-    splits.split_data(loaded, request.val_fraction, request.seed)
-    basemodels.resolve_base_model(request.model)
+    request = TrainRequest(csv_path=str(_need_file(csv_path)), **parse_settings(values))
+    request.name = prepare(request, root).name
     return request
 
 
@@ -230,12 +185,27 @@ def zip_run(name: str, root: Path | None = None) -> Path:
 
 
 def zip_onnx(name: str, root: Path | None = None) -> Path:
-    """A zip of models/<name>/onnx, for download."""
+    """A zip of models/<name>/onnx, for download; made once per export and reused (swept with the other zips)."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick an exported run.")
     onnx_dir = store.run_dir(name, root) / config.ONNX_SUBDIR
-    if not any(onnx_dir.glob("*.onnx")):
+    files = sorted(onnx_dir.glob("*.onnx"))
+    if not files:
         raise BertDemoError(f"Run {name!r} has no ONNX files yet: export it first.")
-    out_dir = Path(tempfile.mkdtemp(prefix="bertdemo-onnx-"))
-    base = out_dir / f"{onnx_dir.parent.name}-onnx"
-    return Path(shutil.make_archive(str(base), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name))
+    # The same files give the same folder name: a second download is not zipped (~180 MB) again.
+    stamp = max(f.stat().st_mtime_ns for f in onnx_dir.iterdir())
+    out_dir = Path(tempfile.gettempdir()) / f"{config.ZIP_DIR_PREFIX}onnx-{onnx_dir.parent.name}-{stamp}"
+    zipped = out_dir / f"{onnx_dir.parent.name}-onnx.zip"
+    if zipped.is_file():
+        os.utime(out_dir)  # in use: not stale for the sweep
+        return zipped
+    staging = tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
+    built = Path(
+        shutil.make_archive(str(staging / zipped.stem), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name)
+    )
+    try:
+        os.rename(staging, out_dir)  # atomic: a concurrent download sees no half zip
+    except OSError:  # another request made it meanwhile
+        shutil.rmtree(staging, ignore_errors=True)
+        return zipped if zipped.is_file() else built
+    return zipped

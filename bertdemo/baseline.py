@@ -19,7 +19,7 @@ def bag_of_words_baseline(
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from bertdemo.metrics import classification_scores
+    from bertdemo.metrics import scores
 
     started = time.perf_counter()
     # Word 1-2 grams, sublinear tf, C=10: the strongest of the usual settings on our benchmark sets (C=1
@@ -30,11 +30,11 @@ def bag_of_words_baseline(
     )
     model.fit(train_texts, train_labels)
     predicted = list(model.predict(val_texts))
-    scores = classification_scores(val_labels, predicted)
+    result = scores(predicted, val_labels)
     return {
         "method": "tfidf+logreg",
-        "accuracy": scores["accuracy"],
-        "f1_macro": scores["f1_macro"],
+        "accuracy": result["accuracy"],
+        "f1_macro": result["f1_macro"],
         "seconds": round(time.perf_counter() - started, 2),
     }
 

@@ -6,13 +6,14 @@ import importlib.util
 import logging
 import os
 import socket
+import threading
+import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
 from bertdemo import config
-from bertdemo.errors import ModelLoadError
+from bertdemo.errors import ModelLoadError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _check_config(base: BaseModel) -> None:
                 f"Model {base.name!r} needs custom code (trust_remote_code), which bertdemo never runs: "
                 "pick a standard BERT-family model."
             ) from exc
-        raise ModelLoadError(f"Model {base.name!r} cannot be used: {str(exc).splitlines()[0]}") from exc
+        raise ModelLoadError(f"Model {base.name!r} cannot be used: {first_line(exc)}") from exc
     except OSError as exc:
         if offline:
             raise ModelLoadError(
@@ -91,7 +92,7 @@ def _check_config(base: BaseModel) -> None:
                 f"{base.name!r} is not a model id on the Hugging Face Hub (or it is private): check the spelling, "
                 f"or use the bundled default {config.BUNDLED_MODEL!r}."
             ) from exc
-        raise ModelLoadError(f"Could not read model config in {base.name!r}: {str(exc).splitlines()[0]}") from exc
+        raise ModelLoadError(f"Could not read model config in {base.name!r}: {first_line(exc)}") from exc
     if getattr(cfg, "auto_map", None):
         raise ModelLoadError(
             f"Model {base.name!r} needs custom code (auto_map), which bertdemo never runs: "
@@ -104,14 +105,31 @@ def _check_config(base: BaseModel) -> None:
         )
 
 
-@lru_cache(maxsize=1)
+_hub_checked: dict[str, tuple[float, bool]] = {}  # Hub host -> (when checked, reachable)
+_hub_lock = threading.Lock()
+
+
 def hub_reachable(timeout: float = 3.0) -> bool:
-    """True when the Hub's host answers a TCP connect (and HF_HUB_OFFLINE is not set)."""
+    """True when the Hub's host answers a TCP connect (and HF_HUB_OFFLINE is not set).
+
+    Remembered for config.HUB_CHECK_TTL_S only: a Space that boots before its network is up
+    must accept Hub ids once it is, without a restart.
+    """
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
         return False
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host = url.hostname or "huggingface.co"
+    port = url.port or (80 if url.scheme == "http" else 443)
+    key = f"{host}:{port}"
+    with _hub_lock:
+        checked = _hub_checked.get(key)
+    if checked is not None and time.monotonic() - checked[0] < config.HUB_CHECK_TTL_S:
+        return checked[1]
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
+        socket.create_connection((host, port), timeout=timeout).close()
+        reachable = True
     except OSError:
-        return False
-    return True
+        reachable = False
+    with _hub_lock:
+        _hub_checked[key] = (time.monotonic(), reachable)
+    return reachable

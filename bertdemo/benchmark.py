@@ -5,12 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 import logging
-import os
-import platform
-import re
 import time
-from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +13,8 @@ import numpy as np
 
 from bertdemo import config, predictors, store
 from bertdemo.errors import BertDemoError
+from bertdemo.hardware import CpuInfo, cpu_info  # noqa: F401 - CpuInfo: part of the report API
+from bertdemo.records import BackendResult, CompareReport
 
 log = logging.getLogger(__name__)
 
@@ -25,81 +22,6 @@ FLOOR_ASSUMPTION = (
     "fp32 peak = physical cores x nominal GHz x FLOPs/cycle/core (2 FMA units: AVX-512 64, AVX2 32, SSE 16); "
     "model FLOPs = 2 x matmul weights x tokens + 4 x layers x tokens^2 x hidden (attention)"
 )
-
-
-@dataclass(frozen=True)
-class CpuInfo:
-    """What /proc/cpuinfo says about this machine's CPU (best effort elsewhere)."""
-
-    name: str
-    logical_cpus: int
-    physical_cores: int
-    ghz: float
-    flags: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def vnni(self) -> bool:
-        """True when the CPU has int8 dot-product instructions (AVX512-VNNI or AVX-VNNI)."""
-        return bool({"avx512_vnni", "avx_vnni"} & self.flags)
-
-    @property
-    def flops_per_cycle(self) -> int:
-        """fp32 FLOPs per cycle per core, assuming 2 FMA units (an FMA is 2 FLOPs per lane)."""
-        if "avx512f" in self.flags:
-            return 64  # 2 units x 16 lanes x 2
-        if "avx2" in self.flags and "fma" in self.flags:
-            return 32  # 2 units x 8 lanes x 2
-        return 16  # SSE: 2 units x 4 lanes x 2
-
-    @property
-    def peak_flops(self) -> float:
-        """Theoretical fp32 peak of the cores this process may use, FLOP/s."""
-        return self.physical_cores * self.ghz * 1e9 * self.flops_per_cycle
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able summary."""
-        out = asdict(self)
-        out.pop("flags")
-        out.update(vnni=self.vnni, flops_per_cycle=self.flops_per_cycle, peak_gflops=round(self.peak_flops / 1e9, 1))
-        return out
-
-
-@lru_cache(maxsize=1)
-def cpu_info() -> CpuInfo:
-    """Read the CPU model, cores, nominal GHz and flags once."""
-    try:
-        logical = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        logical = os.cpu_count() or 1
-    name = platform.processor() or platform.machine()
-    flags: set[str] = set()
-    sockets: set[str] = set()
-    mhz: list[float] = []
-    cores_per_socket = 0
-    try:
-        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        text = ""
-    for line in text.splitlines():
-        key, _, value = (part.strip() for part in line.partition(":"))
-        if key == "model name":
-            name = value
-        elif key == "flags" and not flags:
-            flags = set(value.split())
-        elif key == "cpu cores":
-            cores_per_socket = int(value)
-        elif key == "physical id":
-            sockets.add(value)
-        elif key == "cpu MHz":
-            mhz.append(float(value))
-    nominal = re.search(r"@\s*([\d.]+)\s*GHz", name)
-    # The nominal clock in the model name, else the current clock (which may be throttled or boosted).
-    ghz = float(nominal.group(1)) if nominal else (max(mhz) / 1000 if mhz else 2.0)
-    # Hyper-threads share one core's FMA units, so the peak counts physical cores, capped by the affinity mask.
-    physical = cores_per_socket * max(1, len(sockets)) if cores_per_socket else logical
-    return CpuInfo(
-        name=name, logical_cpus=logical, physical_cores=max(1, min(physical, logical)), ghz=ghz, flags=frozenset(flags)
-    )
 
 
 def _cfg(model_config: Any, *names: str) -> int:
@@ -175,7 +97,7 @@ def compare_backends(
     warmup: int = 5,
     throughput_texts: list[str] | None = None,
     batch_size: int = config.PREDICT_BATCH_SIZE,
-) -> dict[str, Any]:
+) -> CompareReport:
     """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
 
     Timing follows the usual recipe (as in nanoGPT's bench.py): warm-up calls first, then timed calls;
@@ -221,10 +143,10 @@ def compare_backends(
     seq_lens = loaded[reference].count_tokens(lat_texts)
     floor_ms = float(np.median([flops_floor(cfg, n, 1, cpu) for n in seq_lens])) if cfg else None
     exports = store.load_run(name, root).get("exports") or {}
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, BackendResult] = {}
     for b in backends:
         p50, p95 = _percentile_ms(latency[b], 50), _percentile_ms(latency[b], 95)
-        entry: dict[str, Any] = {
+        entry: BackendResult = {
             "p50_ms": round(p50, 3),
             "p95_ms": round(p95, 3),
             "throughput": round(throughput[b], 1),

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.cli_train import cmd_train, models_root
-from bertdemo.errors import BertDemoError
+from bertdemo.cli_train import add_train_arguments, cmd_train, models_root
+from bertdemo.errors import BertDemoError, one_line
 
 EXIT_USER_ERROR = 2
 
@@ -47,36 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     csv_opts(sp)
 
     sp = sub.add_parser("train", help="fine-tune a model on a CSV and save it in models/")
-    csv_opts(sp)
-    sp.add_argument("--name", help="run name (default: <model>-<date>-<time>)")
-    sp.add_argument("--model", default=config.DEFAULT_MODEL, help="base model: bundled default, Hub id or local folder")
-    sp.add_argument("--val-csv", type=Path, help="separate validation CSV (default: split off --val-fraction)")
-    sp.add_argument("--val-fraction", type=float, default=config.DEFAULT_VAL_FRACTION)
-    sp.add_argument("--epochs", type=int, default=config.DEFAULT_EPOCHS)
-    sp.add_argument(
-        "--lr",
-        "--learning-rate",
-        dest="learning_rate",
-        type=float,
-        default=None,
-        help="default: chosen for the data size",
-    )
-    sp.add_argument("--batch-size", type=int, default=None, help="default: chosen for the data size")
-    sp.add_argument("--max-length", type=int, default=config.DEFAULT_MAX_LENGTH)
-    sp.add_argument("--warmup-ratio", type=float, default=config.DEFAULT_WARMUP_RATIO)
-    sp.add_argument("--weight-decay", type=float, default=config.DEFAULT_WEIGHT_DECAY)
-    sp.add_argument(
-        "--early-stopping",
-        type=int,
-        default=0,
-        metavar="PATIENCE",
-        help="stop after this many epochs without val-F1 gain, keep the best (0 = off)",
-    )
-    sp.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
-    # For the app's job runner: progress mirrored to a file, stop when a file appears.
-    sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
-    sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
-    sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # stop when this process (the app) dies
+    add_train_arguments(sp)
 
     sp = sub.add_parser("models", help="list saved runs")
     sp.add_argument("--json", action="store_true")
@@ -117,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = COMMANDS[args.command](args)
     except BertDemoError as exc:
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted; nothing was saved.", file=sys.stderr)
@@ -145,10 +116,6 @@ def _exit_with_parent(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _one_line(msg: str) -> str:
-    return " ".join(msg.split())
 
 
 def _quiet_libraries(verbose: bool) -> None:

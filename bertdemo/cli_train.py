@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
+from bertdemo import settings
 from bertdemo.baseline import verdict
-from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.monitor import TrainingMonitor
 
 
@@ -16,51 +17,26 @@ def models_root(args) -> Path | None:
     return args.models_dir.resolve() if args.models_dir else None
 
 
+def add_train_arguments(sp: argparse.ArgumentParser) -> None:
+    """The `train` subcommand's options: one per setting of the schema (pipeline.TrainRequest)."""
+    from bertdemo.pipeline import TrainRequest
+
+    settings.add_arguments(sp, TrainRequest)
+    sp.add_argument("--json", action="store_true", help="print one JSON document as the last line")
+    # For the app's job runner: the whole request as a JSON file, progress mirrored to a file,
+    # stop when a file appears, and stop when the app dies.
+    sp.add_argument("--request", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+
+
 def cmd_train(args) -> dict[str, Any]:
-    from bertdemo import basemodels, data, splits, store
+    from bertdemo.pipeline import TrainRequest, train_from_request
 
-    # Name, data and a missing model folder first: they are refused in a fraction of a second,
-    # before torch and transformers load.
-    name = store.check_new_name(args.name or store.default_run_name(args.model), models_root(args))
-    basemodels.resolve_base_model(args.model)
-    loaded = data.read_labeled_csv(args.csv, args.text_column, args.label_column, args.max_rows, args.seed)
-    if args.val_csv:
-        val = data.read_labeled_csv(args.val_csv, args.text_column, args.label_column, None, args.seed)
-        split = splits.split_with_validation(loaded, val)
-    else:
-        split = splits.split_data(loaded, args.val_fraction, args.seed)
-
-    from bertdemo.hyperparameters import TrainConfig
-
-    cfg = TrainConfig.from_options(args)
-    cfg.validate()  # before torch loads: `--epochs 0` is refused at once
-
-    from bertdemo.training import train_run
-
+    request = TrainRequest.read(args.request) if args.request else settings.from_namespace(TrainRequest, args)
     monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
-    summary = {
-        "source": loaded.source,
-        "rows": len(loaded.texts),
-        "text_column": loaded.text_column,
-        "label_column": loaded.label_column,
-        "notes": loaded.notes,
-        "warnings": loaded.warnings,
-    }
-    try:
-        info = train_run(split, cfg, name, monitor=monitor, root=models_root(args), data_summary=summary)
-    except BertDemoError as exc:
-        _report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")
-        raise
-    except Exception as exc:
-        reason = store.write_failure(exc)  # a full disk while saving weights: not an OSError from safetensors
-        if reason is None:
-            raise
-        error = TrainingError(
-            f"Could not write the model to {store.models_dir(models_root(args))} ({reason}): "
-            "check free disk space and that the models folder is writable."
-        )
-        _report_failure(monitor, str(error), "failed")
-        raise error from exc
+    info = train_from_request(request, monitor=monitor, root=models_root(args))
     result = {
         k: info.get(k)
         for k in (
@@ -87,14 +63,6 @@ def cmd_train(args) -> dict[str, Any]:
     return result
 
 
-def _report_failure(monitor: TrainingMonitor, message: str, phase: str) -> None:
-    """Mirror the failure into the status file; on a full disk that write fails too, and the error line matters more."""
-    try:
-        monitor.fail(" ".join(message.split()), phase=phase)
-    except OSError:
-        pass
-
-
 class PrintingMonitor(TrainingMonitor):
     """A TrainingMonitor that also shows the chosen settings and one line per epoch on stderr."""
 
@@ -108,6 +76,15 @@ class PrintingMonitor(TrainingMonitor):
             print(f"training on {device['device']} ({device.get('name')}) for {epochs} epoch(s)", file=sys.stderr)
             for key, why in chosen.items():
                 print(f"  {key}: {why}", file=sys.stderr)
+
+    def set_baseline(self, baseline: dict[str, Any]) -> None:
+        super().set_baseline(baseline)
+        if not self.quiet:
+            print(
+                f"  baseline: TF-IDF + logistic regression on the same split, accuracy {baseline['accuracy']:.4f}, "
+                f"macro-F1 {baseline['f1_macro']:.4f} ({baseline['seconds']:.1f} s)",
+                file=sys.stderr,
+            )
 
     def add_epoch(self, record: dict[str, Any]) -> None:
         super().add_epoch(record)

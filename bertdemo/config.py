@@ -47,6 +47,9 @@ MAX_UPLOAD_MB = 50
 MAX_TEXT_CHARS = 20_000  # longer texts lose their middle: 512 tokens from either end never need more
 MIN_ROWS_PER_CLASS = 2  # a stratified split needs two of each
 
+# The Hub: whether it answers is remembered this long (a Space may boot before its network is up).
+HUB_CHECK_TTL_S = 60.0
+
 # Training.
 DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs, token-length warnings)
 DEFAULT_EPOCHS = 3
@@ -78,6 +81,7 @@ TRAIN_OPTIMIZER = "adamw_torch_fused"
 BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regression
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
+RUN_SCHEMA_VERSION = 2  # run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 
 # ONNX.
@@ -131,6 +135,12 @@ STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
+# Training jobs (bertdemo.jobs): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
+# CLI's clean-up JOB_KILL_GRACE_S more before SIGKILL (a job stuck in native code never sees SIGTERM).
+JOB_STOP_GRACE_S = 60
+JOB_KILL_GRACE_S = 30
+JOB_REQUEST_FILE = "request.json"  # a job's settings, read by `python -m bertdemo train --request`
+STATUS_WRITE_EVERY_S = 0.5  # a job's status-file writes are throttled; epoch ends and phase changes always write
 SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
 OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id
 

@@ -1,6 +1,17 @@
 """User-facing errors: each carries a one-line message that says what to do."""
 
 
+def one_line(message: str) -> str:
+    """Collapse whitespace so a message fits one line (a toast, an AppError, `error:` on stderr)."""
+    return " ".join(str(message).split())
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a library's error message (its type name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class BertDemoError(Exception):
     """A problem the user can fix; shown as one line (UI: gr.Error, CLI: exit 2)."""
 

@@ -15,8 +15,10 @@ from typing import Any
 import numpy as np
 
 from bertdemo import config, predictors, store
-from bertdemo.benchmark import backend_size_mb, cpu_info, file_size_mb, validation_texts
-from bertdemo.errors import BertDemoError, ExportError
+from bertdemo.benchmark import backend_size_mb, file_size_mb, validation_texts
+from bertdemo.errors import BertDemoError, ExportError, first_line
+from bertdemo.hardware import cpu_info
+from bertdemo.metrics import scores
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +113,11 @@ def check_variants(
             "size_mb": file_size_mb(path),
             "max_abs_diff": diff,
             "agreement": agreement,
-            **_scores(pred.labels, gold),
+            **scores(pred.labels, gold),
             "passed": passed,
             "criterion": criterion,
         }
-    pytorch = {"size_mb": backend_size_mb(run_path, "pytorch"), **_scores(reference.labels, gold)}
+    pytorch = {"size_mb": backend_size_mb(run_path, "pytorch"), **scores(reference.labels, gold)}
     return {
         "checked_texts": len(texts),
         "check_source": source,
@@ -131,18 +133,6 @@ def _criterion(variant: str, fp16: bool, diff: float, agreement: float) -> tuple
         return f"agreement >= {config.LOW_PRECISION_MIN_AGREEMENT:g}", agreement >= config.LOW_PRECISION_MIN_AGREEMENT
     atol = config.ONNX_ATOL if variant == "onnx" else config.ONNX_OPTIMIZED_ATOL
     return f"max_abs_diff <= {atol:g}", bool(diff <= atol)  # NaN fails
-
-
-def _scores(predicted: list[str], gold: list[str]) -> dict[str, float]:
-    """Accuracy and macro-F1 against the validation labels, the way training computes them."""
-    if not gold:
-        return {}
-    from sklearn.metrics import accuracy_score, f1_score
-
-    return {
-        "accuracy": float(accuracy_score(gold, predicted)),
-        "f1_macro": float(f1_score(gold, predicted, average="macro", zero_division=0)),
-    }
 
 
 def _export_fp32(name: str, run_path: Path, out: Path) -> None:
@@ -244,5 +234,4 @@ def _wrapped(what: str) -> Iterator[None]:
     except BertDemoError:
         raise
     except Exception as exc:  # Optimum, onnx and onnxruntime raise many unrelated types
-        text = str(exc).strip()
-        raise ExportError(f"{what}: {text.splitlines()[0] if text else type(exc).__name__}") from exc
+        raise ExportError(f"{what}: {first_line(exc)}") from exc

@@ -6,59 +6,99 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bertdemo import config
-from bertdemo.errors import BertDemoError
+from bertdemo.settings import SettingField, check_ranges, schema, setting
 
 
 @dataclass
 class TrainConfig:
-    """What the user chooses; None means 'pick for the data size' (see choose_hyperparameters)."""
+    """What the user chooses for training; None means 'pick for the data' (see choose_hyperparameters).
 
-    model: str = config.DEFAULT_MODEL
-    epochs: int | None = None  # None: chosen for the data size (choose_hyperparameters)
-    learning_rate: float | None = None
-    batch_size: int | None = None
-    max_length: int | None = None  # None: chosen from the texts' token lengths
-    truncation: str = config.DEFAULT_TRUNCATION
-    warmup_ratio: float = config.DEFAULT_WARMUP_RATIO
-    weight_decay: float = config.DEFAULT_WEIGHT_DECAY
-    early_stopping_patience: int = 0  # 0 = off; else epochs without val-F1 gain before stopping
-    seed: int = config.DEFAULT_SEED
+    The settings schema: each `setting(...)` drives the CLI flag, the API key, the UI widget and the range check.
+    """
+
+    model: str = setting(
+        config.DEFAULT_MODEL,
+        label="base model",
+        help="base model: bundled default, Hub id or local folder",
+        ui="custom",
+    )
+    epochs: int | None = setting(
+        None, label="epochs", help="passes over the training rows", minimum=1, maximum=100, auto=True
+    )
+    learning_rate: float | None = setting(
+        None,
+        label="learning rate",
+        help="peak learning rate",
+        minimum=0,
+        open_min=True,
+        maximum=1e-2,
+        auto=True,
+        hint="try 2e-5..5e-5",
+        flags=("--lr", "--learning-rate"),
+        step=1e-5,
+    )
+    batch_size: int | None = setting(
+        None, label="batch size", help="texts per optimizer step", minimum=1, maximum=1024, auto=True
+    )
+    max_length: int | None = setting(
+        None,
+        label="max length",
+        help="tokens per text; longer texts are truncated",
+        unit="tokens",
+        minimum=8,
+        maximum=512,
+        auto=True,
+    )
+    truncation: str = setting(
+        config.DEFAULT_TRUNCATION,
+        label="truncation",
+        help="which tokens a longer text keeps: its head, or head and tail",
+        choices=config.TRUNCATIONS,
+        ui="advanced",
+    )
+    warmup_ratio: float = setting(
+        config.DEFAULT_WARMUP_RATIO,
+        label="warmup ratio",
+        help="share of steps with a rising learning rate",
+        minimum=0,
+        maximum=1,
+        open_max=True,
+        ui="advanced",
+        step=0.05,
+    )
+    weight_decay: float = setting(
+        config.DEFAULT_WEIGHT_DECAY,
+        label="weight decay",
+        help="AdamW weight decay",
+        minimum=0,
+        maximum=1,
+        ui="advanced",
+        step=0.01,
+    )
+    early_stopping_patience: int = setting(
+        0,
+        label="early stopping patience",
+        help="stop after this many epochs without val-F1 gain, keep the best (0 = off)",
+        minimum=0,
+        zero_means="off",
+        flags=("--early-stopping-patience", "--early-stopping"),
+        aliases=("early_stopping",),  # the name /train documented first
+        metavar="PATIENCE",
+        ui="advanced",
+    )
+    seed: int = setting(
+        config.DEFAULT_SEED, label="seed", help="random seed: data split, sampling, weights", ui="advanced"
+    )
     chosen: dict[str, str] = field(default_factory=dict)  # filled in: why each auto value was picked
-
-    @classmethod
-    def from_options(cls, options) -> TrainConfig:
-        """The TrainConfig of any object with the CLI's option names (argparse args, a jobs.TrainRequest)."""
-        return cls(
-            model=options.model,
-            epochs=options.epochs,
-            learning_rate=options.learning_rate,
-            batch_size=options.batch_size,
-            max_length=options.max_length,
-            truncation=getattr(options, "truncation", config.DEFAULT_TRUNCATION),
-            warmup_ratio=options.warmup_ratio,
-            weight_decay=options.weight_decay,
-            early_stopping_patience=options.early_stopping,
-            seed=options.seed,
-        )
 
     def validate(self) -> None:
         """Refuse settings that cannot train, with a one-line reason."""
-        if self.epochs is not None and not 1 <= self.epochs <= 100:
-            raise BertDemoError(f"epochs must be between 1 and 100 (got {self.epochs}).")
-        if self.learning_rate is not None and not 0 < self.learning_rate <= 1e-2:
-            raise BertDemoError(f"learning rate must be in (0, 0.01] (got {self.learning_rate}); try 2e-5..5e-5.")
-        if self.batch_size is not None and not 1 <= self.batch_size <= 1024:
-            raise BertDemoError(f"batch size must be between 1 and 1024 (got {self.batch_size}).")
-        if self.max_length is not None and not 8 <= self.max_length <= 512:
-            raise BertDemoError(f"max length must be between 8 and 512 tokens (got {self.max_length}).")
-        if self.truncation not in config.TRUNCATIONS:
-            raise BertDemoError(f"truncation must be one of {', '.join(config.TRUNCATIONS)} (got {self.truncation!r}).")
-        if not 0 <= self.warmup_ratio < 1:
-            raise BertDemoError(f"warmup ratio must be in [0, 1) (got {self.warmup_ratio}).")
-        if not 0 <= self.weight_decay <= 1:
-            raise BertDemoError(f"weight decay must be in [0, 1] (got {self.weight_decay}).")
-        if self.early_stopping_patience < 0:
-            raise BertDemoError("early stopping patience must be 0 (off) or more.")
+        check_ranges(self)
+
+
+def training_settings() -> list[SettingField]:
+    """The schema of TrainConfig (what the runs' parameter table shows)."""
+    return schema(TrainConfig)
 
 
 def choose_hyperparameters(

@@ -1,34 +1,24 @@
-"""Classification metrics for evaluation and the final report (sklearn)."""
+"""Classification metrics: Trainer evaluation, final report, export checks, benchmarks (sklearn loaded lazily)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
 from bertdemo import config
-
-
-def classification_scores(y_true, y_pred) -> dict[str, float]:
-    """Accuracy and macro F1/precision/recall of predicted against true labels (ids or names)."""
-    precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, average="macro", zero_division=0)
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)),
-        "f1_macro": float(f1),
-        "precision_macro": float(precision),
-        "recall_macro": float(recall),
-    }
 
 
 def compute_metrics(eval_pred) -> dict[str, float]:
     """Accuracy, macro F1/precision/recall for Trainer evaluation."""
     logits, labels = eval_pred
-    return classification_scores(labels, np.asarray(logits).argmax(axis=-1))
+    return scores(np.asarray(logits).argmax(axis=-1), labels)
 
 
 def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, texts: list[str]) -> dict[str, Any]:
     """Metrics, per-class scores, confusion matrix and the mistakes for a validation set."""
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     probs = softmax(logits)
     preds = probs.argmax(axis=-1)
     ids = list(range(len(labels)))
@@ -57,7 +47,24 @@ def final_report(labels: list[str], y_true: np.ndarray, logits: np.ndarray, text
     }
 
 
+def scores(predicted, gold) -> dict[str, float]:
+    """Accuracy and macro F1/precision/recall of predicted labels (ids or names) against gold ones ({} without gold)."""
+    if len(gold) == 0:
+        return {}
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+    precision, recall, f1, _ = precision_recall_fscore_support(gold, predicted, average="macro", zero_division=0)
+    return {
+        "accuracy": float(accuracy_score(gold, predicted)),
+        "f1_macro": float(f1),
+        "precision_macro": float(precision),
+        "recall_macro": float(recall),
+    }
+
+
 def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, shifted by the row maximum so large logits do not overflow."""
+    logits = np.asarray(logits)
     z = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)

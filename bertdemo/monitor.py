@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-_WRITE_EVERY_S = 0.5  # status-file writes are throttled; epoch ends and phase changes always write
+from bertdemo import config
+from bertdemo.records import Progress
 
 
 class TrainingMonitor:
@@ -105,7 +106,7 @@ class TrainingMonitor:
         with self._lock:
             return list(self._state["history"])
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> Progress:
         """A copy of the current state (JSON-able)."""
         with self._lock:
             return json.loads(json.dumps(self._state))
@@ -115,7 +116,7 @@ class TrainingMonitor:
             self._state.update(changes)
             self._state["elapsed"] = round(time.monotonic() - self._started, 2)
             now = time.monotonic()
-            if self._status_path is None or not (force or now - self._last_write >= _WRITE_EVERY_S):
+            if self._status_path is None or not (force or now - self._last_write >= config.STATUS_WRITE_EVERY_S):
                 return
             self._last_write = now
             data = json.dumps(self._state)

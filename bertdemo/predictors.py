@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from bertdemo import config, store
-from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
+from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend, first_line
+from bertdemo.hardware import ort_threads
+from bertdemo.metrics import softmax
 from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
@@ -56,35 +57,6 @@ def onnx_file(run_path: Path, backend: str) -> Path:
     return Path(run_path) / config.ONNX_SUBDIR / config.ONNX_FILES[backend]
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container limited to 2 of 64 CPUs must not start 64 threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-def ort_threads() -> int:
-    """ONNX Runtime intra-op threads: config.ORT_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use.
-
-    OMP_NUM_THREADS is what PyTorch uses too (app.py sets it), so a comparison runs both with the same threads.
-    """
-    if config.ORT_THREADS > 0:
-        return config.ORT_THREADS
-    omp = os.environ.get("OMP_NUM_THREADS", "")
-    return int(omp) if omp.isdigit() and int(omp) > 0 else usable_cpus()
-
-
-def torch_serve_threads() -> int:
-    """PyTorch intra-op threads for the app: config.SERVE_TORCH_THREADS, else CPUs per concurrent event (>= 1).
-
-    QUEUE_CONCURRENCY requests run at once, so more threads each would only fight over the cores.
-    """
-    if config.SERVE_TORCH_THREADS > 0:
-        return config.SERVE_TORCH_THREADS
-    return max(1, usable_cpus() // config.QUEUE_CONCURRENCY)
-
-
 def ort_providers(backend: str) -> list[str]:
     """CUDA first when onnxruntime-gpu can use it; int8 always stays on CPU (its kernels are CPU-only)."""
     import onnxruntime as ort
@@ -92,13 +64,6 @@ def ort_providers(backend: str) -> list[str]:
     if backend != "onnx-int8" and "CUDAExecutionProvider" in ort.get_available_providers():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax."""
-    from scipy.special import softmax as _softmax
-
-    return _softmax(logits, axis=-1)
 
 
 class _TextClassifier:
@@ -122,7 +87,7 @@ class _TextClassifier:
             self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"The tokenizer of run {self.run_path.name!r} cannot be loaded: {_first_line(exc)}"
+                f"The tokenizer of run {self.run_path.name!r} cannot be loaded: {first_line(exc)}"
             ) from exc
         # A fast tokenizer is not thread-safe (its truncation/padding state is shared): 'Already borrowed'.
         self._tokenizer_lock = threading.Lock()
@@ -191,7 +156,7 @@ class TorchPredictor(_TextClassifier):
             model = AutoModelForSequenceClassification.from_pretrained(self.run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
-                f"The model of run {self.run_path.name!r} cannot be loaded: {_first_line(exc)}"
+                f"The model of run {self.run_path.name!r} cannot be loaded: {first_line(exc)}"
             ) from exc
         self.model = model.to(self.device).eval()
         self._check_outputs()
@@ -229,7 +194,7 @@ class OnnxPredictor(_TextClassifier):
             self.session = ort.InferenceSession(str(self.model_path), options, providers=ort_providers(backend))
         except Exception as exc:  # onnxruntime raises its own (non-public) exception types
             raise ExportError(
-                f"The {backend} model of run {self.run_path.name!r} cannot be loaded ({_first_line(exc)}): "
+                f"The {backend} model of run {self.run_path.name!r} cannot be loaded ({first_line(exc)}): "
                 f"export it again (python -m bertdemo export {self.run_path.name})."
             ) from exc
         self.threads = options.intra_op_num_threads
@@ -251,11 +216,6 @@ def as_texts(texts: Any) -> list[str]:
         texts = [texts]
     # 20k characters is far more than max_length tokens; cutting first keeps tokenization cheap.
     return ["" if t is None else str(t)[: config.MAX_TEXT_CHARS] for t in texts]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # ---- cache ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config, tempfiles
-from bertdemo.errors import RunNameError, RunNotFound
+from bertdemo.errors import RunNameError, RunNotFound, TrainingError
+from bertdemo.records import RunInfo, RunSummary, upgrade_run
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,14 @@ def write_failure(exc: BaseException) -> str | None:
     return text.split("I/O error:", 1)[-1].strip() or text
 
 
+def write_error(folder: Path, reason: str) -> TrainingError:
+    """The one-line error for a model that could not be written to folder (the models folder)."""
+    return TrainingError(
+        f"Could not write the model to {folder} ({reason}): "
+        "check free disk space and that the models folder is writable."
+    )
+
+
 def _fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -156,14 +165,14 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serializable: {type(obj).__name__}")
 
 
-def load_run(name: str, root: Path | None = None) -> dict[str, Any]:
-    """The run.json of a saved run."""
+def load_run(name: str, root: Path | None = None) -> RunInfo:
+    """The run.json of a saved run, upgraded to the current schema (older runs still load)."""
     path = run_dir(name, root) / RUN_JSON
     with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+        return upgrade_run(json.load(fh))
 
 
-def update_run(name: str, patch: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
+def update_run(name: str, patch: dict[str, Any], root: Path | None = None) -> RunInfo:
     """Merge top-level keys into a run's run.json, atomically."""
     path = run_dir(name, root)
     info = load_run(name, root)
@@ -172,7 +181,7 @@ def update_run(name: str, patch: dict[str, Any], root: Path | None = None) -> di
     return info
 
 
-def list_runs(root: Path | None = None) -> list[dict[str, Any]]:
+def list_runs(root: Path | None = None) -> list[RunSummary]:
     """Summaries of complete runs, newest first; unreadable folders are skipped with a log line."""
     runs = []
     base = models_dir(root)
@@ -185,12 +194,12 @@ def list_runs(root: Path | None = None) -> list[dict[str, Any]]:
         except (OSError, ValueError) as exc:
             log.warning("skipping %s: unreadable run.json (%s)", child, exc)
             continue
-        runs.append(summarize_run(child.name, info))
+        runs.append(summarize_run(child.name, upgrade_run(info)))
     runs.sort(key=lambda r: r.get("created") or "", reverse=True)
     return runs
 
 
-def summarize_run(name: str, info: dict[str, Any]) -> dict[str, Any]:
+def summarize_run(name: str, info: RunInfo) -> RunSummary:
     """One row of the models table."""
     metrics = info.get("metrics") or {}
     data = info.get("data") or {}

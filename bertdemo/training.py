@@ -29,6 +29,7 @@ from bertdemo import basemodels, config, store
 from bertdemo.baseline import bag_of_words_baseline
 from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.hardware import device_info
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.inspection import token_lengths
 from bertdemo.metrics import compute_metrics, final_report
@@ -37,21 +38,6 @@ from bertdemo.splits import Split
 from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
-
-
-def device_info() -> dict[str, Any]:
-    """Which device training uses and with which precision."""
-
-    if torch.cuda.is_available():
-        bf16 = torch.cuda.is_bf16_supported()
-        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
-    return {
-        "device": "cpu",
-        "name": platform.processor() or platform.machine(),
-        "bf16": False,
-        "fp16": False,
-        "threads": torch.get_num_threads(),
-    }
 
 
 def _tokenized(tokenizer, texts: list[str], label_ids: list[int], max_length: int, truncation: str):
@@ -204,18 +190,20 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
 
 @contextmanager
 def _readable_failures(staging: Path):
-    """Turn disk and memory failures into one-line TrainingErrors."""
+    """Turn disk and memory failures into one-line TrainingErrors (the one place that maps write failures)."""
     try:
         yield
     except BertDemoError:
         raise
     except OSError as exc:
-        raise TrainingError(
-            f"Could not write the model to {staging.parent} ({exc.strerror or exc}): "
-            "check free disk space and that the models folder is writable."
-        ) from exc
-    except RuntimeError as exc:
-        if isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower():
+        raise store.write_error(staging.parent, exc.strerror or str(exc)) from exc
+    except Exception as exc:
+        reason = store.write_failure(exc)  # a full disk while safetensors writes weights: not an OSError
+        if reason is not None:
+            raise store.write_error(staging.parent, reason) from exc
+        if isinstance(exc, torch.OutOfMemoryError) or (
+            isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+        ):
             raise TrainingError(
                 "Ran out of memory while training: lower the batch size or max length, or use a smaller model."
             ) from exc
@@ -241,6 +229,7 @@ def _run_info(
     params = asdict(cfg)
     params["model"] = base.name
     return {
+        "schema_version": config.RUN_SCHEMA_VERSION,
         "name": name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "base_model": base.name,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.appprocess import REPO, api_client, free_port  # noqa: F401 - re-exported for the tests
+from bench.appprocess import REPO, api_client, free_port  # noqa: F401 - re-exported for the tests
 
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")

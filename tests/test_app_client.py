@@ -74,7 +74,7 @@ def test_bad_csv_is_a_one_line_error_and_the_app_keeps_working(client, tmp_path)
 def test_train_rejects_bad_settings_at_once(app_server, client):
     csv = handle_file(str(app_server.small_csv))
     with pytest.raises(AppError, match="epochs"):
-        client.predict(csv, settings(app_server, epochs=0), api_name="/train")
+        client.predict(csv, settings(app_server, epochs=-1), api_name="/train")  # 0 means auto
     with pytest.raises(AppError, match="Unknown training setting"):
         client.predict(csv, {"epoch": 1}, api_name="/train")
     with pytest.raises(AppError, match="not a folder|config.json|cannot"):

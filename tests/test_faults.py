@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from gradio_client import handle_file
 
+from bench.appprocess import start_app
 from bertdemo import config, jobs, store
 from bertdemo.jobs import JobRunner, TrainRequest
 from bertdemo.predictors import load_predictor
 from bertdemo.ui import views
-from tests.appprocess import start_app
 from tests.conftest import REPO, api_client, free_port, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
 

@@ -61,10 +61,12 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
 
     @ui_errors
     def train(csv, settings):
-        """Start training on a CSV and return at once: {job_id, name, state}. Settings (all optional): name,
-        model, text_column, label_column, epochs, learning_rate, batch_size, max_length, val_fraction,
-        warmup_ratio, weight_decay, early_stopping, seed, max_rows. Poll /status with the job id."""
         return plain(appapi.start_training(runner, csv, settings, owner=f"api-{uuid.uuid4().hex}"))
+
+    train.__doc__ = (  # from the settings schema, so a new setting is documented here without an edit
+        "Start training on a CSV and return at once: {job_id, name, state}. Settings (all optional; 0 or blank "
+        f"= auto or default): {', '.join(appapi.setting_keys())}. Poll /status with the job id."
+    )
 
     c["train_btn"].click(train, [c["csv"], c["settings"]], c["report"], api_name="train", show_progress="hidden")
 

@@ -12,18 +12,13 @@ from typing import Any
 import gradio as gr
 
 from bertdemo import appapi
-from bertdemo.errors import BertDemoError
+from bertdemo.errors import BertDemoError, one_line  # noqa: F401 - one_line: tabs import it from here
 
 log = logging.getLogger(__name__)
 
 # UI events are not part of the documented API: scripts use the named endpoints in ui/api.py.
 UI_EVENT: dict[str, Any] = {"api_visibility": "private"}
 HEAVY = "heavy"  # concurrency group of export and compare: one at a time, they saturate the CPU
-
-
-def one_line(message: str) -> str:
-    """Collapse whitespace so a message fits a toast / an AppError."""
-    return " ".join(str(message).split())
 
 
 def ui_errors(fn: Callable) -> Callable:

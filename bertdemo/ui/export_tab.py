@@ -36,23 +36,30 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
             interactive=False,
             elem_id="bd-export-checks",
         )
+        c["zip_btn"] = gr.Button("Download ONNX files (zip)", interactive=False)
         c["download"] = gr.File(label="ONNX files (zip)", visible=False)
 
     def show_existing(name: str | None, current: str | None):
-        """A run's earlier export, if it has one."""
+        """A run's earlier export, if it has one (its zip is made only when asked for: ~180 MB)."""
         if not name:
-            return "", bench_views.export_frame(None), hide_file(current)
+            return "", bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
         try:
             exports = appapi.load_run(name, root).get("exports")
             if not exports:
-                return f"`{name}` has no ONNX export yet.", bench_views.export_frame(None), hide_file(current)
+                note = f"`{name}` has no ONNX export yet."
+                return note, bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
             return (
                 f"`{name}` was exported before: these are its checks.",
                 bench_views.export_frame(exports),
-                gr.File(str(appapi.zip_onnx(name, root)), visible=True),
+                gr.Button(interactive=True),
+                hide_file(current),
             )
         except BertDemoError as exc:
-            return f"**Error:** {exc}", bench_views.export_frame(None), hide_file(current)
+            return f"**Error:** {exc}", bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
+
+    @ui_errors
+    def download(name: str | None):
+        return gr.File(str(appapi.zip_onnx(name, root)), visible=True)
 
     @ui_errors
     def export(name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
@@ -64,17 +71,21 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
             if failed
             else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
         )
-        return note, bench_views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
+        zipped = gr.File(str(appapi.zip_onnx(name, root)), visible=True)
+        return note, bench_views.export_frame(report), gr.Button(interactive=True), zipped
 
     def refresh(keep: str | None):
         return run_dropdown_update(root, keep)
 
     c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
-    c["run"].change(show_existing, [c["run"], c["download"]], [c["status"], c["table"], c["download"]], **UI_EVENT)
+    shown = [c["status"], c["table"], c["zip_btn"], c["download"]]
+    c["run"].change(show_existing, [c["run"], c["download"]], shown, **UI_EVENT)
+    # Zipping reads ~180 MB: in the heavy group, like the export that writes them.
+    c["zip_btn"].click(download, c["run"], c["download"], concurrency_limit=1, concurrency_id=HEAVY, **UI_EVENT)
     c["export_btn"].click(
         export,
         [c["run"], c["optimize"], c["quantize"]],
-        [c["status"], c["table"], c["download"]],
+        shown,
         concurrency_limit=1,
         concurrency_id=HEAVY,
         **UI_EVENT,

@@ -15,6 +15,7 @@ from bertdemo.errors import RunNotFound
 from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
 from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
 
 PROGRESS_CSS = """
@@ -30,18 +31,8 @@ PROGRESS_CSS = """
 .bd-note { margin-top: 6px; }
 .bd-failed .bd-note, .bd-stopped .bd-note { color: #c9372c; }
 """
-_SETTINGS = (
-    "epochs",
-    "learning_rate",
-    "batch_size",
-    "max_length",
-    "val_fraction",
-    "warmup_ratio",
-    "weight_decay",
-    "early_stopping",
-    "seed",
-    "max_rows",
-)
+# Every setting widget, in the order the train event receives their values.
+_SETTINGS = tuple(s.name for group in ("main", "advanced") for s in widget_settings(group))
 # --- the tab ----------------------------------------------------------------------------------------------------
 
 
@@ -90,30 +81,10 @@ def create_train_tab(
                 placeholder="blank: <model>-<date>-<time>",
             )
         with gr.Row():
-            c["epochs"] = gr.Number(label="Epochs", value=config.DEFAULT_EPOCHS, precision=0, minimum=1, maximum=100)
-            c["learning_rate"] = gr.Number(label="Learning rate (0 = auto)", value=0, minimum=0, step=1e-5)
-            c["batch_size"] = gr.Number(label="Batch size (0 = auto)", value=0, precision=0, minimum=0)
-            c["max_length"] = gr.Number(
-                label="Max length (tokens)", value=config.DEFAULT_MAX_LENGTH, precision=0, minimum=8, maximum=512
-            )
-            c["val_fraction"] = gr.Number(
-                label="Validation fraction", value=config.DEFAULT_VAL_FRACTION, minimum=0.05, maximum=0.5, step=0.05
-            )
+            c.update(setting_widgets("main"))
         with gr.Accordion("Advanced settings", open=False):
             with gr.Row():
-                c["warmup_ratio"] = gr.Number(
-                    label="Warmup ratio", value=config.DEFAULT_WARMUP_RATIO, minimum=0, maximum=0.9, step=0.05
-                )
-                c["weight_decay"] = gr.Number(
-                    label="Weight decay", value=config.DEFAULT_WEIGHT_DECAY, minimum=0, maximum=1, step=0.01
-                )
-                c["early_stopping"] = gr.Number(
-                    label="Early stopping patience (0 = off)", value=0, precision=0, minimum=0
-                )
-                c["seed"] = gr.Number(label="Seed", value=config.DEFAULT_SEED, precision=0)
-                c["max_rows"] = gr.Number(
-                    label="Max rows (random sample)", value=config.DEFAULT_MAX_ROWS, precision=0, minimum=1
-                )
+                c.update(setting_widgets("advanced"))
         with gr.Row():
             c["train_btn"] = gr.Button("Train", variant="primary", scale=3)
             c["stop_btn"] = gr.Button("Stop", variant="stop", interactive=False, scale=1)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from bertdemo.hyperparameters import training_settings
+
 _PHASES = {
     "starting": "Starting the training process",
     "loading": "Loading the base model",
@@ -210,26 +212,14 @@ def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=MODEL_COLUMNS)
 
 
-_PARAM_KEYS = (
-    "model",
-    "epochs",
-    "learning_rate",
-    "batch_size",
-    "max_length",
-    "warmup_ratio",
-    "weight_decay",
-    "early_stopping_patience",
-    "seed",
-)
-
-
 def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One column per run: its training parameters and final scores, side by side."""
     table: dict[str, dict[str, Any]] = {}
     for name, info in infos.items():
         params = info.get("params") or {}
         m = info.get("metrics") or {}
-        col = {key.replace("_", " "): params.get(key) for key in _PARAM_KEYS}
+        # Older runs lack newer settings: they show as "-".
+        col = {s.spec.label: params.get(s.name) for s in training_settings()}
         col.update(
             {
                 "train rows": (info.get("data") or {}).get("train_rows"),

@@ -1,6 +1,6 @@
 """The app as its own `python app.py` process on loopback, and clients for it.
 
-Used by the tests (tests/conftest.py, tests/test_faults.py) and by bench/load_bench.py; no pytest here.
+Used by bench/load_bench.py and by the tests (tests/conftest.py, tests/test_faults.py); no pytest here.
 """
 
 from __future__ import annotations

@@ -1,0 +1,147 @@
+"""This machine's CPU and GPU, and how many threads each part uses: serving, a training job, ONNX Runtime.
+
+No torch at import time: app.py sets OMP_NUM_THREADS from torch_serve_threads() before torch loads.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+
+
+@dataclass(frozen=True)
+class CpuInfo:
+    """What /proc/cpuinfo says about this machine's CPU (best effort elsewhere)."""
+
+    name: str
+    logical_cpus: int
+    physical_cores: int
+    ghz: float
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def vnni(self) -> bool:
+        """True when the CPU has int8 dot-product instructions (AVX512-VNNI or AVX-VNNI)."""
+        return bool({"avx512_vnni", "avx_vnni"} & self.flags)
+
+    @property
+    def flops_per_cycle(self) -> int:
+        """fp32 FLOPs per cycle per core, assuming 2 FMA units (an FMA is 2 FLOPs per lane)."""
+        if "avx512f" in self.flags:
+            return 64  # 2 units x 16 lanes x 2
+        if "avx2" in self.flags and "fma" in self.flags:
+            return 32  # 2 units x 8 lanes x 2
+        return 16  # SSE: 2 units x 4 lanes x 2
+
+    @property
+    def peak_flops(self) -> float:
+        """Theoretical fp32 peak of the cores this process may use, FLOP/s."""
+        return self.physical_cores * self.ghz * 1e9 * self.flops_per_cycle
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able summary."""
+        out = asdict(self)
+        out.pop("flags")
+        out.update(vnni=self.vnni, flops_per_cycle=self.flops_per_cycle, peak_gflops=round(self.peak_flops / 1e9, 1))
+        return out
+
+
+@lru_cache(maxsize=1)
+def cpu_info() -> CpuInfo:
+    """Read the CPU model, cores, nominal GHz and flags once."""
+    logical = usable_cpus()
+    name = platform.processor() or platform.machine()
+    flags: set[str] = set()
+    sockets: set[str] = set()
+    mhz: list[float] = []
+    cores_per_socket = 0
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "model name":
+            name = value
+        elif key == "flags" and not flags:
+            flags = set(value.split())
+        elif key == "cpu cores":
+            cores_per_socket = int(value)
+        elif key == "physical id":
+            sockets.add(value)
+        elif key == "cpu MHz":
+            mhz.append(float(value))
+    nominal = re.search(r"@\s*([\d.]+)\s*GHz", name)
+    # The nominal clock in the model name, else the current clock (which may be throttled or boosted).
+    ghz = float(nominal.group(1)) if nominal else (max(mhz) / 1000 if mhz else 2.0)
+    # Hyper-threads share one core's FMA units, so the peak counts physical cores, capped by the affinity mask.
+    physical = cores_per_socket * max(1, len(sockets)) if cores_per_socket else logical
+    return CpuInfo(
+        name=name, logical_cpus=logical, physical_cores=max(1, min(physical, logical)), ghz=ghz, flags=frozenset(flags)
+    )
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container limited to 2 of 64 CPUs must not start 64 threads)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def ort_threads() -> int:
+    """ONNX Runtime intra-op threads: config.ORT_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use.
+
+    OMP_NUM_THREADS is what PyTorch uses too (app.py sets it), so a comparison runs both with the same threads.
+    """
+    if config.ORT_THREADS > 0:
+        return config.ORT_THREADS
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return int(omp) if omp.isdigit() and int(omp) > 0 else usable_cpus()
+
+
+def torch_serve_threads() -> int:
+    """PyTorch intra-op threads for the app: config.SERVE_TORCH_THREADS, else CPUs per concurrent event (>= 1).
+
+    QUEUE_CONCURRENCY requests run at once, so more threads each would only fight over the cores.
+    """
+    if config.SERVE_TORCH_THREADS > 0:
+        return config.SERVE_TORCH_THREADS
+    return max(1, usable_cpus() // config.QUEUE_CONCURRENCY)
+
+
+def job_threads() -> int:
+    """PyTorch intra-op threads of a training subprocess: config.JOB_TORCH_THREADS, else all CPUs but one (>= 1)."""
+    if config.JOB_TORCH_THREADS > 0:
+        return config.JOB_TORCH_THREADS
+    return max(1, usable_cpus() - 1)
+
+
+def device_info() -> dict[str, Any]:
+    """Which device training uses and with which precision (imports torch)."""
+    import torch
+
+    if torch.cuda.is_available():
+        bf16 = torch.cuda.is_bf16_supported()
+        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
+    return {
+        "device": "cpu",
+        "name": platform.processor() or platform.machine(),
+        "bf16": False,
+        "fp16": False,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def gpu_name() -> str | None:
+    """The first CUDA device's name, or None (imports torch)."""
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; nothing was saved.", file=sys.stderr)
         return 130
-    if args.json:
+    if args.json and result is not None:  # None: a non-main process of a distributed training
         print(json.dumps(result, ensure_ascii=False, default=str))
     return 0
 

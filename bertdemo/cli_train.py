@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bertdemo import settings
+from bertdemo import distributed, settings
 from bertdemo.baseline import verdict
 from bertdemo.monitor import TrainingMonitor
 
@@ -31,12 +31,15 @@ def add_train_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
 
 
-def cmd_train(args) -> dict[str, Any]:
+def cmd_train(args) -> dict[str, Any] | None:
     from bertdemo.pipeline import TrainRequest, train_from_request
 
     request = TrainRequest.read(args.request) if args.request else settings.from_namespace(TrainRequest, args)
-    monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json)
+    main = distributed.is_main()  # under torchrun / accelerate launch only the main process prints
+    monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json or not main)
     info = train_from_request(request, monitor=monitor, root=models_root(args))
+    if not main:
+        return None
     result = {
         k: info.get(k)
         for k in (
@@ -51,6 +54,7 @@ def cmd_train(args) -> dict[str, Any]:
             "params",
             "device",
             "baseline",
+            "distributed",
         )
     }
     if not args.json:

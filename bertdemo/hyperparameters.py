@@ -102,7 +102,12 @@ def training_settings() -> list[SettingField]:
 
 
 def choose_hyperparameters(
-    cfg: TrainConfig, n_train: int, token_lengths: list[int] | None = None, model_limit: int = 512, gpu: bool = False
+    cfg: TrainConfig,
+    n_train: int,
+    token_lengths: list[int] | None = None,
+    model_limit: int = 512,
+    gpu: bool = False,
+    processes: int = 1,
 ) -> TrainConfig:
     """Fill every setting left on auto (None) for the data, recording why in `chosen`.
 
@@ -123,14 +128,14 @@ def choose_hyperparameters(
         max_length, chosen["max_length"] = choose_max_length(token_lengths or [], model_limit, gpu, cfg.truncation)
     epochs, patience = cfg.epochs, cfg.early_stopping_patience
     if epochs is None:
-        epochs, chosen["epochs"] = choose_epochs(n_train, batch_size)
+        epochs, chosen["epochs"] = choose_epochs(n_train, batch_size * processes)
         if patience == 0:
             # Auto epochs lean long for small data; early stopping with the best epoch kept takes the risk out.
             patience = config.AUTO_EARLY_STOPPING_PATIENCE
             chosen["early_stopping"] = (
                 f"after {patience} epochs without a better validation macro-F1; the best epoch is kept (auto)"
             )
-    steps = math.ceil(n_train / batch_size) * epochs
+    steps = math.ceil(n_train / (batch_size * processes)) * epochs  # under DDP each step takes a batch per process
     chosen["steps"] = f"{steps} optimizer steps at most, {max(1, round(steps * cfg.warmup_ratio))} of warmup"
     return replace(
         cfg,

@@ -22,6 +22,15 @@ class EpochRecord(TypedDict, total=False):
     val_f1_macro: float | None
 
 
+class Baseline(TypedDict):
+    """The bag-of-words baseline on a run's split (bertdemo.baseline)."""
+
+    method: str  # tfidf+logreg
+    accuracy: float
+    f1_macro: float
+    seconds: float
+
+
 class Progress(TypedDict):
     """A training monitor's snapshot (also a job's status file)."""
 
@@ -34,6 +43,7 @@ class Progress(TypedDict):
     eta: float | None
     history: list[EpochRecord]
     chosen: dict[str, str]  # auto-chosen setting -> why
+    baseline: Baseline | None  # known before the first epoch
     device: dict[str, Any]
     message: str
     run: str | None
@@ -71,6 +81,8 @@ class RunInfo(TypedDict, total=False):
     device: dict[str, Any]
     versions: dict[str, str]
     exports: dict[str, Any]
+    baseline: Baseline  # from schema version 2
+    distributed: dict[str, int]  # processes, effective_batch_size
 
 
 class RunSummary(TypedDict):
@@ -83,6 +95,7 @@ class RunSummary(TypedDict):
     val_rows: int | None
     accuracy: float | None
     f1_macro: float | None
+    baseline_accuracy: float | None
     epochs: int
     created: str | None
     exports: list[str]

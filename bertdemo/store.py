@@ -211,6 +211,7 @@ def summarize_run(name: str, info: RunInfo) -> RunSummary:
         "val_rows": data.get("val_rows"),
         "accuracy": metrics.get("accuracy"),
         "f1_macro": metrics.get("f1_macro"),
+        "baseline_accuracy": (info.get("baseline") or {}).get("accuracy"),  # older runs have none
         "epochs": len(info.get("history") or []),
         "created": info.get("created"),
         "exports": sorted((info.get("exports") or {}).get("variants", {}).keys()),

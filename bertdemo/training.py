@@ -25,7 +25,7 @@ from transformers import (
     set_seed,
 )
 
-from bertdemo import basemodels, config, store
+from bertdemo import basemodels, config, distributed, store
 from bertdemo.baseline import bag_of_words_baseline
 from bertdemo.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
@@ -61,7 +61,9 @@ def train_run(
     Raises TrainingStopped when the monitor's stop flag was set: nothing is saved then.
     """
     cfg.validate()
-    name = store.check_new_name(name, root)
+    main = distributed.is_main()
+    # Under torchrun every process runs this; the main one's checked name and staging folder hold for all.
+    name = distributed.agree(store.check_new_name(name, root) if main else name)
     base = basemodels.resolve_base_model(cfg.model)
     monitor = monitor or TrainingMonitor()
     dev = device_info()
@@ -73,7 +75,12 @@ def train_run(
     model_config = AutoConfig.from_pretrained(base.path)
     lengths = token_lengths(split.train_texts, tokenizer) if cfg.max_length is None else None
     cfg = choose_hyperparameters(
-        cfg, len(split.train_texts), lengths, _model_limit(model_config, tokenizer), gpu=dev["device"] == "cuda"
+        cfg,
+        len(split.train_texts),
+        lengths,
+        _model_limit(model_config, tokenizer),
+        gpu=dev["device"] == "cuda",
+        processes=distributed.world_size(),
     )
     monitor.begin(epochs=cfg.epochs, chosen=cfg.chosen, device=dev)
     # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
@@ -91,7 +98,7 @@ def train_run(
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
 
-    staging = store.staging_dir(root)
+    staging = Path(distributed.agree(str(store.staging_dir(root)) if main else ""))
     started = time.perf_counter()
     try:
         trainer = _build_trainer(model, tokenizer, train_ds, val_ds, cfg, staging / "checkpoints", monitor, dev)
@@ -105,11 +112,13 @@ def train_run(
         if not np.array_equal(pred.label_ids, val_ids):  # pragma: no cover - guards the sampler override
             raise TrainingError("Internal error: validation predictions came back out of order.")
         report = final_report(labels, val_ids, pred.predictions, split.val_texts)
-        if not trainer.is_world_process_zero():  # under torchrun only rank 0 writes the run
-            return {"name": name, **report}
+        if not main:  # under torchrun only the main process writes the run
+            return {"name": name, **report, "baseline": baseline}
         monitor.set_phase("saving")
         info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
         info["baseline"] = baseline
+        processes = distributed.world_size()
+        info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         with _readable_failures(staging):
             shutil.rmtree(staging / "checkpoints", ignore_errors=True)
             trainer.save_model(str(staging))  # safetensors + config with id2label
@@ -118,7 +127,8 @@ def train_run(
             store.write_json_atomic(staging / store.RUN_JSON, info)
         path = store.commit_run(staging, name, root)
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if main:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         del model
@@ -163,6 +173,7 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         fp16=bool(cuda and dev.get("fp16")),
         auto_find_batch_size=cuda,  # on CUDA OOM the Trainer halves the batch and retries
         report_to="none",
+        use_cpu=not cuda,  # without it the Trainer ignores torchrun's process group on a CPU (no DDP)
         disable_tqdm=True,
         logging_nan_inf_filter=False,  # a NaN loss must surface, not be averaged away
         dataloader_num_workers=0,

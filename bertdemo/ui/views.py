@@ -62,6 +62,22 @@ def inspection_summary(report: dict[str, Any]) -> str:
             f"longest {tokens.get('max')}; {tokens.get('over_max_length', 0):,} over "
             f"{tokens.get('max_length', 'max length')}."
         )
+    auto = report.get("auto_settings") or {}
+    if auto:
+        facts.append(
+            "**Settings on auto would be:** "
+            + "; ".join(
+                f"{k.replace('_', ' ')} {html.escape(str(auto[k]))}" for k in ("epochs", "max_length") if k in auto
+            )
+            + "."
+        )
+    base = report.get("baseline") or {}
+    if base.get("accuracy") is not None:
+        facts.append(
+            "**Bag-of-words baseline** (TF-IDF + logistic regression, same 80/20 split, "
+            f"{base.get('seconds', 0):.1f} s): accuracy {_pct(base['accuracy'])}, "
+            f"macro-F1 {_pct(base.get('f1_macro'))}. Fine-tuning should beat this."
+        )
     bullets = [f"- **Warning:** {html.escape(w)}" for w in report.get("warnings") or []]
     bullets += [f"- **Note:** {html.escape(n)}" for n in report.get("notes") or []]
     return "\n\n".join(facts) + ("\n\n" + "\n".join(bullets) if bullets else "")
@@ -134,6 +150,12 @@ def device_markdown(status: dict[str, Any] | None) -> str:
             "**Chosen for you:** "
             + "; ".join(f"{k.replace('_', ' ')} {html.escape(str(v))}" for k, v in chosen.items())
         )
+    base = status.get("baseline") or {}
+    if base.get("accuracy") is not None:
+        lines.append(
+            f"**Bag-of-words baseline** on the same split: accuracy {_pct(base['accuracy'])}, "
+            f"macro-F1 {_pct(base.get('f1_macro'))} (TF-IDF + logistic regression, {base.get('seconds', 0):.1f} s)"
+        )
     return "  \n".join(lines)
 
 
@@ -148,7 +170,19 @@ def results_markdown(info: dict[str, Any]) -> str:
         f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
+        + _baseline_line(m.get("accuracy"), info.get("baseline"))
     )
+
+
+def _baseline_line(accuracy: float | None, baseline: dict[str, Any] | None) -> str:
+    """'Fine-tuned 93.3% vs bag-of-words 63.3%', said plainly when fine-tuning did not win."""
+    if accuracy is None or not baseline or baseline.get("accuracy") is None:
+        return ""
+    base = baseline["accuracy"]
+    line = f"\n\nFine-tuned **{_pct(accuracy)}** vs bag-of-words (TF-IDF + logistic regression) **{_pct(base)}**"
+    if accuracy <= base:
+        return line + ": **fine-tuning did not beat the bag-of-words baseline on this data.**"
+    return line + f" (+{100 * (accuracy - base):.1f} points)."
 
 
 def per_class_frame(info: dict[str, Any]) -> pd.DataFrame:
@@ -186,7 +220,18 @@ def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
 
 # --- models, charts ---------------------------------------------------------------------------------------------
 
-MODEL_COLUMNS = ["name", "base model", "labels", "rows", "accuracy", "macro-F1", "epochs", "created", "exports"]
+MODEL_COLUMNS = [
+    "name",
+    "base model",
+    "labels",
+    "rows",
+    "accuracy",
+    "macro-F1",
+    "bag-of-words",
+    "epochs",
+    "created",
+    "exports",
+]
 
 
 def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
@@ -203,6 +248,7 @@ def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
             "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0),
             "accuracy": rounded(r.get("accuracy")),
             "macro-F1": rounded(r.get("f1_macro")),
+            "bag-of-words": rounded(r.get("baseline_accuracy")),
             "epochs": r.get("epochs"),
             "created": str(r.get("created") or "").replace("T", " ")[:16],
             "exports": ", ".join(r.get("exports") or []) or "-",
@@ -225,6 +271,7 @@ def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
                 "train rows": (info.get("data") or {}).get("train_rows"),
                 "accuracy": _pct(m.get("accuracy")),
                 "macro-F1": _pct(m.get("f1_macro")),
+                "bag-of-words accuracy": _pct((info.get("baseline") or {}).get("accuracy")),
                 "train time": _fmt_seconds(info.get("train_seconds")),
             }
         )

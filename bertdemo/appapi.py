@@ -90,11 +90,11 @@ def job_status(runner: JobRunner, job_id: str, owner: str | None = None) -> dict
     return runner.status(str(job_id).strip(), owner)
 
 
-def stop_training(runner: JobRunner, job_id: str, owner: str | None = None) -> dict[str, Any]:
-    """Ask a job to stop at its next step; nothing is saved."""
+def stop_training(runner: JobRunner, job_id: str, owner: str | None = None, keep_best: bool = False) -> dict[str, Any]:
+    """Ask a job to stop at its next step; nothing is saved, or with keep_best the best epoch so far."""
     if _blank(job_id):
         raise BertDemoError("No job id: nothing to stop.")
-    return runner.stop(str(job_id).strip(), owner)
+    return runner.stop(str(job_id).strip(), owner, keep_best=bool(keep_best))
 
 
 def predict(name: str, text: str, backend: str = "pytorch", root: Path | None = None) -> dict[str, Any]:

@@ -16,7 +16,9 @@ class MonitorCallback(TrainerCallback):
 
     def __init__(self, monitor: TrainingMonitor):
         self.monitor = monitor
-        self._epoch_loss: float | None = None
+        self._loss_sum = 0.0  # this epoch's logged losses, weighted by the steps each one averages
+        self._loss_steps = 0
+        self._last_logged_step = 0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.monitor.on_step(0, state.max_steps, 0.0)
@@ -33,6 +35,8 @@ class MonitorCallback(TrainerCallback):
         # The flow callback asks for the epoch-end evaluation; a stopped run gets none.
         if self.monitor.stop_requested:
             control.should_evaluate = False
+        else:
+            control.should_log = True  # the epoch's last partial window of steps, so its mean loss is complete
         return control
 
     def on_log(self, args, state, control, logs=None, **kwargs):
@@ -43,7 +47,11 @@ class MonitorCallback(TrainerCallback):
                     f"Training loss became {loss} in epoch {math.ceil(state.epoch or 1)}: "
                     "lower the learning rate (try 2e-5) and check the data."
                 )
-            self._epoch_loss = loss
+            window = max(1, state.global_step - self._last_logged_step)
+            self._last_logged_step = state.global_step
+            self._loss_sum += loss * window
+            self._loss_steps += window
+            self.monitor.add_loss(state.global_step, state.epoch or 0.0, loss)
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
         metrics = metrics or {}
@@ -51,7 +59,7 @@ class MonitorCallback(TrainerCallback):
             {
                 "epoch": round(state.epoch or 0, 3),
                 "step": state.global_step,
-                "train_loss": self._epoch_loss,
+                "train_loss": self._loss_sum / self._loss_steps if self._loss_steps else None,
                 "train_accuracy": self.monitor.pop_train_accuracy(),
                 "val_loss": metrics.get("eval_loss"),
                 "val_accuracy": metrics.get("eval_accuracy"),
@@ -60,7 +68,7 @@ class MonitorCallback(TrainerCallback):
                 "val_recall_macro": metrics.get("eval_recall_macro"),
             }
         )
-        self._epoch_loss = None
+        self._loss_sum, self._loss_steps = 0.0, 0
 
 
 class AccuracyTrainer(Trainer):

@@ -82,6 +82,7 @@ BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regressio
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
 RUN_SCHEMA_VERSION = 2  # run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation
+LOSS_POINTS_PER_RUN = 60  # training-loss points logged over a run, for the live curve
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 
 # ONNX.

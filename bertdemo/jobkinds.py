@@ -22,7 +22,7 @@ from typing import Any
 
 from bertdemo import store
 from bertdemo.errors import BertDemoError
-from bertdemo.monitor import TrainingMonitor
+from bertdemo.monitor import KEEP_BEST, TrainingMonitor
 from bertdemo.pipeline import TrainRequest
 from bertdemo.records import Progress
 
@@ -56,11 +56,11 @@ class Job:
     def csv_copy(self) -> Path:
         return self.workdir / "data.csv"
 
-    def request_stop(self) -> None:
-        """Ask the job to stop at its next step (it saves nothing)."""
+    def request_stop(self, keep_best: bool = False) -> None:
+        """Ask the job to stop at its next step (it saves nothing, or the best epoch so far with keep_best)."""
         self.stop_requested_at = self.stop_requested_at or time.time()
         try:
-            self.stop_path.touch()
+            self.stop_path.write_text(KEEP_BEST if keep_best else "")
         except FileNotFoundError:  # the job ended and its folder was removed meanwhile: nothing to stop
             pass
 
@@ -225,10 +225,10 @@ class ThreadJob(Job):
             self._end("failed", error="Training ended without a result (see the server log).")
         return self.state
 
-    def request_stop(self) -> None:
+    def request_stop(self, keep_best: bool = False) -> None:
         """The in-memory flag, plus the stop file."""
-        super().request_stop()
-        self.monitor.request_stop()
+        super().request_stop(keep_best)
+        self.monitor.request_stop(keep_best)
 
     def progress(self) -> Progress:
         """The monitor's snapshot."""

@@ -92,11 +92,11 @@ class JobRunner:
             status["message"] = job.error
         return status
 
-    def stop(self, job_id: str, owner: str | None = None) -> JobStatus:
-        """Ask a job to stop (cooperative flag); it ends at the next step and saves nothing."""
+    def stop(self, job_id: str, owner: str | None = None, keep_best: bool = False) -> JobStatus:
+        """Ask a job to stop (cooperative flag); it ends at the next step and saves nothing (or its best epoch)."""
         job = self._get(job_id, owner)
         if job.poll() == "running":
-            job.request_stop()
+            job.request_stop(keep_best)
         return self.status(job_id, owner)
 
     def active_job(self, owner: str | None = None) -> str | None:

@@ -12,6 +12,8 @@ from typing import Any
 from bertdemo import config
 from bertdemo.records import Progress
 
+KEEP_BEST = "keep-best"  # stop file content: stop, but save the best epoch so far
+
 
 class TrainingMonitor:
     """Progress (step, epoch, elapsed, ETA), per-epoch history and a stop flag.
@@ -28,6 +30,8 @@ class TrainingMonitor:
         self._stop_path = Path(stop_path) if stop_path else None
         self._trainer = None
         self._started = time.monotonic()
+        self._train_started: float | None = None  # first step's start: the ETA counts steps, not model loading
+        self._keep_best = False
         self._last_write = 0.0
         self._state: dict[str, Any] = {
             "phase": "starting",
@@ -40,6 +44,7 @@ class TrainingMonitor:
             "history": [],
             "chosen": {},
             "baseline": None,
+            "loss_trace": [],
             "device": {},
             "message": "",
             "run": None,
@@ -60,10 +65,21 @@ class TrainingMonitor:
         self._trainer = trainer
 
     def on_step(self, step: int, total: int, epoch: float) -> None:
-        """Called after each optimizer step."""
-        elapsed = time.monotonic() - self._started
-        eta = elapsed / step * (total - step) if step else None
+        """Called after each optimizer step (step 0: training begins)."""
+        now = time.monotonic()
+        elapsed = now - self._started
+        if step == 0 or self._train_started is None:
+            self._train_started = now
+        # From measured step time (evaluations so far included), not from the time spent loading the model.
+        eta = (now - self._train_started) / step * (total - step) if step else None
         self._update(phase="training", step=step, total_steps=total, epoch=round(epoch, 3), elapsed=elapsed, eta=eta)
+
+    def add_loss(self, step: int, epoch: float, loss: float) -> None:
+        """One point of the live training-loss curve (logged every few steps)."""
+        point = {"step": step, "epoch": round(epoch, 3), "loss": round(loss, 5)}
+        with self._lock:
+            self._state["loss_trace"] = [*self._state["loss_trace"], point]
+        self._update()
 
     def add_epoch(self, record: dict[str, Any]) -> None:
         """Append one epoch's metrics to the history."""
@@ -89,9 +105,20 @@ class TrainingMonitor:
         return pop() if pop else None
 
     # --- read by the UI side ----------------------------------------------------------
-    def request_stop(self) -> None:
-        """Ask training to stop at the next step; nothing is saved."""
+    def request_stop(self, keep_best: bool = False) -> None:
+        """Ask training to stop at the next step; nothing is saved, or the best epoch so far with keep_best."""
+        self._keep_best = keep_best
         self._stop.set()
+
+    @property
+    def stop_keeps_best(self) -> bool:
+        """True when the stop asked to keep the best epoch so far (flag, or the stop file says KEEP_BEST)."""
+        if self._keep_best:
+            return True
+        try:
+            return self._stop_path is not None and self._stop_path.read_text().strip() == KEEP_BEST
+        except OSError:
+            return False
 
     @property
     def stop_requested(self) -> bool:

@@ -44,6 +44,7 @@ class Progress(TypedDict):
     history: list[EpochRecord]
     chosen: dict[str, str]  # auto-chosen setting -> why
     baseline: Baseline | None  # known before the first epoch
+    loss_trace: list[dict[str, float]]  # {step, epoch, loss} every few steps, for the live curve
     device: dict[str, Any]
     message: str
     run: str | None
@@ -83,6 +84,7 @@ class RunInfo(TypedDict, total=False):
     exports: dict[str, Any]
     baseline: Baseline  # from schema version 2
     distributed: dict[str, int]  # processes, effective_batch_size
+    stopped_early: dict[str, Any]  # stopped by the user, best epoch kept: stopped_at_step, kept_step, kept_epoch
 
 
 class RunSummary(TypedDict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import platform
 import shutil
 import time
@@ -104,8 +105,7 @@ def train_run(
         trainer = _build_trainer(model, tokenizer, train_ds, val_ds, cfg, staging / "checkpoints", monitor, dev)
         with _readable_failures(staging):
             train_output = trainer.train()
-        if monitor.stop_requested:
-            raise TrainingStopped("Training was stopped: nothing was saved.")
+        stopped_early = _after_stop(trainer, model, monitor)
         train_seconds = time.perf_counter() - started
         monitor.set_phase("evaluating")
         pred = trainer.predict(val_ds)
@@ -117,6 +117,8 @@ def train_run(
         monitor.set_phase("saving")
         info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
         info["baseline"] = baseline
+        if stopped_early:
+            info["stopped_early"] = stopped_early
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         with _readable_failures(staging):
@@ -138,11 +140,35 @@ def train_run(
     return {**info, "path": str(path)}
 
 
+def _after_stop(trainer, model, monitor: TrainingMonitor) -> dict[str, Any] | None:
+    """After a stop request: raise TrainingStopped (discard), or load the best epoch so far (keep best).
+
+    Every epoch leaves a checkpoint of its weights, so "stop and keep the best epoch" needs no extra work.
+    """
+    if not monitor.stop_requested:
+        return None
+    best = trainer.state.best_model_checkpoint
+    if not monitor.stop_keeps_best:
+        raise TrainingStopped("Training was stopped: nothing was saved.")
+    if not monitor.history or not best:
+        raise TrainingStopped("Training was stopped before the first epoch ended: there was no epoch to keep.")
+    from safetensors.torch import load_file
+
+    model.load_state_dict(load_file(str(Path(best) / "model.safetensors")), strict=False)
+    kept = trainer.state.best_global_step
+    epoch = next((h["epoch"] for h in monitor.history if h.get("step") == kept), None)
+    return {"stopped_at_step": trainer.state.global_step, "kept_step": kept, "kept_epoch": epoch}
+
+
 def _model_limit(model_config, tokenizer) -> int:
     """The longest input the model takes: its position embeddings, or the tokenizer's limit when smaller."""
     limit = int(getattr(model_config, "max_position_embeddings", 0) or 512)
     tok_limit = int(getattr(tokenizer, "model_max_length", 0) or 0)
     return min(limit, tok_limit) if 0 < tok_limit < 100_000 else limit  # unset tokenizers say 1e30
+
+
+def _steps_per_epoch(train_ds, cfg: TrainConfig) -> int:
+    return max(1, math.ceil(len(train_ds) / (cfg.batch_size * distributed.world_size())))
 
 
 def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
@@ -159,13 +185,17 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         lr_scheduler_type="linear",
         optim=config.TRAIN_OPTIMIZER,
         eval_strategy="epoch",
-        logging_strategy="epoch",  # the logged loss is then the mean over the epoch
-        save_strategy="epoch" if early else "no",
-        save_total_limit=1 if early else None,
+        # The loss every few steps draws a live curve; MonitorCallback averages each epoch's windows.
+        logging_strategy="steps",
+        logging_steps=max(1, math.ceil(_steps_per_epoch(train_ds, cfg) * cfg.epochs / config.LOSS_POINTS_PER_RUN)),
+        # Every epoch's weights are checkpointed (only the best and the latest are kept): early stopping and
+        # "stop and keep the best epoch" both go back to the best one.
+        save_strategy="epoch",
+        save_total_limit=1,
         save_only_model=True,  # the best epoch needs only its weights: no optimizer state written to disk
         load_best_model_at_end=early,
-        metric_for_best_model="f1_macro" if early else None,
-        greater_is_better=True if early else None,
+        metric_for_best_model="f1_macro",
+        greater_is_better=True,
         group_by_length=True,  # similar lengths per batch: less padding, faster on CPU
         seed=cfg.seed,
         data_seed=cfg.seed,

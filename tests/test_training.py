@@ -160,13 +160,73 @@ def test_stop_saves_nothing(tiny_model, models_root) -> None:
     assert monitor.snapshot()["step"] == 1, "stopped after the first step"
 
 
+class StopAfter(TrainingMonitor):
+    """Asks to stop (keeping the best epoch) once `epochs` epochs have been evaluated."""
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.after = epochs
+
+    def add_epoch(self, record):
+        super().add_epoch(record)
+        if len(self.history) == self.after:
+            self.request_stop(keep_best=True)
+
+
+def test_stop_and_keep_the_best_epoch(tiny_model, models_root) -> None:
+    monitor = StopAfter(2)
+    info = train_run(
+        tiny_split(), TrainConfig(model=tiny_model, epochs=6, batch_size=4), "kept", monitor=monitor, root=models_root
+    )
+    saved = json.loads((models_root / "kept" / "run.json").read_text())
+    assert len(saved["history"]) == 2 and saved["stopped_early"]["kept_epoch"] in (1.0, 2.0)
+    kept = next(h for h in saved["history"] if h["epoch"] == saved["stopped_early"]["kept_epoch"])
+    assert saved["metrics"]["f1_macro"] == pytest.approx(kept["val_f1_macro"])
+    assert kept["val_f1_macro"] == max(h["val_f1_macro"] for h in saved["history"])
+    assert info["stopped_early"] == saved["stopped_early"] and monitor.snapshot()["phase"] == "done"
+
+
+def test_keep_best_before_any_epoch_saves_nothing(tiny_model, models_root) -> None:
+    monitor = TrainingMonitor()
+    monitor.request_stop(keep_best=True)
+    with pytest.raises(TrainingStopped, match="no epoch to keep"):
+        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=2), "none", monitor=monitor, root=models_root)
+    assert list(models_root.iterdir()) == []
+
+
+def test_loss_is_logged_every_few_steps_and_averaged_per_epoch(tiny_model, models_root) -> None:
+    monitor = TrainingMonitor()
+    train_run(
+        tiny_split(), TrainConfig(model=tiny_model, epochs=2, batch_size=4), "trace", monitor=monitor, root=models_root
+    )
+    trace = monitor.snapshot()["loss_trace"]
+    assert len(trace) >= 10 and [p["step"] for p in trace] == sorted({p["step"] for p in trace})
+    for record in monitor.history:
+        points = [p["loss"] for p in trace if record["epoch"] - 1 < p["epoch"] <= record["epoch"]]
+        assert min(points) - 1e-6 <= record["train_loss"] <= max(points) + 1e-6
+
+
+def test_eta_counts_from_the_first_step_not_from_loading() -> None:
+    import time
+
+    monitor = TrainingMonitor()
+    monitor.begin(epochs=1, chosen={}, device={"device": "cpu"})
+    time.sleep(0.5)  # loading the model and tokenizing: not part of a step's time
+    monitor.on_step(0, 10, 0.0)
+    time.sleep(0.02)
+    monitor.on_step(1, 10, 0.1)
+    assert monitor.snapshot()["eta"] < 0.45
+
+
 def test_stop_file_is_seen(tmp_path) -> None:
     stop = tmp_path / "STOP"
     monitor = TrainingMonitor(status_path=tmp_path / "status.json", stop_path=stop)
     monitor.begin(epochs=1, chosen={}, device={"device": "cpu"})
     assert not monitor.stop_requested
     stop.touch()
-    assert monitor.stop_requested
+    assert monitor.stop_requested and not monitor.stop_keeps_best
+    stop.write_text("keep-best")
+    assert monitor.stop_keeps_best
     assert json.loads((tmp_path / "status.json").read_text())["phase"] == "loading"
 
 

@@ -77,9 +77,10 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         return plain(appapi.job_status(runner, job_id))
 
     @ui_errors
-    def stop(job_id: str) -> dict[str, Any]:
-        """Stop a job at its next step (nothing is saved); returns its status."""
-        return plain(appapi.stop_training(runner, job_id))
+    def stop(job_id: str, keep_best: bool = False) -> dict[str, Any]:
+        """Stop a job at its next step; nothing is saved, or with keep_best=True the best epoch so far is saved
+        as the run (once one epoch has ended). Returns its status."""
+        return plain(appapi.stop_training(runner, job_id, keep_best=keep_best))
 
     @ui_errors
     def predict(name: str, text: str, backend: str = "pytorch") -> dict[str, Any]:

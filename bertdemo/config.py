@@ -124,3 +124,8 @@ OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owne
 # training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: 12-16 alone, 6-8 while serving).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1
+
+# Column detection by content (bertdemo.columns), when no column has a known name.
+CONTENT_SAMPLE_ROWS = 2_000  # rows looked at per column
+LABEL_MAX_DISTINCT = 100  # a label column has at most this many distinct values...
+LABEL_MAX_DISTINCT_FRACTION = 0.5  # ...and at most this share of its rows distinct (ids and texts are not labels)

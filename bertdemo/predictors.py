@@ -13,8 +13,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from bertdemo import config, store
-from bertdemo.tokenizing import encode
 from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
+from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
 
@@ -277,10 +277,13 @@ def require_export(name: str, run_path: Path, backend: str) -> Path:
     if path.is_file():
         return path
     if backend == "onnx" or not onnx_file(run_path, "onnx").is_file():
-        raise NotExported(f"Run {name!r} has no ONNX export yet: export it first (python -m bertdemo export {name}).")
+        raise NotExported(
+            f"Run {name!r} has no ONNX export yet: export it first.",
+            cli_hint=f"(command line: python -m bertdemo export {name})",
+        )
     raise NotExported(
-        f"Run {name!r} has no {backend} variant: export it again with{_EXPORT_FLAGS.get(backend, '')} "
-        f"(python -m bertdemo export {name}{_EXPORT_FLAGS.get(backend, '')})."
+        f"Run {name!r} has no {backend} variant: export it again with that variant chosen.",
+        cli_hint=f"(command line: python -m bertdemo export {name}{_EXPORT_FLAGS.get(backend, '')})",
     )
 
 

@@ -92,7 +92,8 @@ def train_run(
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
-    train_ds = _tokenized(tokenizer, split.train_texts, [label2id[y] for y in split.train_labels], cfg.max_length, cfg.truncation)
+    train_ids = [label2id[y] for y in split.train_labels]
+    train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
 

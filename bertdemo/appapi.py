@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, store
+from bertdemo import access, config, store
 from bertdemo.errors import BertDemoError
 from bertdemo.jobs import JobRunner, TrainRequest
 
@@ -70,6 +70,18 @@ def inspect(
         max_rows,
         tokenizer=bundled_tokenizer,  # loaded only once the file is read: a bad file is refused at once
     )
+
+
+def file_columns(csv_path: str | Path | None) -> list[str]:
+    """The column names of a CSV, or [] when it cannot be read as a table at all."""
+    from bertdemo.csvread import read_table
+
+    if _blank(csv_path) or not Path(str(csv_path)).is_file():
+        return []
+    try:
+        return list(read_table(csv_path).columns)
+    except BertDemoError:
+        return []
 
 
 def parse_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
@@ -142,54 +154,66 @@ def stop_training(runner: JobRunner, job_id: str, owner: str | None = None) -> d
     return runner.stop(str(job_id).strip(), owner)
 
 
-def predict(name: str, text: str, backend: str = "pytorch", root: Path | None = None) -> dict[str, Any]:
-    """{label, probabilities: {label: p}} for one text."""
+def predict(
+    name: str, text: str, backend: str = "pytorch", root: Path | None = None, owner: str | None = None
+) -> dict[str, Any]:
+    """{label, probabilities: {label: p}} for one text, with a run this owner may use."""
     from bertdemo.predictors import load_predictor
 
     if _blank(name):
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     if _blank(text):
         raise BertDemoError("Type a text to classify.")
+    access.check_visible(name, owner, root)
     pred = load_predictor(name, backend, root).predict([text])
     probs = {lab: round(float(p), 6) for lab, p in zip(pred.label_names, pred.probabilities[0], strict=True)}
     return {"label": pred.labels[0], "probabilities": probs}
 
 
-def list_models(root: Path | None = None) -> list[dict[str, Any]]:
-    """Summaries of the saved runs, newest first."""
-    return store.list_runs(root)
+def list_models(root: Path | None = None, owner: str | None = None) -> list[dict[str, Any]]:
+    """Summaries of the runs this owner sees (theirs and the shared ones), newest first; access: yours/shared."""
+    return access.visible_runs(store.list_runs(root), owner)
 
 
-def run_names(root: Path | None = None) -> list[str]:
-    """Saved run names, newest first."""
-    return [r["name"] for r in store.list_runs(root)]
+def run_names(root: Path | None = None, owner: str | None = None) -> list[str]:
+    """Names of the runs this owner sees, newest first."""
+    return access.visible_names(owner, root)
 
 
-def delete_model(name: str, root: Path | None = None) -> dict[str, Any]:
-    """Delete a saved run (and forget its loaded predictors)."""
+def delete_model(name: str, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
+    """Delete a saved run of this owner (and forget its loaded predictors); shared runs are read-only."""
     from bertdemo.predictors import clear_cache
 
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to delete.")
+    access.check_deletable(name, owner, root)
     store.delete_run(name, root)
     clear_cache(name)
     return {"deleted": store.sanitize_name(name)}
 
 
-def load_run(name: str, root: Path | None = None) -> dict[str, Any]:
+def load_run(name: str, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
     """A saved run's run.json."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick a saved run.")
+    access.check_visible(name, owner, root)
     return store.load_run(name, root)
 
 
-def histories(names: list[str] | None, root: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+def histories(
+    names: list[str] | None, root: Path | None = None, owner: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """{run name: per-epoch history} for the chosen runs."""
-    return {name: store.load_run(name, root).get("history") or [] for name in names or []}
+    return {name: load_run(name, root, owner).get("history") or [] for name in names or []}
 
 
 def export(
-    name: str, optimize: bool = False, quantize: bool = False, root: Path | None = None, progress=None
+    name: str,
+    optimize: bool = False,
+    quantize: bool = False,
+    root: Path | None = None,
+    progress=None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch."""
     from bertdemo.export import export_run
@@ -197,6 +221,7 @@ def export(
 
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to export.")
+    access.check_visible(name, owner, root)
     report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
     clear_cache(name)  # a re-export replaces files that a cached ONNX session may hold
     return report
@@ -209,7 +234,11 @@ def split_texts(texts: str | list[str] | None) -> list[str]:
 
 
 def compare(
-    name: str, texts: str | list[str] | None, root: Path | None = None, repeats: int = config.UI_COMPARE_REPEATS
+    name: str,
+    texts: str | list[str] | None,
+    root: Path | None = None,
+    repeats: int = config.UI_COMPARE_REPEATS,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """PyTorch vs every exported ONNX variant: answers side by side, latency, throughput, size, accuracy."""
     from bertdemo.benchmark import compare_backends
@@ -219,21 +248,23 @@ def compare(
     items = split_texts(texts)
     if not items:
         raise BertDemoError("Type at least one review to compare (one per line).")
+    access.check_visible(name, owner, root)
     return compare_backends(name, items, root=root, repeats=repeats)
 
 
-def zip_run(name: str, root: Path | None = None) -> Path:
+def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Path:
     """A zip of the whole run folder, for download."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to download.")
+    access.check_visible(name, owner, root)
     return store.zip_run(name, root=root)
 
 
-def zip_onnx(name: str, root: Path | None = None) -> Path:
+def zip_onnx(name: str, root: Path | None = None, owner: str | None = None) -> Path:
     """A zip of models/<name>/onnx, for download."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick an exported run.")
-    onnx_dir = store.run_dir(name, root) / config.ONNX_SUBDIR
+    onnx_dir = access.check_visible(name, owner, root) / config.ONNX_SUBDIR
     if not any(onnx_dir.glob("*.onnx")):
         raise BertDemoError(f"Run {name!r} has no ONNX files yet: export it first.")
     out_dir = Path(tempfile.mkdtemp(prefix="bertdemo-onnx-"))

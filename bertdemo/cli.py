@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     # For the app's job runner: progress mirrored to a file, stop when a file appears.
     sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
     sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
+    sp.add_argument("--owner", help=argparse.SUPPRESS)  # the app: hash of the browser/API caller owning the run
     sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)  # stop when this process (the app) dies
 
     sp = sub.add_parser("models", help="list saved runs")

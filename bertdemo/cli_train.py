@@ -46,7 +46,9 @@ def cmd_train(args) -> dict[str, Any]:
         "warnings": loaded.warnings,
     }
     try:
-        info = train_run(split, cfg, name, monitor=monitor, root=models_root(args), data_summary=summary)
+        info = train_run(
+            split, cfg, name, monitor=monitor, root=models_root(args), data_summary=summary, owner=args.owner
+        )
     except BertDemoError as exc:
         _report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")
         raise

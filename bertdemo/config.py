@@ -112,6 +112,7 @@ BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
 # Web app (app.py, bertdemo.ui).
 APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
+BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up

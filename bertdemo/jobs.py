@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, store, tempfiles
+from bertdemo import access, config, store, tempfiles
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound, TrainingError
 from bertdemo.monitor import TrainingMonitor
 
@@ -197,6 +197,10 @@ class JobRunner:
             return None
         return job.id if owner is None or job.owner == owner else None
 
+    def request_of(self, job_id: str, owner: str | None = None) -> TrainRequest:
+        """The settings a job was started with (to show them again after a page reload)."""
+        return self._get(job_id, owner).request
+
     def latest_job(self, owner: str) -> str | None:
         """The newest job of this owner (to show again after a page reload)."""
         mine = [j for j in self._jobs.values() if j.owner == owner]
@@ -232,6 +236,9 @@ class JobRunner:
             "--parent-pid",  # the job stops and cleans up if this server dies
             str(os.getpid()),
         ]
+        owner = access.owner_key(job.owner)
+        if owner:  # the run is private to whoever started the job (a hash, never the browser's id itself)
+            cmd += ["--owner", owner]
         # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS).
         threads = str(job_threads())
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
@@ -252,7 +259,8 @@ class JobRunner:
             try:
                 loaded = data.read_labeled_csv(csv_copy, r.text_column, r.label_column, r.max_rows, r.seed)
                 split = splits.split_data(loaded, r.val_fraction, r.seed)
-                job.result = train_run(split, r.train_config(), r.name, monitor=job.monitor, root=self.root)
+                cfg, owner = r.train_config(), access.owner_key(job.owner)
+                job.result = train_run(split, cfg, r.name, monitor=job.monitor, root=self.root, owner=owner)
                 job.state = "done"
             except BertDemoError as exc:
                 job.error = " ".join(str(exc).split())

@@ -205,6 +205,7 @@ def summarize_run(name: str, info: dict[str, Any]) -> dict[str, Any]:
         "epochs": len(info.get("history") or []),
         "created": info.get("created"),
         "exports": sorted((info.get("exports") or {}).get("variants", {}).keys()),
+        "owner": info.get("owner"),  # hash of the owner's secret; None: shared (bertdemo.access)
     }
 
 

@@ -13,7 +13,7 @@ from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
 
-def create_export_tab(root: Path | None = None) -> dict[str, Any]:
+def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Export tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Export", id="export") as c["tab"]:
@@ -38,42 +38,47 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
         )
         c["download"] = gr.File(label="ONNX files (zip)", visible=False)
 
-    def show_existing(name: str | None, current: str | None):
+    def show_existing(owner_id: str | None, name: str | None, current: str | None):
         """A run's earlier export, if it has one."""
         if not name:
             return "", bench_views.export_frame(None), hide_file(current)
         try:
-            exports = appapi.load_run(name, root).get("exports")
+            exports = appapi.load_run(name, root, owner_id).get("exports")
             if not exports:
                 return f"`{name}` has no ONNX export yet.", bench_views.export_frame(None), hide_file(current)
             return (
                 f"`{name}` was exported before: these are its checks.",
                 bench_views.export_frame(exports),
-                gr.File(str(appapi.zip_onnx(name, root)), visible=True),
+                gr.File(str(appapi.zip_onnx(name, root, owner_id)), visible=True),
             )
         except BertDemoError as exc:
             return f"**Error:** {exc}", bench_views.export_frame(None), hide_file(current)
 
     @ui_errors
-    def export(name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
+    def export(owner_id: str | None, name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
         progress(0, desc="Starting the export")
-        report = appapi.export(name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg))
+        report = appapi.export(
+            name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg), owner=owner_id
+        )
         failed = [v for v, r in (report.get("variants") or {}).items() if not r.get("passed")]
         note = (
             f"**Exported, but** {', '.join(failed)} did not pass the check against PyTorch."
             if failed
             else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
         )
-        return note, bench_views.export_frame(report), gr.File(str(appapi.zip_onnx(name, root)), visible=True)
+        zipped = appapi.zip_onnx(name, root, owner_id)
+        return note, bench_views.export_frame(report), gr.File(str(zipped), visible=True)
 
-    def refresh(keep: str | None):
-        return run_dropdown_update(root, keep)
+    def refresh(owner_id: str | None, keep: str | None):
+        return run_dropdown_update(root, keep, owner=owner_id)
 
-    c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
-    c["run"].change(show_existing, [c["run"], c["download"]], [c["status"], c["table"], c["download"]], **UI_EVENT)
+    c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
+    shown = [c["status"], c["table"], c["download"]]
+    c["run"].change(show_existing, [owner, c["run"], c["download"]], shown, **UI_EVENT)
+    c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     c["export_btn"].click(
         export,
-        [c["run"], c["optimize"], c["quantize"]],
+        [owner, c["run"], c["optimize"], c["quantize"]],
         [c["status"], c["table"], c["download"]],
         concurrency_limit=1,
         concurrency_id=HEAVY,

@@ -15,7 +15,16 @@ from bertdemo.errors import RunNotFound
 from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
-from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
+from bertdemo.ui.train_updates import (
+    NO_DATA,
+    default_form,
+    form_values,
+    hidden_results,
+    load_csv,
+    others_job,
+    reinspect,
+    result_views,
+)
 
 PROGRESS_CSS = """
 .bd-progress { padding: 10px 14px; border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -52,12 +61,16 @@ def create_train_tab(
     c: dict[str, Any] = {}
     with gr.Tab("Train", id="train") as c["tab"]:
         # Inside the Tab: anything else placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
-        c["csv_path"] = gr.State(None)
+        c["csv_path"] = gr.State(None)  # the file on the form, kept even when refused (Train then says why)
+        c["report_shown"] = gr.State(False)  # the data report's chart and preview are on screen
         c["job_id"] = gr.State(None)
         c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
         c["results_shown"] = gr.State(False)  # a finished run's results are on screen
         c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
         c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
+        c["busy_timer"] = gr.Timer(config.BUSY_POLL_S, active=False)  # while someone else's training runs
+        # Shown on arrival while another user trains: before the form is filled in, not only after Train.
+        c["busy"] = gr.Markdown(visible=True, elem_id="bd-busy")
         gr.Markdown("### 1. Data\nA CSV file with a column of texts and a column of labels.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
@@ -150,16 +163,24 @@ def create_train_tab(
 
 
 def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
-    data_out = [c["csv_path"], c["text_column"], c["label_column"], c["data_summary"], c["balance"], c["preview"]]
+    data_out = [
+        c["csv_path"],
+        c["text_column"],
+        c["label_column"],
+        c["data_summary"],
+        c["balance"],
+        c["preview"],
+        c["report_shown"],
+    ]
     results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
-    c["csv_file"].upload(load_csv, [c["csv_file"], c["csv_path"]], data_out, **UI_EVENT)
-    c["csv_file"].clear(lambda previous: load_csv(None, previous), c["csv_path"], data_out, **UI_EVENT)
+    c["csv_file"].upload(load_csv, [c["csv_file"], c["report_shown"]], data_out, **UI_EVENT)
+    c["csv_file"].clear(lambda shown: load_csv(None, shown), c["report_shown"], data_out, **UI_EVENT)
 
-    def use_example(previous):
-        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), previous))
+    def use_example(shown):
+        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), shown))
 
-    c["example_btn"].click(use_example, c["csv_path"], [c["csv_file"], *data_out], **UI_EVENT)
-    columns = [c["csv_path"], c["text_column"], c["label_column"]]
+    c["example_btn"].click(use_example, c["report_shown"], [c["csv_file"], *data_out], **UI_EVENT)
+    columns = [c["csv_path"], c["text_column"], c["label_column"], c["report_shown"]]
     c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
 
@@ -243,7 +264,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         out[c["timer"]] = gr.Timer(active=False)
         if status["state"] == "done":
             name = status.get("name")
-            out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name)
+            out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name, owner=owner_id)
             out[c["run_name"]] = new_name(model, auto)
             out.update(zip(results, result_views(name, root), strict=True))
             out[c["results_shown"]] = True
@@ -275,23 +296,49 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     c["stop_btn"].click(stop, [owner, c["job_id"]], [c["progress"], c["stop_btn"]], **UI_EVENT)
 
     @ui_errors
-    def classify(name, text):
-        return appapi.predict(name, text, root=root)["probabilities"]
+    def classify(owner_id, name, text):
+        return appapi.predict(name, text, root=root, owner=owner_id)["probabilities"]
 
-    c["try_btn"].click(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
-    c["try_text"].submit(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
-    c["try_refresh"].click(lambda keep: run_dropdown_update(root, keep), c["try_run"], c["try_run"], **UI_EVENT)
+    def refresh_runs(owner_id, keep):
+        return run_dropdown_update(root, keep, owner=owner_id)
+
+    try_in = [owner, c["try_run"], c["try_text"]]
+    c["try_btn"].click(classify, try_in, c["try_label"], **UI_EVENT)
+    c["try_text"].submit(classify, try_in, c["try_label"], **UI_EVENT)
+    c["try_refresh"].click(refresh_runs, [owner, c["try_run"]], c["try_run"], **UI_EVENT)
+    c["refresh_all"] = refresh_runs  # build_app refreshes this tab with every other run list
+
+    def busy_notice(owner_id):
+        """The notice about someone else's training, and whether to keep checking it."""
+        text = views.busy_markdown(others_job(runner, owner_id))
+        return text, gr.Timer(active=bool(text))
+
+    busy_out = [c["busy"], c["busy_timer"]]
+    c["busy_timer"].tick(busy_notice, owner, busy_out, show_progress="hidden", concurrency_limit=None, **UI_EVENT)
+    c["tab"].select(
+        lambda owner_id, keep: (*busy_notice(owner_id), refresh_runs(owner_id, keep)),
+        [owner, c["try_run"]],
+        [*busy_out, c["try_run"]],
+        **UI_EVENT,
+    )
+
+    form = [c["model"], c["run_name"], c["text_column"], c["label_column"], *(c[k] for k in _SETTINGS)]
 
     def attach(owner_id):
-        """Page (re)load: give this browser an owner id and re-attach to its newest job."""
+        """Page (re)load: give this browser an owner id, re-attach to its newest job and show its settings."""
         owner_id = owner_id or uuid.uuid4().hex
         job_id = runner.latest_job(owner_id)
+        settings = form_values(runner.request_of(job_id, owner_id), _SETTINGS) if job_id else default_form(_SETTINGS)
         return (
             owner_id,
             job_id,
             gr.Timer(active=bool(job_id)),
-            run_dropdown_update(root),
-            store.default_run_name(config.DEFAULT_MODEL),
+            run_dropdown_update(root, owner=owner_id),
+            *busy_notice(owner_id),
+            *settings,
         )
 
-    demo.load(attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], c["run_name"]], **UI_EVENT)
+    c["load"] = demo.load(
+        attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, *form], **UI_EVENT
+    )
+

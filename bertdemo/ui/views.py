@@ -115,6 +115,20 @@ def progress_html(status: dict[str, Any] | None) -> str:
     )
 
 
+def busy_markdown(status: dict[str, Any] | None) -> str:
+    """A notice that another user's training keeps the machine busy ('' when none runs)."""
+    if not status or status.get("state") != "running":
+        return ""
+    step, total = status.get("step") or 0, status.get("total_steps") or 0
+    done = f"{100 * step / total:.0f}% done" if total else "starting"
+    eta = status.get("eta")
+    left = f", about {_fmt_seconds(eta)} left" if eta is not None and total else ""
+    return (
+        f"**Busy:** another user's training is running ({done}{left}). One training runs at a time here: "
+        "you can prepare your data and settings now, and press **Train** once it has finished."
+    )
+
+
 def device_markdown(status: dict[str, Any] | None) -> str:
     """Device, precision and the settings picked automatically."""
     if not status:
@@ -184,26 +198,35 @@ def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
 
 # --- models, charts ---------------------------------------------------------------------------------------------
 
-MODEL_COLUMNS = ["name", "base model", "labels", "rows", "accuracy", "macro-F1", "epochs", "created", "exports"]
+MODEL_COLUMNS = [
+    "name",
+    "base model",
+    "labels",
+    "rows",
+    "accuracy",
+    "macro-F1",
+    "epochs",
+    "created",
+    "exports",
+    "access",
+]
+_ACCESS = {"yours": "yours", "shared": "shared (read-only)"}
 
 
 def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """The saved-runs table."""
-
-    def rounded(v):
-        return None if v is None else round(v, 4)
-
     rows = [
         {
             "name": r["name"],
             "base model": r.get("base_model"),
             "labels": ", ".join(map(str, r.get("labels") or [])),
             "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0),
-            "accuracy": rounded(r.get("accuracy")),
-            "macro-F1": rounded(r.get("f1_macro")),
+            "accuracy": _pct(r.get("accuracy")),
+            "macro-F1": _pct(r.get("f1_macro")),
             "epochs": r.get("epochs"),
             "created": str(r.get("created") or "").replace("T", " ")[:16],
             "exports": ", ".join(r.get("exports") or []) or "-",
+            "access": _ACCESS.get(r.get("access") or "shared", "shared (read-only)"),
         }
         for r in runs
     ]

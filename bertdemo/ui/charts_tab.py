@@ -21,7 +21,7 @@ def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "accuracy and macro-F1 on the right)."
         )
         # The list is refreshed each time the tab is opened.
-        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True)
+        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, elem_id="bd-chart-runs")
         c["plot"] = gr.Plot(show_label=False)
         c["params"] = gr.Dataframe(
             views.params_frame({}), label="Settings and scores", interactive=False, wrap=True, max_height=700

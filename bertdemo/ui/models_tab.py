@@ -22,6 +22,8 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
     """Build and wire the Models tab; returns its components (c["runs_changed"] fires after a delete)."""
     c: dict[str, Any] = {}
     with gr.Tab("Models", id="models") as c["tab"]:
+        # Inside the Tab: anything placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
+        c["runs_changed"] = gr.State(0)  # bumped after a delete: every run dropdown of the page is refreshed
         gr.Markdown(
             "Your runs and the shared ones, newest first. Click a row to select it. Runs you train here are "
             "private to this browser; shared runs (shipped with the app or saved from the command line) are "
@@ -44,8 +46,6 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         c["zip_file"] = gr.File(
             label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False, elem_id="bd-zip"
         )
-
-    c["runs_changed"] = gr.State(0)  # bumped after a delete: every run dropdown of the page is refreshed
 
     def refresh(owner_id: str | None, keep: str | None = None):
         return views.models_frame(appapi.list_models(root, owner_id)), run_dropdown_update(root, keep, owner=owner_id)

@@ -80,7 +80,7 @@ def create_train_tab(
                     c["text_column"] = gr.Dropdown(label="Text column", choices=[], interactive=True)
                     c["label_column"] = gr.Dropdown(label="Label column", choices=[], interactive=True)
             with gr.Column(scale=3, min_width=320):
-                c["data_summary"] = gr.Markdown(NO_DATA)
+                c["data_summary"] = gr.Markdown(NO_DATA, elem_id="bd-data")
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
         c["preview"] = gr.Dataframe(
             label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
@@ -232,7 +232,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     # No spinner over the outputs: the progress bar below says what happens.
     c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
 
-    def tick(owner_id, job_id, shown, auto, try_run, model):
+    def tick(owner_id, job_id, shown, auto, try_run, model, run_name):
         """Every STATUS_POLL_S while a job runs: progress, curves when an epoch ended, results at the end.
 
         Returns {component: update}; components left out keep their value.
@@ -265,12 +265,14 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         if status["state"] == "done":
             name = status.get("name")
             out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name, owner=owner_id)
-            out[c["run_name"]] = new_name(model, auto)
+            # A fresh name for the next run, unless the user typed one (the finished run's own name never stays).
+            out[c["run_name"]] = new_name(model, auto or run_name == name)
+            out[c["name_auto"]] = auto or run_name == name
             out.update(zip(results, result_views(name, root), strict=True))
             out[c["results_shown"]] = True
         return out
 
-    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]]
+    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"], c["run_name"]]
     tick_out = [
         c["progress"],
         c["device"],
@@ -281,6 +283,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["stop_btn"],
         c["try_run"],
         c["run_name"],
+        c["name_auto"],
         c["results_shown"],
         *results,
     ]
@@ -328,17 +331,22 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         """Page (re)load: give this browser an owner id, re-attach to its newest job and show its settings."""
         owner_id = owner_id or uuid.uuid4().hex
         job_id = runner.latest_job(owner_id)
-        settings = form_values(runner.request_of(job_id, owner_id), _SETTINGS) if job_id else default_form(_SETTINGS)
+        running = bool(job_id) and runner.active_job(owner_id) == job_id
+        if job_id:
+            settings = form_values(runner.request_of(job_id, owner_id), _SETTINGS, keep_name=running)
+        else:
+            settings = default_form(_SETTINGS)
         return (
             owner_id,
             job_id,
             gr.Timer(active=bool(job_id)),
             run_dropdown_update(root, owner=owner_id),
             *busy_notice(owner_id),
+            not running,  # the running job's name stays on the form; any other name is ours to replace
             *settings,
         )
 
     c["load"] = demo.load(
-        attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, *form], **UI_EVENT
+        attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form], **UI_EVENT
     )
 

@@ -119,8 +119,11 @@ def default_form(keys: tuple[str, ...]) -> tuple:
     return gr.skip(), store.default_run_name(config.DEFAULT_MODEL), *columns, *(gr.skip() for _ in keys)
 
 
-def form_values(request, keys: tuple[str, ...]) -> tuple:
-    """The form filled in with the settings of the job a reloaded page re-attached to."""
+def form_values(request, keys: tuple[str, ...], keep_name: bool) -> tuple:
+    """The form filled in with the settings of the job a reloaded page re-attached to.
+
+    `keep_name`: the job still runs, so its name is shown; a finished job's name is taken, a new one is offered.
+    """
 
     def value(key: str):
         v = getattr(request, key, None)
@@ -133,7 +136,7 @@ def form_values(request, keys: tuple[str, ...]) -> tuple:
 
     return (
         request.model,
-        request.name,
+        request.name if keep_name else store.default_run_name(request.model),
         column(request.text_column),
         column(request.label_column),
         *(value(k) for k in keys),

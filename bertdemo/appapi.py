@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from bertdemo import access, config, store
+from bertdemo import access, config, store, tempfiles
 from bertdemo.errors import BertDemoError
 from bertdemo.jobs import JobRunner, TrainRequest
 
@@ -260,13 +259,29 @@ def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Pa
     return store.zip_run(name, root=root)
 
 
-def zip_onnx(name: str, root: Path | None = None, owner: str | None = None) -> Path:
-    """A zip of models/<name>/onnx, for download."""
+def zip_onnx(name: str, root: Path | None = None, owner: str | None = None, variant: str | None = None) -> Path:
+    """A zip of models/<name>/onnx for download: every variant, or one (its .onnx plus config and tokenizer)."""
+    import zipfile
+
     if _blank(name):
         raise BertDemoError("No run chosen: pick an exported run.")
     onnx_dir = access.check_visible(name, owner, root) / config.ONNX_SUBDIR
     if not any(onnx_dir.glob("*.onnx")):
         raise BertDemoError(f"Run {name!r} has no ONNX files yet: export it first.")
-    out_dir = Path(tempfile.mkdtemp(prefix="bertdemo-onnx-"))
-    base = out_dir / f"{onnx_dir.parent.name}-onnx"
-    return Path(shutil.make_archive(str(base), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name))
+    out_dir = tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
+    if _blank(variant) or variant == "all":
+        base = out_dir / f"{onnx_dir.parent.name}-onnx"
+        return Path(shutil.make_archive(str(base), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name))
+    if variant not in config.ONNX_FILES:
+        raise BertDemoError(f"Unknown variant {variant!r}: pick one of {', '.join(config.ONNX_FILES)}.")
+    model = onnx_dir / config.ONNX_FILES[variant]
+    if not model.is_file():
+        raise BertDemoError(f"Run {name!r} has no {variant} variant: export it again with that variant chosen.")
+    # The one model file (and its external weights, if any) plus what loading it needs: config and tokenizer.
+    other_models = {p for p in onnx_dir.iterdir() if p.suffix in (".onnx", ".onnx_data") and p.stem != model.stem}
+    keep = [p for p in sorted(onnx_dir.iterdir()) if p.is_file() and p not in other_models]
+    target = out_dir / f"{onnx_dir.parent.name}-{variant}.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in keep:
+            zf.write(path, f"{onnx_dir.parent.name}-{variant}/{path.name}")
+    return target

@@ -12,6 +12,8 @@ from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
+_ALL = ("every variant, one zip", "all")
+
 
 def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Export tab; returns its components."""
@@ -36,26 +38,51 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             interactive=False,
             elem_id="bd-export-checks",
         )
-        c["download"] = gr.File(label="ONNX files (zip)", visible=False)
+        c["note"] = gr.Markdown(elem_id="bd-export-note")  # what "passed" means for each variant
+        with gr.Row(equal_height=False):
+            c["variant"] = gr.Dropdown(
+                label="Download",
+                choices=[_ALL],
+                value="all",
+                scale=1,
+                info="Every variant in one zip, or just one (with its config and tokenizer).",
+                elem_id="bd-export-variant",
+            )
+            c["download"] = gr.File(label="ONNX files (zip)", visible=False, scale=2, elem_id="bd-export-zip")
 
-    def show_existing(owner_id: str | None, name: str | None, current: str | None):
+    def downloads(exports: dict[str, Any] | None, keep: str | None):
+        """The download choices of a run's export, sizes included; the current pick kept when still there."""
+        variants = (exports or {}).get("variants") or {}
+        total = sum(v.get("size_mb") or 0 for v in variants.values())
+        choices = [(f"every variant, one zip ({total:.0f} MB of models)", "all")] if variants else [_ALL]
+        choices += [(f"{n} only ({v.get('size_mb') or 0:.0f} MB)", n) for n, v in variants.items()]
+        value = keep if keep in {v for _, v in choices} else "all"
+        return gr.Dropdown(choices=choices, value=value), value
+
+    def show_existing(owner_id: str | None, name: str | None, current: str | None, keep: str | None):
         """A run's earlier export, if it has one."""
+        empty = ("", bench_views.export_frame(None), "", gr.Dropdown(choices=[_ALL], value="all"), hide_file(current))
         if not name:
-            return "", bench_views.export_frame(None), hide_file(current)
+            return empty
         try:
             exports = appapi.load_run(name, root, owner_id).get("exports")
             if not exports:
-                return f"`{name}` has no ONNX export yet.", bench_views.export_frame(None), hide_file(current)
+                return (f"`{name}` has no ONNX export yet.", *empty[1:])
+            picker, variant = downloads(exports, keep)
             return (
                 f"`{name}` was exported before: these are its checks.",
                 bench_views.export_frame(exports),
-                gr.File(str(appapi.zip_onnx(name, root, owner_id)), visible=True),
+                bench_views.export_note(exports),
+                picker,
+                gr.File(str(appapi.zip_onnx(name, root, owner_id, variant)), visible=True),
             )
         except BertDemoError as exc:
-            return f"**Error:** {exc}", bench_views.export_frame(None), hide_file(current)
+            return (f"**Error:** {exc}", *empty[1:])
 
     @ui_errors
-    def export(owner_id: str | None, name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
+    def export(
+        owner_id: str | None, name: str | None, optimize: bool, quantize: bool, keep: str | None, progress=gr.Progress()
+    ):
         progress(0, desc="Starting the export")
         report = appapi.export(
             name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg), owner=owner_id
@@ -64,22 +91,34 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         note = (
             f"**Exported, but** {', '.join(failed)} did not pass the check against PyTorch."
             if failed
-            else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
+            else f"**Exported** `{name}`: every variant passed its check against PyTorch (see below)."
         )
-        zipped = appapi.zip_onnx(name, root, owner_id)
-        return note, bench_views.export_frame(report), gr.File(str(zipped), visible=True)
+        picker, variant = downloads(report, keep)
+        zipped = appapi.zip_onnx(name, root, owner_id, variant)
+        return (
+            note,
+            bench_views.export_frame(report),
+            bench_views.export_note(report),
+            picker,
+            gr.File(str(zipped), visible=True),
+        )
+
+    @ui_errors
+    def download(owner_id: str | None, name: str | None, variant: str | None):
+        return gr.File(str(appapi.zip_onnx(name, root, owner_id, variant)), visible=True)
 
     def refresh(owner_id: str | None, keep: str | None):
         return run_dropdown_update(root, keep, owner=owner_id)
 
     c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
-    shown = [c["status"], c["table"], c["download"]]
-    c["run"].change(show_existing, [owner, c["run"], c["download"]], shown, **UI_EVENT)
+    shown = [c["status"], c["table"], c["note"], c["variant"], c["download"]]
+    c["run"].change(show_existing, [owner, c["run"], c["download"], c["variant"]], shown, **UI_EVENT)
+    c["variant"].input(download, [owner, c["run"], c["variant"]], c["download"], **UI_EVENT)
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     c["export_btn"].click(
         export,
-        [owner, c["run"], c["optimize"], c["quantize"]],
-        [c["status"], c["table"], c["download"]],
+        [owner, c["run"], c["optimize"], c["quantize"], c["variant"]],
+        shown,
         concurrency_limit=1,
         concurrency_id=HEAVY,
         **UI_EVENT,

@@ -29,8 +29,12 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+def pct(value: float | None) -> str:
+    """The one format of scores and confidences in the app: a percentage with one decimal ('-' for none)."""
+    try:
+        return "-" if value is None else f"{100 * float(value):.1f}%"
+    except (TypeError, ValueError):
+        return "-"
 
 
 # --- data -------------------------------------------------------------------------------------------------------
@@ -156,8 +160,8 @@ def results_markdown(info: dict[str, Any]) -> str:
     seconds = info.get("train_seconds")
     took = f" in {_fmt_seconds(seconds)}" if seconds else ""
     return (
-        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
-        f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
+        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{pct(m.get('accuracy'))}**, "
+        f"macro-F1 **{pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
     )
@@ -169,9 +173,9 @@ def per_class_frame(info: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "class": label,
-            "precision": round(v.get("precision", 0), 3),
-            "recall": round(v.get("recall", 0), 3),
-            "f1": round(v.get("f1", 0), 3),
+            "precision": pct(v.get("precision", 0)),
+            "recall": pct(v.get("recall", 0)),
+            "f1": pct(v.get("f1", 0)),
             "support": v.get("support"),
         }
         for label, v in per_class.items()
@@ -188,7 +192,7 @@ def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
                 "text": r.get("text"),
                 "true label": r.get("label"),
                 "predicted": r.get("predicted"),
-                "confidence": r.get("confidence"),
+                "confidence": pct(r.get("confidence")),
             }
             for r in rows
         ],
@@ -221,8 +225,8 @@ def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
             "base model": r.get("base_model"),
             "labels": ", ".join(map(str, r.get("labels") or [])),
             "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0),
-            "accuracy": _pct(r.get("accuracy")),
-            "macro-F1": _pct(r.get("f1_macro")),
+            "accuracy": pct(r.get("accuracy")),
+            "macro-F1": pct(r.get("f1_macro")),
             "epochs": r.get("epochs"),
             "created": str(r.get("created") or "").replace("T", " ")[:16],
             "exports": ", ".join(r.get("exports") or []) or "-",
@@ -256,8 +260,8 @@ def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
         col.update(
             {
                 "train rows": (info.get("data") or {}).get("train_rows"),
-                "accuracy": _pct(m.get("accuracy")),
-                "macro-F1": _pct(m.get("f1_macro")),
+                "accuracy": pct(m.get("accuracy")),
+                "macro-F1": pct(m.get("f1_macro")),
                 "train time": _fmt_seconds(info.get("train_seconds")),
             }
         )

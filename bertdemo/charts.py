@@ -90,6 +90,8 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
         # Sensible empty axes: epochs from 1, loss from 0, scores 0..1, and a line saying what will come.
         fig.update_xaxes(range=[0.5, 3.5])
         fig.update_yaxes(range=[0, 1], row=1, col=1)
+        for col in (1, 2):  # plotly.js draws no axes for a subplot without a trace: an empty one each
+            fig.add_trace(go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip"), row=1, col=col)
         _empty(fig, "Curves appear after the first epoch")
     return fig
 

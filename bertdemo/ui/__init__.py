@@ -77,8 +77,8 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
             compare = create_compare_tab(owner, root)
         lists = ((train, "try_run"), (charts, "runs"), (export, "run"), (compare, "run"))
         every_list = _every_run_list(owner, models, *lists)
-        train["load"].then(**every_list, **UI_EVENT)  # once the browser's owner id is known
-        models["runs_changed"].change(**every_list, **UI_EVENT)  # a run was deleted
+        train["load"].then(**every_list, show_progress="hidden", **UI_EVENT)  # once the owner id is known
+        models["runs_changed"].change(**every_list, show_progress="hidden", **UI_EVENT)  # a run was deleted
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
     demo.runner = runner  # tests and app.py reach the jobs through it
     return demo

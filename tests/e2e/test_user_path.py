@@ -112,6 +112,12 @@ def test_unlisted_columns_picked_by_hand_then_trained(open_page, app_server, tmp
     columns = ["msg_id", "utterance_en", "outcome_description"]
     assert choices(page, "Text column") == columns and choices(page, "Label column") == columns
     shot(page, "20-unlisted-columns-refused")
+    # Train on the refused file says what is wrong with it, not "No CSV file yet" (the file is still there).
+    page.get_by_role("button", name="Train", exact=True).click()
+    toast = page.locator(".toast-body").filter(has_text="Could not tell which column")
+    expect(toast.first).to_be_visible(timeout=30_000)
+    expect(page.locator(".toast-body").filter(has_text="No CSV file yet")).to_have_count(0)
+    shot(page, "20b-train-on-refused-file")
     pick(page, "Text column", "utterance_en")
     pick(page, "Label column", "outcome_description")
     page.get_by_text("usable rows").first.wait_for(timeout=60_000)

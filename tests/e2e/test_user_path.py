@@ -7,6 +7,7 @@ compare. Screenshots land in test-artifacts/e2e/ (git-ignored).
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def pick(page, label: str, option: str) -> None:
     box = field(page, label)
     box.click()
     options(page, box).filter(has_text=option).filter(visible=True).first.click()
-    expect(box).to_have_value(option)
+    expect(box).to_have_value(re.compile(re.escape(option)))
 
 
 def choices(page, label: str) -> list[str]:
@@ -157,6 +158,13 @@ def test_compare_shows_progress_and_disables_its_button(open_page, app_server):
     name = SHARED["run"]
     export_run(name, optimize=True, quantize=True, root=app_server.root)  # four back-ends: a wait worth showing
     page = open_page(SHARED["state"])
+    # Export: what "passed" means, and one variant downloaded alone.
+    page.get_by_role("tab", name="Export").click()
+    pick(page, "Run", name)
+    expect(page.locator("#bd-export-note")).to_contain_text("same label as PyTorch", timeout=30_000)
+    pick(page, "Download", "onnx-int8 only")
+    expect(page.locator("#bd-export-zip")).to_contain_text(f"{name}-onnx-int8", timeout=60_000)  # not the 4-in-1
+    shot(page, "24a-export-one-variant")
     page.get_by_role("tab", name="Compare").click()
     pick(page, "Run", name)
     page.get_by_label("Reviews, one per line").fill("great phone 99\nbroken film 98\nlovely meal 97")

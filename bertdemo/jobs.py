@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -323,7 +324,8 @@ class JobRunner:
                 pass
         error_lines = [line for line in err if line.startswith("error:")]
         if error_lines:
-            error = error_lines[-1][len("error:") :].strip()
+            # The CLI appends "(command line: --flag)" hints; the app's users have no command line.
+            error = re.sub(r"\s*\(command line: [^)]*\)$", "", error_lines[-1][len("error:") :].strip())
         elif code < 0:
             error = _killed_message(-code)
         else:

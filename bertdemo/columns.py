@@ -36,6 +36,8 @@ def pick_columns(
         ti = column_by_name(columns, config.TEXT_COLUMN_NAMES, exclude=li)
         if ti is None:
             ti = _text_by_name_words(table, exclude=li)
+        elif _key(columns[ti]) in config.SUMMARY_COLUMN_NAMES:
+            ti = _body_over_summary(table, ti, li, notes)
     if li is None:
         li = column_by_name(columns, config.LABEL_COLUMN_NAMES, exclude=ti)
         if li is None:
@@ -89,6 +91,26 @@ def _text_by_name_words(table: RawTable, exclude: int | None) -> int | None:
     return max(found, key=lambda i: column_stats(table, i).mean_length) if found else None
 
 
+def _body_over_summary(table: RawTable, ti: int, li: int | None, notes: list[str]) -> int:
+    """A 'title' is a summary: a text-like column with much longer values (Title, Description) is the text."""
+    title = column_stats(table, ti)
+    longer = [
+        i
+        for i in range(len(table.columns))
+        if i not in (ti, li)
+        and _text_like(stats := column_stats(table, i))
+        and stats.mean_length >= config.BODY_OVER_SUMMARY_RATIO * title.mean_length
+    ]
+    if not longer:
+        return ti
+    body = max(longer, key=lambda i: column_stats(table, i).mean_length)
+    notes.append(
+        f"Using {show(table.columns[body])} as the text (longer than {show(table.columns[ti])}); "
+        "pick the other one if that is wrong."
+    )
+    return body
+
+
 def _label_by_name_words(table: RawTable, exclude: int | None) -> int | None:
     """A column with a label name as one of its words ('Sentiment Label', 'class_id') that holds few values."""
     wanted = set(config.LABEL_COLUMN_NAMES)
@@ -102,7 +124,8 @@ def _label_by_name_words(table: RawTable, exclude: int | None) -> int | None:
 class ColumnStats:
     """What a column's values look like, from the first rows."""
 
-    filled: int  # non-missing values looked at
+    sampled: int  # rows looked at
+    filled: int  # non-missing values among them
     distinct: int
     mean_length: float
     letters: float  # share of values with a letter in them
@@ -111,10 +134,11 @@ class ColumnStats:
 
 def column_stats(table: RawTable, index: int) -> ColumnStats:
     """Stats of one column over the first CONTENT_SAMPLE_ROWS rows."""
-    values = [row[index].strip() for row in table.rows[: config.CONTENT_SAMPLE_ROWS]]
-    values = [v for v in values if v and v.casefold() not in _NA]
+    sample = table.rows[: config.CONTENT_SAMPLE_ROWS]
+    values = [v for v in (row[index].strip() for row in sample) if v and v.casefold() not in _NA]
     n = max(1, len(values))
     return ColumnStats(
+        sampled=len(sample),
         filled=len(values),
         distinct=len(set(values)),
         mean_length=sum(len(v) for v in values) / n,
@@ -123,15 +147,20 @@ def column_stats(table: RawTable, index: int) -> ColumnStats:
     )
 
 
+def _mostly_filled(s: ColumnStats) -> bool:
+    # Spreadsheet exports carry mostly empty columns ("Unnamed: 2"): they hold neither texts nor labels.
+    return s.filled >= max(2, 0.5 * s.sampled)
+
+
 def _text_like(s: ColumnStats) -> bool:
     # Texts have letters, are mostly different from each other, and are not numbers (ids, prices, dates).
-    return s.filled >= 2 and s.letters >= 0.8 and s.numeric < 0.5 and s.distinct >= max(2, 0.3 * s.filled)
+    return _mostly_filled(s) and s.letters >= 0.8 and s.numeric < 0.5 and s.distinct >= max(2, 0.3 * s.filled)
 
 
 def _label_like(s: ColumnStats) -> bool:
     # Labels repeat: a few distinct values, each shared by several rows (ids, texts and dates do not).
     return (
-        s.filled >= 2
+        _mostly_filled(s)
         and 2 <= s.distinct <= config.LABEL_MAX_DISTINCT
         and s.distinct <= config.LABEL_MAX_DISTINCT_FRACTION * s.filled
     )

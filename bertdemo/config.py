@@ -130,3 +130,5 @@ JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all C
 CONTENT_SAMPLE_ROWS = 2_000  # rows looked at per column
 LABEL_MAX_DISTINCT = 100  # a label column has at most this many distinct values...
 LABEL_MAX_DISTINCT_FRACTION = 0.5  # ...and at most this share of its rows distinct (ids and texts are not labels)
+SUMMARY_COLUMN_NAMES = ("title",)  # text names of a summary: a column BODY_OVER_SUMMARY_RATIO times longer wins
+BODY_OVER_SUMMARY_RATIO = 2.0

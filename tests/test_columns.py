@@ -95,7 +95,15 @@ def test_longer_named_text_wins_over_title(tmp_path):
     """Title and Review Text both name a text: the longer, varied one is the text (a title is a summary)."""
     rows = [(f"Title {i % 5}", t, lab) for i, (t, lab) in enumerate(reviews(20))]
     data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=("Title", "Review Text", "Rating"))))
-    assert data.text_column == "Title"  # an exact known name is taken as it is
+    assert data.text_column == "Review Text"
+    # AG News as Kaggle ships it: "Class Index","Title","Description".
+    rows = [(lab, t.split(",")[0], t) for t, lab in reviews(20)]
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=("Class Index", "Title", "Description"))))
+    assert (data.text_column, data.label_column) == ("Description", "Class Index")
+    assert any("longer than 'Title'" in n for n in data.notes)
+    rows = [(f"A title that is long enough {i}", lab, t) for i, (t, lab) in enumerate(reviews(20))]
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=("title", "label", "comment_en"))))
+    assert data.text_column == "title"  # no column twice as long: the title stays the text
     rows = [(t, f"Headline {i % 5}", lab) for i, (t, lab) in enumerate(reviews(20))]
     data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=("Review Body", "Short Title", "stars"))))
     assert (data.text_column, data.label_column) == ("Review Body", "stars")
@@ -126,3 +134,20 @@ def test_unnamed_index_column_and_trailing_empty_columns(tmp_path):
     data = read_labeled_csv(write_text(tmp_path, ",text,label,,\n" + body))
     assert data.columns == ["column_1", "text", "label"]
     assert len(data.texts) == len(ROWS)
+
+
+def test_kaggle_sms_spam_with_mostly_empty_extra_columns(tmp_path):
+    """v1 (ham/spam), v2 (text) and three "Unnamed" columns filled in a few rows only."""
+    rows = [
+        (
+            "spam" if lab == "negative" else "ham",
+            t,
+            "a stray long fragment of a message, cut here" if i == 3 else "",
+            "",
+            "",
+        )
+        for i, (t, lab) in enumerate(reviews(30))
+    ]
+    header = ("v1", "v2", "Unnamed: 2", "Unnamed: 3", "Unnamed: 4")
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows, header=header)))
+    assert (data.text_column, data.label_column) == ("v2", "v1")

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config, settings, store, tempfiles
+from bertdemo import access, config, settings, store, tempfiles
 from bertdemo.errors import BertDemoError
 from bertdemo.jobs import JobRunner
 from bertdemo.pipeline import TrainRequest
@@ -53,6 +53,18 @@ def inspect(
         max_rows,
         tokenizer=bundled_tokenizer,  # loaded only once the file is read: a bad file is refused at once
     )
+
+
+def file_columns(csv_path: str | Path | None) -> list[str]:
+    """The column names of a CSV, or [] when it cannot be read as a table at all."""
+    from bertdemo.csvread import read_table
+
+    if _blank(csv_path) or not Path(str(csv_path)).is_file():
+        return []
+    try:
+        return list(read_table(csv_path).columns)
+    except BertDemoError:
+        return []
 
 
 def parse_settings(values: dict[str, Any] | None) -> dict[str, Any]:
@@ -97,54 +109,66 @@ def stop_training(runner: JobRunner, job_id: str, owner: str | None = None, keep
     return runner.stop(str(job_id).strip(), owner, keep_best=bool(keep_best))
 
 
-def predict(name: str, text: str, backend: str = "pytorch", root: Path | None = None) -> dict[str, Any]:
-    """{label, probabilities: {label: p}} for one text."""
+def predict(
+    name: str, text: str, backend: str = "pytorch", root: Path | None = None, owner: str | None = None
+) -> dict[str, Any]:
+    """{label, probabilities: {label: p}} for one text, with a run this owner may use."""
     from bertdemo.predictors import load_predictor
 
     if _blank(name):
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     if _blank(text):
         raise BertDemoError("Type a text to classify.")
+    access.check_visible(name, owner, root)
     pred = load_predictor(name, backend, root).predict([text])
     probs = {lab: round(float(p), 6) for lab, p in zip(pred.label_names, pred.probabilities[0], strict=True)}
     return {"label": pred.labels[0], "probabilities": probs}
 
 
-def list_models(root: Path | None = None) -> list[dict[str, Any]]:
-    """Summaries of the saved runs, newest first."""
-    return store.list_runs(root)
+def list_models(root: Path | None = None, owner: str | None = None) -> list[dict[str, Any]]:
+    """Summaries of the runs this owner sees (theirs and the shared ones), newest first; access: yours/shared."""
+    return access.visible_runs(store.list_runs(root), owner)
 
 
-def run_names(root: Path | None = None) -> list[str]:
-    """Saved run names, newest first."""
-    return [r["name"] for r in store.list_runs(root)]
+def run_names(root: Path | None = None, owner: str | None = None) -> list[str]:
+    """Names of the runs this owner sees, newest first."""
+    return access.visible_names(owner, root)
 
 
-def delete_model(name: str, root: Path | None = None) -> dict[str, Any]:
-    """Delete a saved run (and forget its loaded predictors)."""
+def delete_model(name: str, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
+    """Delete a saved run of this owner (and forget its loaded predictors); shared runs are read-only."""
     from bertdemo.predictors import clear_cache
 
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to delete.")
+    access.check_deletable(name, owner, root)
     store.delete_run(name, root)
     clear_cache(name)
     return {"deleted": store.sanitize_name(name)}
 
 
-def load_run(name: str, root: Path | None = None) -> dict[str, Any]:
+def load_run(name: str, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
     """A saved run's run.json."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick a saved run.")
+    access.check_visible(name, owner, root)
     return store.load_run(name, root)
 
 
-def histories(names: list[str] | None, root: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+def histories(
+    names: list[str] | None, root: Path | None = None, owner: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """{run name: per-epoch history} for the chosen runs."""
-    return {name: store.load_run(name, root).get("history") or [] for name in names or []}
+    return {name: load_run(name, root, owner).get("history") or [] for name in names or []}
 
 
 def export(
-    name: str, optimize: bool = False, quantize: bool = False, root: Path | None = None, progress=None
+    name: str,
+    optimize: bool = False,
+    quantize: bool = False,
+    root: Path | None = None,
+    progress=None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch."""
     from bertdemo.export import export_run
@@ -152,6 +176,7 @@ def export(
 
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to export.")
+    access.check_visible(name, owner, root)
     report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
     clear_cache(name)  # a re-export replaces files that a cached ONNX session may hold
     return report
@@ -164,7 +189,11 @@ def split_texts(texts: str | list[str] | None) -> list[str]:
 
 
 def compare(
-    name: str, texts: str | list[str] | None, root: Path | None = None, repeats: int = config.UI_COMPARE_REPEATS
+    name: str,
+    texts: str | list[str] | None,
+    root: Path | None = None,
+    repeats: int = config.UI_COMPARE_REPEATS,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """PyTorch vs every exported ONNX variant: answers side by side, latency, throughput, size, accuracy."""
     from bertdemo.benchmark import compare_backends
@@ -174,35 +203,56 @@ def compare(
     items = split_texts(texts)
     if not items:
         raise BertDemoError("Type at least one review to compare (one per line).")
+    access.check_visible(name, owner, root)
     return compare_backends(name, items, root=root, repeats=repeats)
 
 
-def zip_run(name: str, root: Path | None = None) -> Path:
+def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Path:
     """A zip of the whole run folder, for download."""
     if _blank(name):
         raise BertDemoError("No run chosen: pick the run to download.")
+    access.check_visible(name, owner, root)
     return store.zip_run(name, root=root)
 
 
-def zip_onnx(name: str, root: Path | None = None) -> Path:
-    """A zip of models/<name>/onnx, for download; made once per export and reused (swept with the other zips)."""
+def zip_onnx(name: str, root: Path | None = None, owner: str | None = None, variant: str | None = None) -> Path:
+    """A zip of models/<name>/onnx for download: every variant, or one (its .onnx plus config and tokenizer).
+
+    Made once per export and variant, then reused (swept with the other zips): a second download of the
+    ~180 MB folder is not zipped again.
+    """
+    import zipfile
+
     if _blank(name):
         raise BertDemoError("No run chosen: pick an exported run.")
-    onnx_dir = store.run_dir(name, root) / config.ONNX_SUBDIR
+    onnx_dir = access.check_visible(name, owner, root) / config.ONNX_SUBDIR
     files = sorted(onnx_dir.glob("*.onnx"))
     if not files:
         raise BertDemoError(f"Run {name!r} has no ONNX files yet: export it first.")
-    # The same files give the same folder name: a second download is not zipped (~180 MB) again.
+    variant = "all" if _blank(variant) else str(variant)
+    if variant != "all" and variant not in config.ONNX_FILES:
+        raise BertDemoError(f"Unknown variant {variant!r}: pick one of {', '.join(config.ONNX_FILES)}.")
+    model = onnx_dir / config.ONNX_FILES[variant] if variant != "all" else None
+    if model is not None and not model.is_file():
+        raise BertDemoError(f"Run {name!r} has no {variant} variant: export it again with that variant chosen.")
+    run = onnx_dir.parent.name
     stamp = max(f.stat().st_mtime_ns for f in onnx_dir.iterdir())
-    out_dir = Path(tempfile.gettempdir()) / f"{config.ZIP_DIR_PREFIX}onnx-{onnx_dir.parent.name}-{stamp}"
-    zipped = out_dir / f"{onnx_dir.parent.name}-onnx.zip"
+    out_dir = Path(tempfile.gettempdir()) / f"{config.ZIP_DIR_PREFIX}onnx-{run}-{variant}-{stamp}"
+    zipped = out_dir / f"{run}-{'onnx' if variant == 'all' else variant}.zip"
     if zipped.is_file():
         os.utime(out_dir)  # in use: not stale for the sweep
         return zipped
     staging = tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
-    built = Path(
-        shutil.make_archive(str(staging / zipped.stem), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name)
-    )
+    built = staging / zipped.name
+    if model is None:
+        shutil.make_archive(str(built.with_suffix("")), "zip", root_dir=onnx_dir.parent, base_dir=onnx_dir.name)
+    else:
+        # The one model file (and its external weights, if any) plus what loading it needs: config and tokenizer.
+        others = {p for p in onnx_dir.iterdir() if p.suffix in (".onnx", ".onnx_data") and p.stem != model.stem}
+        with zipfile.ZipFile(built, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(onnx_dir.iterdir()):
+                if path.is_file() and path not in others:
+                    zf.write(path, f"{run}-{variant}/{path.name}")
     try:
         os.rename(staging, out_dir)  # atomic: a concurrent download sees no half zip
     except OSError:  # another request made it meanwhile

@@ -14,11 +14,13 @@ BACKEND_COLORS = {"pytorch": "#ee4c2c", "onnx": "#636efa", "onnx-optimized": "#0
 _LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 60, "b": 40}, "height": 360}
 
 History = Sequence[Mapping[str, Any]]
-_CURVES = (  # (subplot column, history key, legend label, dash)
-    (1, "train_loss", "train loss", "solid"),
-    (1, "val_loss", "val loss", "dash"),
-    (2, "val_accuracy", "val accuracy", "solid"),
-    (2, "val_f1_macro", "val macro-F1", "dot"),
+_CURVES = (  # (subplot column, history key, legend label, dash, line width, marker)
+    (1, "train_loss", "train loss", "solid", 2, "circle"),
+    (1, "val_loss", "val loss", "dash", 2, "circle"),
+    # On balanced data accuracy and macro-F1 are often equal: accuracy is a wide pale band with big markers,
+    # macro-F1 a thin dotted line with open diamonds on top of it, so both stay visible.
+    (2, "val_accuracy", "val accuracy", "solid", 6, "circle"),
+    (2, "val_f1_macro", "val macro-F1", "dot", 2, "diamond-open"),
 )
 
 
@@ -60,7 +62,7 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
     for i, (name, history) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
         prefix = f"{name} " if several else ""
-        for k, (col, key, label, dash) in enumerate(_CURVES):
+        for k, (col, key, label, dash, width, marker) in enumerate(_CURVES):
             xs, ys = _series(history, key)
             if not xs:
                 continue
@@ -73,7 +75,9 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
                     mode="lines+markers",
                     name=f"{prefix}{label}",
                     legendgroup=name or label,
-                    line={"color": line_color, "dash": dash},
+                    line={"color": line_color, "dash": dash, "width": width},
+                    marker={"symbol": marker, "size": 11 if width > 2 else 8},
+                    opacity=0.45 if width > 2 else 1.0,
                     hovertemplate=f"{prefix}{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
                 ),
                 row=1,
@@ -83,6 +87,11 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
     fig.update_xaxes(title_text="epoch", dtick=1 if _max_epoch(runs) <= 20 else None)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     if not fig.data:
+        # Sensible empty axes: epochs from 1, loss from 0, scores 0..1, and a line saying what will come.
+        fig.update_xaxes(range=[0.5, 3.5])
+        fig.update_yaxes(range=[0, 1], row=1, col=1)
+        for col in (1, 2):  # plotly.js draws no axes for a subplot without a trace: an empty one each
+            fig.add_trace(go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip"), row=1, col=col)
         _empty(fig, "Curves appear after the first epoch")
     return fig
 
@@ -115,43 +124,51 @@ def confusion_matrix_figure(
 
 
 def latency_figure(backends: Mapping[str, Mapping[str, Any]], title: str = "Latency and throughput") -> go.Figure:
-    """Bars of p50/p95 latency (ms, left) and throughput (texts/s, right) per back-end."""
+    """Bars of p50/p95 latency (ms, left) and throughput (texts/s, right), one colour per back-end.
+
+    One trace per back-end (not per statistic), so the legend shows each back-end's own colour.
+    """
     names = list(backends)
     fig = make_subplots(
         rows=1,
         cols=2,
         subplot_titles=("Latency per text (ms, lower is better)", "Throughput (texts/s, higher is better)"),
     )
-    for key, label, opacity in (("p50_ms", "p50", 1.0), ("p95_ms", "p95", 0.55)):
+    for name in names:
+        b, color = backends[name], BACKEND_COLORS.get(name, "#888")
         fig.add_trace(
             go.Bar(
-                x=names,
-                y=[backends[n].get(key) for n in names],
-                name=label,
-                opacity=opacity,
-                marker_color=[BACKEND_COLORS.get(n, "#888") for n in names],
+                x=["p50", "p95"],
+                y=[b.get("p50_ms"), b.get("p95_ms")],
+                name=name,
+                legendgroup=name,
+                marker_color=color,
                 texttemplate="%{y:.1f}",
-                hovertemplate=f"%{{x}} {label}: %{{y:.2f}} ms<extra></extra>",
+                hovertemplate=f"{name} %{{x}}: %{{y:.2f}} ms<extra></extra>",
             ),
             row=1,
             col=1,
         )
-    fig.add_trace(
-        go.Bar(
-            x=names,
-            y=[backends[n].get("throughput") for n in names],
-            name="throughput",
-            marker_color=[BACKEND_COLORS.get(n, "#888") for n in names],
-            showlegend=False,
-            texttemplate="%{y:.0f}",
-            hovertemplate="%{x}: %{y:.1f} texts/s<extra></extra>",
-        ),
-        row=1,
-        col=2,
-    )
+        fig.add_trace(
+            go.Bar(
+                x=[name],
+                y=[b.get("throughput")],
+                name=name,
+                legendgroup=name,
+                marker_color=color,
+                showlegend=False,
+                texttemplate="%{y:.0f}",
+                hovertemplate=f"{name}: %{{y:.1f}} texts/s<extra></extra>",
+            ),
+            row=1,
+            col=2,
+        )
     fig.update_layout(title=title, barmode="group", legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
+    fig.update_yaxes(title_text="ms", row=1, col=1)
+    fig.update_yaxes(title_text="texts/s", row=1, col=2)
     if not names:
-        _empty(fig, "No back-ends measured")
+        fig.update_yaxes(range=[0, 1])
+        _empty(fig, "No back-ends measured yet: press Compare")
     return fig
 
 

@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = COMMANDS[args.command](args)
     except BertDemoError as exc:
-        print(f"error: {one_line(str(exc))}", file=sys.stderr)
+        hint = f" {exc.cli_hint}" if getattr(exc, "cli_hint", "") else ""
+        print(f"error: {one_line(str(exc))}{hint}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted; nothing was saved.", file=sys.stderr)

@@ -29,6 +29,7 @@ def add_train_arguments(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--status-file", type=Path, help=argparse.SUPPRESS)
     sp.add_argument("--stop-file", type=Path, help=argparse.SUPPRESS)
     sp.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    sp.add_argument("--owner", help=argparse.SUPPRESS)  # the app: hash of the browser/API caller owning the run
 
 
 def cmd_train(args) -> dict[str, Any] | None:
@@ -37,7 +38,7 @@ def cmd_train(args) -> dict[str, Any] | None:
     request = TrainRequest.read(args.request) if args.request else settings.from_namespace(TrainRequest, args)
     main = distributed.is_main()  # under torchrun / accelerate launch only the main process prints
     monitor = PrintingMonitor(status_path=args.status_file, stop_path=args.stop_file, quiet=args.json or not main)
-    info = train_from_request(request, monitor=monitor, root=models_root(args))
+    info = train_from_request(request, monitor=monitor, root=models_root(args), owner=args.owner)
     if not main:
         return None
     result = {

@@ -133,6 +133,7 @@ BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
 # Web app (app.py, bertdemo.ui).
 APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
+BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
@@ -151,3 +152,10 @@ OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owne
 # training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: 12-16 alone, 6-8 while serving).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1
+
+# Column detection by content (bertdemo.columns), when no column has a known name.
+CONTENT_SAMPLE_ROWS = 2_000  # rows looked at per column
+LABEL_MAX_DISTINCT = 100  # a label column has at most this many distinct values...
+LABEL_MAX_DISTINCT_FRACTION = 0.5  # ...and at most this share of its rows distinct (ids and texts are not labels)
+SUMMARY_COLUMN_NAMES = ("title",)  # text names of a summary: a column BODY_OVER_SUMMARY_RATIO times longer wins
+BODY_OVER_SUMMARY_RATIO = 2.0

@@ -17,7 +17,7 @@ from pathlib import Path
 from bertdemo import config
 from bertdemo.columns import NUMBER, column_by_name, explicit_column, mean_length, pick_columns
 from bertdemo.csvread import RawTable, read_table, show
-from bertdemo.errors import DataError
+from bertdemo.errors import ColumnError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +60,18 @@ def read_labeled_csv(
     if max_rows is not None:
         max_rows = int(max_rows)  # UI number fields give floats
         if max_rows < 1:
-            raise DataError(f"max_rows must be at least 1 (got {max_rows}): pass a positive --max-rows, or none.")
+            raise DataError(f"Max rows must be at least 1 (got {max_rows}).", cli_hint="(command line: --max-rows)")
     table = read_table(path)
     notes = list(table.notes)
     ti, li = pick_columns(table, text_column, label_column, notes)
     text_col, label_col = table.columns[ti], table.columns[li]
     texts, labels, dropped = extract_rows(table.rows, ti, li)
     if not texts:
-        raise DataError(
+        raise ColumnError(
             f"No usable rows: all {len(table.rows):,} rows lack a text in {show(text_col)} or a label in "
-            f"{show(label_col)}: fill them in, or pick other columns with --text-column/--label-column."
+            f"{show(label_col)}: fill them in, or pick other columns.",
+            table.columns,
+            cli_hint="(command line: --text-column and --label-column)",
         )
     check_text_not_numeric(texts, text_col)
     texts = cut_long_texts(texts, notes)
@@ -124,7 +126,10 @@ def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], li
 def check_text_not_numeric(texts: list[str], column: str) -> None:
     """Refuse a text column that holds only numbers: the wrong column was picked."""
     if all(NUMBER.match(t) for t in texts):
-        raise DataError(f"Column {show(column)} holds only numbers, not text: pick the text column with --text-column.")
+        raise DataError(
+            f"Column {show(column)} holds only numbers, not text: pick the text column.",
+            cli_hint="(command line: --text-column)",
+        )
 
 
 def cut_long_texts(texts: list[str], notes: list[str]) -> list[str]:
@@ -180,7 +185,7 @@ def sample_rows(
     if max_rows is None or len(texts) <= max_rows:
         return texts, labels
     keep = sorted(random.Random(int(seed)).sample(range(len(texts)), max_rows))
-    notes.append(f"Sampled {max_rows:,} of {len(texts):,} rows (--max-rows).")
+    notes.append(f"Sampled {max_rows:,} of {len(texts):,} rows (the max rows setting).")
     return [texts[i] for i in keep], [labels[i] for i in keep]
 
 
@@ -246,7 +251,7 @@ def make_preview(table: RawTable) -> list[dict[str, str]]:
 def read_texts(path: str | Path, text_column: str | None = None) -> list[str]:
     """Just the texts of a CSV (labels optional), decoded like read_labeled_csv; for compare/predict."""
     table = read_table(path)
-    ti = explicit_column(table.columns, text_column, "--text-column")
+    ti = explicit_column(table.columns, text_column, "text")
     if ti is None:
         ti = column_by_name(table.columns, config.TEXT_COLUMN_NAMES, exclude=None)
     if ti is None:  # no known name: the column with the longest values

@@ -13,11 +13,30 @@ def first_line(exc: BaseException) -> str:
 
 
 class BertDemoError(Exception):
-    """A problem the user can fix; shown as one line (UI: gr.Error, CLI: exit 2)."""
+    """A problem the user can fix; shown as one line (UI: gr.Error, CLI: exit 2).
+
+    `cli_hint` names the command-line flag that fixes it: the CLI appends it, the UI and API never show it.
+    """
+
+    def __init__(self, message: str = "", *, cli_hint: str = "") -> None:
+        super().__init__(message)
+        self.cli_hint = cli_hint
 
 
 class DataError(BertDemoError):
     """The CSV cannot be used as it is (format, columns, labels, size)."""
+
+
+class ColumnError(DataError):
+    """The text or label column cannot be found or was named wrongly; `columns` lists the file's columns."""
+
+    def __init__(self, message: str = "", columns: list[str] = (), *, cli_hint: str = "") -> None:
+        super().__init__(message, cli_hint=cli_hint)
+        self.columns = list(columns)
+
+
+class NotOwner(BertDemoError):
+    """A run that belongs to someone else (or ships with the app) cannot be deleted by this caller."""
 
 
 class ModelLoadError(BertDemoError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertdemo import store
+from bertdemo import access, store
 from bertdemo.errors import BertDemoError
 from bertdemo.monitor import KEEP_BEST, TrainingMonitor
 from bertdemo.pipeline import TrainRequest
@@ -142,7 +143,8 @@ class ProcessJob(Job):
                 pass
         error_lines = [line for line in err if line.startswith("error:")]
         if error_lines:
-            error = error_lines[-1][len("error:") :].strip()
+            # The CLI appends "(command line: --flag)" hints; the app's users have no command line.
+            error = re.sub(r"\s*\(command line: [^)]*\)$", "", error_lines[-1][len("error:") :].strip())
         elif code < 0 and self.stop_requested_at:
             error = "Training was stopped (it did not stop in time, so it was killed): nothing was saved."
         elif code < 0:
@@ -183,7 +185,8 @@ class ThreadJob(Job):
             from bertdemo.pipeline import train_from_request
 
             try:
-                result = train_from_request(request, monitor=self.monitor, root=self.root)
+                owner = access.owner_key(self.owner)
+                result = train_from_request(request, monitor=self.monitor, root=self.root, owner=owner)
             except BertDemoError as exc:  # already reported to the monitor by the pipeline
                 self._end("stopped" if self.monitor.stop_requested else "failed", error=str(exc))
             else:

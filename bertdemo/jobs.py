@@ -19,7 +19,7 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-from bertdemo import config, store, tempfiles
+from bertdemo import access, config, store, tempfiles
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound
 from bertdemo.hardware import job_threads
 from bertdemo.jobkinds import Job, ProcessJob, ThreadJob, env_with_threads
@@ -107,6 +107,10 @@ class JobRunner:
             return None
         return job.id if owner is None or job.owner == owner else None
 
+    def request_of(self, job_id: str, owner: str | None = None) -> TrainRequest:
+        """The settings a job was started with (to show them again after a page reload)."""
+        return self._get(job_id, owner).request
+
     def latest_job(self, owner: str) -> str | None:
         """The newest job of this owner (to show again after a page reload)."""
         with self._lock:  # a start in another thread adds to _jobs meanwhile
@@ -154,6 +158,9 @@ class JobRunner:
         cmd += ["train", "--request", str(workdir / config.JOB_REQUEST_FILE), "--json"]
         cmd += ["--status-file", str(workdir / "status.json"), "--stop-file", str(workdir / "STOP")]
         cmd += ["--parent-pid", str(os.getpid())]  # the job stops and cleans up if this server dies
+        owner_key = access.owner_key(owner)
+        if owner_key:  # the run is private to whoever started the job (a hash, never the browser's id itself)
+            cmd += ["--owner", owner_key]
         return ProcessJob(
             **common,
             command=cmd,

@@ -128,7 +128,7 @@ def prepare(request: TrainRequest, root: Path | None = None) -> Prepared:
 
 
 def train_from_request(
-    request: TrainRequest, monitor: TrainingMonitor | None = None, root: Path | None = None
+    request: TrainRequest, monitor: TrainingMonitor | None = None, root: Path | None = None, owner: str | None = None
 ) -> dict[str, Any]:
     """Check, train and save one request; returns run.json (+ 'path'). A failure is also reported to the monitor."""
     monitor = monitor or TrainingMonitor()
@@ -143,6 +143,7 @@ def train_from_request(
             monitor=monitor,
             root=root,
             data_summary=prepared.summary,
+            owner=owner,
         )
     except BertDemoError as exc:
         report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")

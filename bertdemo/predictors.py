@@ -237,10 +237,13 @@ def require_export(name: str, run_path: Path, backend: str) -> Path:
     if path.is_file():
         return path
     if backend == "onnx" or not onnx_file(run_path, "onnx").is_file():
-        raise NotExported(f"Run {name!r} has no ONNX export yet: export it first (python -m bertdemo export {name}).")
+        raise NotExported(
+            f"Run {name!r} has no ONNX export yet: export it first.",
+            cli_hint=f"(command line: python -m bertdemo export {name})",
+        )
     raise NotExported(
-        f"Run {name!r} has no {backend} variant: export it again with{_EXPORT_FLAGS.get(backend, '')} "
-        f"(python -m bertdemo export {name}{_EXPORT_FLAGS.get(backend, '')})."
+        f"Run {name!r} has no {backend} variant: export it again with that variant chosen.",
+        cli_hint=f"(command line: python -m bertdemo export {name}{_EXPORT_FLAGS.get(backend, '')})",
     )
 
 

@@ -215,6 +215,7 @@ def summarize_run(name: str, info: RunInfo) -> RunSummary:
         "epochs": len(info.get("history") or []),
         "created": info.get("created"),
         "exports": sorted((info.get("exports") or {}).get("variants", {}).keys()),
+        "owner": info.get("owner"),  # hash of the owner's secret; None: shared (bertdemo.access)
     }
 
 

@@ -56,8 +56,11 @@ def train_run(
     monitor: TrainingMonitor | None = None,
     root: Path | None = None,
     data_summary: dict[str, Any] | None = None,
+    owner: str | None = None,
 ) -> dict[str, Any]:
     """Fine-tune, evaluate every epoch, and save models/<name> atomically; returns run.json (+ 'path').
+
+    `owner` (a hash, see bertdemo.access) makes the run private to the app user who trained it.
 
     Raises TrainingStopped when the monitor's stop flag was set: nothing is saved then.
     """
@@ -121,6 +124,8 @@ def train_run(
             info["stopped_early"] = stopped_early
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
+        if owner:
+            info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
         with _readable_failures(staging):
             shutil.rmtree(staging / "checkpoints", ignore_errors=True)
             trainer.save_model(str(staging))  # safetensors + config with id2label

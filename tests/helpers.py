@@ -125,3 +125,21 @@ def refused(path: Path, **kwargs) -> str:
     message = str(info.value)
     assert "\n" not in message and len(message) < 300
     return message
+
+
+def unlisted_column_csvs(folder: Path) -> dict[str, tuple[Path, str, str]]:
+    """The issue's files whose column names no list knows: {name: (path, text column, label column)}."""
+    from tests.conftest import tiny_rows
+
+    rows = tiny_rows(12)
+    reviews = folder / "reviews_export.csv"  # id;Review Text;Sentiment;date
+    with open(reviews, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, delimiter=";")
+        writer.writerow(["id", "Review Text", "Sentiment", "date"])
+        writer.writerows((1000 + i, t, lab, f"2024-03-{1 + i % 28:02d}") for i, (t, lab) in enumerate(rows))
+    spam = folder / "spam.csv"  # msg_id,utterance_en,is_spam
+    with open(spam, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["msg_id", "utterance_en", "is_spam"])
+        writer.writerows((f"m{i:05d}", t, int(lab == "negative")) for i, (t, lab) in enumerate(rows))
+    return {"reviews": (reviews, "Review Text", "Sentiment"), "spam": (spam, "utterance_en", "is_spam")}

@@ -10,7 +10,7 @@ from gradio_client.exceptions import AppError
 
 from bertdemo import config, store
 from tests.conftest import tiny_rows
-from tests.helpers import wait_done, write_csv
+from tests.helpers import make_tiny_run, unlisted_column_csvs, wait_done, write_csv
 
 # gradio's own routes trip a starlette deprecation on every request: not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
@@ -57,6 +57,13 @@ def test_inspect_with_chosen_columns(app_server, client, tmp_path):
     assert (report["text_column"], report["label_column"]) == ("body", "verdict")
 
 
+def test_inspect_detects_unlisted_column_names(client, tmp_path):
+    for path, text, label in unlisted_column_csvs(tmp_path).values():
+        report = client.predict(handle_file(str(path)), "", "", api_name="/inspect")
+        assert (report["text_column"], report["label_column"]) == (text, label)
+        assert any("by their contents" in n for n in report["notes"]) or text == "Review Text"
+
+
 def test_bad_csv_is_a_one_line_error_and_the_app_keeps_working(client, tmp_path):
     bad = tmp_path / "sheet.csv"
     bad.write_bytes(b"PK\x03\x04" + b"\x00" * 200)  # an Excel file renamed to .csv
@@ -92,14 +99,23 @@ def test_train_runs_to_done(app_server, trained):
     assert (app_server.root / "tiny-run" / store.RUN_JSON).is_file()
 
 
+def token(trained) -> str:
+    """The owner token /train handed back: the run is private to whoever holds it."""
+    return trained["job"]["owner_token"]
+
+
 def test_models_lists_the_run(client, trained):
-    runs = {r["name"]: r for r in client.predict(api_name="/models")}
+    runs = {r["name"]: r for r in client.predict(token(trained), api_name="/models")}
     assert runs["tiny-run"]["labels"] == ["negative", "positive"]
-    assert runs["tiny-run"]["accuracy"] is not None
+    assert runs["tiny-run"]["accuracy"] is not None and runs["tiny-run"]["access"] == "yours"
+    assert "owner" not in runs["tiny-run"]  # not even its hash leaves the server
+    # Private by default: a caller without the token does not see it.
+    assert "tiny-run" not in {r["name"] for r in client.predict(api_name="/models")}
+    assert "tiny-run" not in {r["name"] for r in client.predict("someone-else", api_name="/models")}
 
 
 def test_predict(client, trained):
-    answer = client.predict("tiny-run", "The coffee was wonderful", api_name="/predict")
+    answer = client.predict("tiny-run", "The coffee was wonderful", "pytorch", token(trained), api_name="/predict")
     assert answer["label"] in {"negative", "positive"}
     assert set(answer["probabilities"]) == {"negative", "positive"}
     assert sum(answer["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
@@ -107,6 +123,8 @@ def test_predict(client, trained):
         client.predict("no-such-run", "text", api_name="/predict")
     with pytest.raises(AppError, match="Type a text"):
         client.predict("tiny-run", "  ", api_name="/predict")
+    with pytest.raises(AppError, match="belongs to another user"):
+        client.predict("tiny-run", "The coffee was wonderful", api_name="/predict")
 
 
 def test_status_of_unknown_job(client):
@@ -137,28 +155,81 @@ def test_busy_while_training_then_stop_saves_nothing(app_server, client, trained
 
 
 def test_export_and_compare(client, trained):
-    report = client.predict("tiny-run", True, True, api_name="/export")
+    report = client.predict("tiny-run", True, True, token(trained), api_name="/export")
     assert set(report["variants"]) == {"onnx", "onnx-optimized", "onnx-int8"}
     assert report["variants"]["onnx"]["passed"]
-    runs = {r["name"]: r for r in client.predict(api_name="/models")}
+    runs = {r["name"]: r for r in client.predict(token(trained), api_name="/models")}
     assert "onnx" in runs["tiny-run"]["exports"]
 
     texts = ["The phone was superb, I would buy it again", "The hotel was dreadful, a waste of money"]
-    compared = client.predict("tiny-run", texts, api_name="/compare")
+    compared = client.predict("tiny-run", texts, token(trained), api_name="/compare")
     assert [r["text"] for r in compared["rows"]] == texts
     assert {"pytorch", "onnx", "onnx-int8"} <= set(compared["backends"])
     for row in compared["rows"]:
         assert row["pytorch"]["label"] in {"negative", "positive"} and isinstance(row["agree"], bool)
     assert compared["backends"]["onnx"]["p50_ms"] > 0
-    as_lines = client.predict("tiny-run", "\n".join(texts) + "\n\n", api_name="/compare")  # one per line works too
+    one_per_line = "\n".join(texts) + "\n\n"  # one per line works too
+    as_lines = client.predict("tiny-run", one_per_line, token(trained), api_name="/compare")
     assert [r["text"] for r in as_lines["rows"]] == texts
 
 
-def test_delete(client, trained, app_server):
-    assert client.predict("tiny-run", api_name="/delete") == {"deleted": "tiny-run"}
-    assert "tiny-run" not in {r["name"] for r in client.predict(api_name="/models")}
+def test_delete_by_another_client_is_refused_then_the_owner_deletes(client, trained, app_server):
+    other = Client(app_server.url, verbose=False)  # another script, without the owner token
+    for args in (("tiny-run",), ("tiny-run", "a-guessed-token")):
+        with pytest.raises(AppError) as err:
+            other.predict(*args, api_name="/delete")
+        assert str(err.value) == (
+            "Run 'tiny-run' belongs to another user: only the browser or API caller that trained it can use it."
+        )
+    assert (app_server.root / "tiny-run" / store.RUN_JSON).is_file()
+    assert client.predict("tiny-run", token(trained), api_name="/delete") == {"deleted": "tiny-run"}
+    assert "tiny-run" not in {r["name"] for r in client.predict(token(trained), api_name="/models")}
     with pytest.raises(AppError, match="No saved run"):
-        client.predict("tiny-run", api_name="/delete")
+        client.predict("tiny-run", token(trained), api_name="/delete")
+
+
+def test_shared_runs_are_seen_by_all_and_deleted_by_none(client, app_server):
+    """A run without an owner (command line, shipped with the app) is read-only over the API."""
+    make_tiny_run(app_server.root, "shipped")
+    try:
+        assert {"name": "shipped", "access": "shared"}.items() <= {
+            r["name"]: r for r in client.predict(api_name="/models")
+        }["shipped"].items()
+        assert client.predict("shipped", "a wonderful film", api_name="/predict")["label"] in {"negative", "positive"}
+        with pytest.raises(AppError) as err:
+            client.predict("shipped", "any-token", api_name="/delete")
+        assert str(err.value) == (
+            "Run 'shipped' came with the app or was saved from the command line: it is read-only here."
+        )
+    finally:
+        store.delete_run("shipped", app_server.root)
+
+
+def test_errors_are_one_line_without_traceback(client, app_server, tmp_path):
+    """Every refusal of every endpoint: one line, no traceback, no CLI flag."""
+    csv = handle_file(str(write_csv(tmp_path / "ok.csv", tiny_rows(5))))
+    odd = handle_file(str(write_csv(tmp_path / "odd.csv", [(str(i), str(i)) for i in range(10)], header=("a", "b"))))
+    calls = [
+        ((odd, "", ""), "/inspect"),
+        ((csv, "nope", ""), "/inspect"),
+        ((csv, {"epochs": "many"}), "/train"),
+        ((csv, {"colour": 1}), "/train"),
+        (("",), "/status"),
+        (("0123456789ab",), "/stop"),
+        (("no-such-run", "text"), "/predict"),
+        (("no-such-run", "text", "tensorflow"), "/predict"),
+        (("",), "/delete"),
+        (("../etc",), "/delete"),
+        (("no-such-run",), "/export"),
+        (("no-such-run", ["x"]), "/compare"),
+        (("no-such-run", []), "/compare"),
+    ]
+    for args, api_name in calls:
+        with pytest.raises(AppError) as err:
+            client.predict(*args, api_name=api_name)
+        message = str(err.value)
+        assert message and "\n" not in message and "Traceback" not in message, (api_name, message)
+        assert "--" not in message and "upstream Gradio app" not in message, (api_name, message)
 
 
 def test_python_app_py_listens_on_gradio_server_port(tmp_path):

@@ -68,7 +68,7 @@ def test_more_rows_than_limit_are_sampled(tmp_path):
     path.write_text("text,label\n" + "".join(f"review number {i},{'ab'[i % 2]}\n" for i in range(5000)))
     data = read_labeled_csv(path, max_rows=1000)
     assert len(data.texts) == 1000 and data.rows_read == 5000
-    assert "Sampled 1,000 of 5,000 rows (--max-rows)." in data.notes
+    assert "Sampled 1,000 of 5,000 rows (the max rows setting)." in data.notes
 
 
 @pytest.mark.parametrize("name", ["missing.csv", "folder"])

@@ -63,8 +63,17 @@ def test_training_curves_skip_missing_values_and_empty_history():
     partial = [{"epoch": 1, "train_loss": None, "val_loss": 0.7, "val_accuracy": 0.5, "val_f1_macro": None}]
     assert names(charts.training_curves(partial)) == ["val loss", "val accuracy"]
     empty = charts.training_curves([])
-    assert not empty.data
+    assert not any(len(t.x) for t in empty.data)  # only the empty traces that make plotly draw both axes
     assert "first epoch" in empty.layout.annotations[-1].text
+    assert tuple(empty.layout.xaxis.range) == (0.5, 3.5) and tuple(empty.layout.yaxis.range) == (0, 1)
+
+
+def test_accuracy_stays_visible_under_an_equal_macro_f1():
+    same = [{**rec, "val_f1_macro": rec["val_accuracy"]} for rec in HISTORY]
+    acc, f1 = charts.training_curves(same).data[2:]
+    assert list(acc.y) == list(f1.y)  # the case of the issue: the two lines coincide
+    assert acc.line.width > f1.line.width and acc.marker.size > f1.marker.size
+    assert acc.marker.symbol != f1.marker.symbol and acc.line.dash != f1.line.dash
 
 
 def test_confusion_matrix_figure():
@@ -83,10 +92,18 @@ def test_latency_figure():
         "onnx-int8": {"p50_ms": 4.0, "p95_ms": 5.5, "throughput": 240.0},
     }
     fig = charts.latency_figure(backends)
-    assert names(fig) == ["p50", "p95", "throughput"]
-    assert list(fig.data[0].x) == ["pytorch", "onnx", "onnx-int8"]
-    assert list(fig.data[1].y) == [14.0, 8.0, 5.5]
-    assert fig.data[2].xaxis == "x2" and list(fig.data[2].y) == [90.0, 150.0, 240.0]
+    latency = [t for t in fig.data if t.xaxis == "x"]
+    throughput = [t for t in fig.data if t.xaxis == "x2"]
+    # One trace per back-end in the legend, each with its own single colour (the legend shows it).
+    assert [t.name for t in latency] == ["pytorch", "onnx", "onnx-int8"] and all(
+        t.showlegend is not False for t in latency
+    )
+    assert len({t.marker.color for t in latency}) == 3 and all(isinstance(t.marker.color, str) for t in latency)
+    assert list(latency[1].x) == ["p50", "p95"] and list(latency[1].y) == [6.0, 8.0]
+    assert [list(t.y) for t in throughput] == [[90.0], [150.0], [240.0]]
+    assert [t.marker.color for t in throughput] == [t.marker.color for t in latency]
+    empty = charts.latency_figure({})
+    assert "No back-ends measured" in empty.layout.annotations[-1].text
 
 
 @pytest.mark.parametrize("counts", [{"neutral": 3, "positive": 10, "negative": 7}, {}])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.helpers import make_tiny_model_dir, write_csv
+from tests.helpers import make_tiny_model_dir, unlisted_column_csvs, write_csv
 
 ROWS = [
     ("great phone, love it", "positive"),
@@ -108,3 +108,16 @@ def test_user_errors_exit_2_with_one_line(cli_env, args, fragment) -> None:
         assert not (root.parent / "etc").exists()
         return
     assert_user_error(run_cli(*args, root=root), fragment)
+
+
+def test_inspect_detects_unlisted_column_names(tmp_path) -> None:
+    for path, text, label in unlisted_column_csvs(tmp_path).values():
+        report = last_json(run_cli("inspect", str(path), "--json", root=tmp_path / "models"))
+        assert (report["text_column"], report["label_column"]) == (text, label)
+        assert sum(report["class_counts"].values()) == 24
+
+
+def test_undetectable_columns_name_the_flags_on_the_cli_only(tmp_path) -> None:
+    numbers = write_csv(tmp_path / "numbers.csv", [(str(i), str(i * 3)) for i in range(20)], header=("a", "b"))
+    proc = run_cli("inspect", str(numbers), root=tmp_path / "models")
+    assert_user_error(proc, "holds only numbers, not text: pick the text column. (command line: --text-column)")

@@ -13,7 +13,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from bertdemo import store
+from bertdemo import access, store
 from tests.conftest import api_client, tiny_rows
 from tests.helpers import make_tiny_run, wait_done, write_csv
 
@@ -169,6 +169,7 @@ def test_predictions_keep_answering_while_a_job_trains(app_server) -> None:
 def test_delete_while_predicting_and_comparing(app_server) -> None:
     root = app_server.root
     make_tiny_run(root, "victim")
+    store.update_run("victim", {"owner": access.owner_key("victim-owner")}, root)  # as if trained through /train
     stop = threading.Event()
     lock = threading.Lock()
     counts: Counter[str] = Counter()
@@ -200,7 +201,7 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
             deadline = time.time() + 120
             while (counts["/predict ok"] < 3 or counts["/compare ok"] < 1) and time.time() < deadline:
                 time.sleep(0.1)
-            deleted.append(c.predict("victim", api_name="/delete"))
+            deleted.append(c.predict("victim", "victim-owner", api_name="/delete"))
             deadline = time.time() + 120
             while (counts["/predict gone"] < 3 or counts["/compare gone"] < 1) and time.time() < deadline:
                 time.sleep(0.1)
@@ -210,9 +211,9 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
     texts = ["a wonderful film", "dull and far too long"]
     run_threads(
         [
-            lambda: hammer("/predict", ("victim", "what a film")),
-            lambda: hammer("/predict", ("victim", "dull")),
-            lambda: hammer("/compare", ("victim", texts)),
+            lambda: hammer("/predict", ("victim", "what a film", "pytorch", "victim-owner")),
+            lambda: hammer("/predict", ("victim", "dull", "pytorch", "victim-owner")),
+            lambda: hammer("/compare", ("victim", texts, "victim-owner")),
             deleter,
         ]
     )
@@ -224,9 +225,9 @@ def test_delete_while_predicting_and_comparing(app_server) -> None:
     assert not [m for m in unexpected if "upstream Gradio app" in m or "\n" in m], unexpected
     client = api_client(app_server.url)
     for api_name, args in (
-        ("/predict", ("victim", "hello")),
-        ("/compare", ("victim", texts)),
-        ("/delete", ("victim",)),
+        ("/predict", ("victim", "hello", "pytorch", "victim-owner")),
+        ("/compare", ("victim", texts, "victim-owner")),
+        ("/delete", ("victim", "victim-owner")),
     ):
         with pytest.raises(AppError, match=gone):
             client.predict(*args, api_name=api_name)

@@ -120,7 +120,7 @@ def test_long_texts_are_cut_and_noted(tmp_path):
 def test_numeric_text_column_is_refused(tmp_path):
     rows = [("1.5", "a"), ("2", "b"), ("-3", "a"), ("1e3", "b")]
     assert refused(write_text(tmp_path, csv_text(rows))) == (
-        "Column 'text' holds only numbers, not text: pick the text column with --text-column."
+        "Column 'text' holds only numbers, not text: pick the text column."
     )
 
 
@@ -189,7 +189,7 @@ def test_max_rows_sampling(tmp_path):
     other = read_labeled_csv(path, max_rows=100, seed=2)
     assert len(first.texts) == 100 and first.rows_read == 1000
     assert first.texts == again.texts and first.texts != other.texts
-    assert "Sampled 100 of 1,000 rows (--max-rows)." in first.notes
+    assert "Sampled 100 of 1,000 rows (the max rows setting)." in first.notes
     order = [int(t.split()[-1]) for t in first.texts]
     assert order == sorted(order)  # file order kept
     assert len(read_labeled_csv(path, max_rows=None).texts) == 1000
@@ -197,7 +197,7 @@ def test_max_rows_sampling(tmp_path):
 
 
 def test_max_rows_must_be_positive(tmp_path):
-    assert "max_rows must be at least 1" in refused(write_text(tmp_path, csv_text(ROWS)), max_rows=0)
+    assert "Max rows must be at least 1" in refused(write_text(tmp_path, csv_text(ROWS)), max_rows=0)
 
 
 # --- bundled and shared data ------------------------------------------------------------------------------------

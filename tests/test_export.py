@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bertdemo import config, predictors, store
-from bertdemo.errors import ExportError, RunNotFound
+from bertdemo.errors import BertDemoError, ExportError, RunNotFound
 from bertdemo.export import export_run
 from tests.helpers import make_tiny_run
 
@@ -42,6 +42,23 @@ def test_all_variants_are_written(exported):
     assert (run / config.ONNX_SUBDIR / "tokenizer.json").is_file()
     assert not list((run / config.ONNX_SUBDIR).glob(".*")), "scratch folders of the optimizer/quantizer remain"
     assert leftovers(root) == []
+
+
+def test_download_one_variant_alone(exported):
+    """The int8 model can be downloaded without the fp32 ones: its .onnx plus what loading it needs."""
+    import zipfile
+
+    from bertdemo import appapi
+
+    root, _, _ = exported
+    with zipfile.ZipFile(appapi.zip_onnx("tiny", root, variant="onnx-int8")) as zf:
+        names = {Path(n).name for n in zf.namelist()}
+    assert config.ONNX_FILES["onnx-int8"] in names and {"config.json", "tokenizer.json"} <= names
+    assert not names & {config.ONNX_FILES["onnx"], config.ONNX_FILES["onnx-optimized"]}
+    with zipfile.ZipFile(appapi.zip_onnx("tiny", root)) as zf:  # the default: every variant
+        assert set(config.ONNX_FILES.values()) <= {Path(n).name for n in zf.namelist()}
+    with pytest.raises(BertDemoError, match="Unknown variant"):
+        appapi.zip_onnx("tiny", root, variant="fp8")
 
 
 def test_report_is_recorded_in_run_json(exported):

@@ -108,18 +108,19 @@ def test_onnx_before_export_says_how_to_export(tmp_path):
     make_tiny_run(tmp_path, "fresh")
     with pytest.raises(NotExported) as err:
         predictors.load_predictor("fresh", "onnx", tmp_path)
-    assert str(err.value) == "Run 'fresh' has no ONNX export yet: export it first (python -m bertdemo export fresh)."
+    assert str(err.value) == "Run 'fresh' has no ONNX export yet: export it first."
+    assert err.value.cli_hint == "(command line: python -m bertdemo export fresh)"
     assert "\n" not in str(err.value)
 
 
-def test_missing_variant_names_the_flag(tmp_path):
+def test_missing_variant_names_the_flag_only_for_the_cli(tmp_path):
     make_tiny_run(tmp_path, "plain")
     export_run("plain", root=tmp_path)
     assert predictors.load_predictor("plain", "onnx", tmp_path).backend == "onnx"
-    with pytest.raises(NotExported, match="--quantize"):
-        predictors.load_predictor("plain", "onnx-int8", tmp_path)
-    with pytest.raises(NotExported, match="--optimize"):
-        predictors.load_predictor("plain", "onnx-optimized", tmp_path)
+    for backend, flag in (("onnx-int8", "--quantize"), ("onnx-optimized", "--optimize")):
+        with pytest.raises(NotExported, match=f"no {backend} variant") as err:
+            predictors.load_predictor("plain", backend, tmp_path)
+        assert "--" not in str(err.value) and flag in err.value.cli_hint
 
 
 def test_cache_returns_the_same_predictor(root):

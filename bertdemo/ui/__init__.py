@@ -55,6 +55,7 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
 
     from bertdemo.ui.api import create_api
     from bertdemo.ui.charts_tab import create_charts_tab
+    from bertdemo.ui.common import UI_EVENT
     from bertdemo.ui.compare_tab import create_compare_tab
     from bertdemo.ui.export_tab import create_export_tab
     from bertdemo.ui.models_tab import create_models_tab
@@ -69,11 +70,35 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
         gr.Markdown(INTRO)
         create_api(runner, root)  # first, so the endpoints own their names (/train, /predict...)
         with gr.Tabs():
-            create_train_tab(demo, runner, owner, root)
-            create_charts_tab(root)
-            create_models_tab(root)
-            create_export_tab(root)
-            create_compare_tab(root)
+            train = create_train_tab(demo, runner, owner, root)
+            charts = create_charts_tab(owner, root)
+            models = create_models_tab(owner, root)
+            export = create_export_tab(owner, root)
+            compare = create_compare_tab(owner, root)
+        lists = ((train, "try_run"), (charts, "runs"), (export, "run"), (compare, "run"))
+        every_list = _every_run_list(owner, models, *lists)
+        train["load"].then(**every_list, show_progress="hidden", **UI_EVENT)  # once the owner id is known
+        models["runs_changed"].change(**every_list, show_progress="hidden", **UI_EVENT)  # a run was deleted
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
     demo.runner = runner  # tests and app.py reach the jobs through it
     return demo
+
+
+def _every_run_list(owner, models: dict[str, Any], *lists: tuple[dict[str, Any], str]) -> dict[str, Any]:
+    """fn, inputs and outputs of one event that refreshes every run list of the page.
+
+    Each tab also refreshes its own list when it is opened; this one catches what changed elsewhere
+    (a delete on Models, the page load that tells who this browser is).
+    """
+
+    def refresh_every_list(owner_id: str | None, models_pick: str | None, *picks):
+        updates = list(models["refresh_all"](owner_id, models_pick))
+        for (tab, _), keep in zip(lists, picks, strict=True):
+            updates.append(tab["refresh_all"](owner_id, keep))
+        return updates
+
+    return {
+        "fn": refresh_every_list,
+        "inputs": [owner, models["run"], *(tab[key] for tab, key in lists)],
+        "outputs": [models["table"], models["run"], *(tab[key] for tab, key in lists)],
+    }

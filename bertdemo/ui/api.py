@@ -7,12 +7,15 @@
     client.predict(job["job_id"], api_name="/status")   # poll until state != "running"
 
 A job id is the capability for /status and /stop: whoever holds it may poll or stop that job.
+A run trained through /train is private to its caller: /train returns an `owner_token` (or uses the one passed
+in the settings), and /models, /predict, /export, /compare and /delete take it as their last argument. Runs
+without an owner (saved from the command line, shipped with the app) are shared and read-only.
 Errors come back as one-line messages (gradio_client raises AppError), and the next call works.
 """
 
 # No `from __future__ import annotations` here: gr.api reads these type hints to document the endpoints.
 
-import uuid
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -61,11 +64,16 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
 
     @ui_errors
     def train(csv, settings):
-        return plain(appapi.start_training(runner, csv, settings, owner=f"api-{uuid.uuid4().hex}"))
+        settings = dict(settings or {}) if isinstance(settings, dict) else settings
+        token = str(settings.pop("owner_token", "") or "").strip() if isinstance(settings, dict) else ""
+        token = token or secrets.token_urlsafe(24)
+        started = appapi.start_training(runner, csv, settings, owner=token)
+        return plain({**started, "owner_token": token})
 
     train.__doc__ = (  # from the settings schema, so a new setting is documented here without an edit
-        "Start training on a CSV and return at once: {job_id, name, state}. Settings (all optional; 0 or blank "
-        f"= auto or default): {', '.join(appapi.setting_keys())}. Poll /status with the job id."
+        "Start training on a CSV and return at once: {job_id, name, state, owner_token}. Settings (all optional; "
+        f"0 or blank = auto or default): {', '.join(appapi.setting_keys())}, and owner_token (reuse one to own "
+        "several runs). Poll /status with the job id; keep owner_token to use and delete the run."
     )
 
     c["train_btn"].click(train, [c["csv"], c["settings"]], c["report"], api_name="train", show_progress="hidden")
@@ -83,30 +91,33 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         return plain(appapi.stop_training(runner, job_id, keep_best=keep_best))
 
     @ui_errors
-    def predict(name: str, text: str, backend: str = "pytorch") -> dict[str, Any]:
-        """Classify one text with a saved run: {label, probabilities: {label: p}}."""
-        return plain(appapi.predict(name, text, backend, root))
+    def predict(name: str, text: str, backend: str = "pytorch", owner_token: str = "") -> dict[str, Any]:
+        """Classify one text with a saved run (yours, with the owner_token /train gave, or a shared one):
+        {label, probabilities: {label: p}}."""
+        return plain(appapi.predict(name, text, backend, root, owner=owner_token))
 
     @ui_errors
-    def models() -> list[dict[str, Any]]:
-        """Saved runs, newest first: name, base_model, labels, rows, accuracy, f1_macro, created, exports."""
-        return plain(appapi.list_models(root))
+    def models(owner_token: str = "") -> list[dict[str, Any]]:
+        """The runs you see, newest first: the shared ones and those trained with your owner_token. Each has
+        name, base_model, labels, rows, accuracy, f1_macro, created, exports and access (yours/shared)."""
+        return plain(appapi.list_models(root, owner=owner_token))
 
     @ui_errors
-    def delete(name: str) -> dict[str, Any]:
-        """Delete a saved run: {deleted: name}."""
-        return plain(appapi.delete_model(name, root))
+    def delete(name: str, owner_token: str = "") -> dict[str, Any]:
+        """Delete a run you trained (pass the owner_token /train gave): {deleted: name}. Shared runs are
+        read-only."""
+        return plain(appapi.delete_model(name, root, owner=owner_token))
 
     @ui_errors
-    def export(name: str, optimize: bool = False, quantize: bool = False) -> dict[str, Any]:
+    def export(name: str, optimize: bool = False, quantize: bool = False, owner_token: str = "") -> dict[str, Any]:
         """Export a run to ONNX (+ optimized / int8 variants) and check each against PyTorch."""
-        return plain(appapi.export(name, optimize, quantize, root))
+        return plain(appapi.export(name, optimize, quantize, root, owner=owner_token))
 
     @ui_errors
-    def compare(name: str, texts: list[str] | str) -> dict[str, Any]:
+    def compare(name: str, texts: list[str] | str, owner_token: str = "") -> dict[str, Any]:
         """PyTorch vs the exported ONNX variants on some texts (a list, or one per line): answers side by side,
         latency p50/p95, throughput, size, accuracy."""
-        return plain(appapi.compare(name, texts, root))
+        return plain(appapi.compare(name, texts, root, owner=owner_token))
 
     for fn in (status, stop, predict, models, delete):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=None if fn in (status, stop, models) else "default")

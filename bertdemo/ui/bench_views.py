@@ -6,7 +6,34 @@ from typing import Any
 
 import pandas as pd
 
-EXPORT_COLUMNS = ["variant", "size MB", "max |diff|", "agreement", "accuracy", "macro-F1", "passed"]
+from bertdemo import config
+from bertdemo.ui.views import pct
+
+EXPORT_COLUMNS = [
+    "variant",
+    "size MB",
+    "max |diff|",
+    "agreement",
+    "accuracy",
+    "vs PyTorch",
+    "macro-F1",
+    "check",
+    "passed",
+]
+
+
+def _check(variant: str, criterion: str | None) -> str:
+    """What 'passed' required of a variant, in words."""
+    if criterion and criterion.startswith("agreement"):
+        return f"same label as PyTorch on >= {pct(config.LOW_PRECISION_MIN_AGREEMENT)} of rows"
+    atol = config.ONNX_ATOL if variant == "onnx" else config.ONNX_OPTIMIZED_ATOL
+    return f"every logit within {atol:g} of PyTorch"
+
+
+def _points(value: float | None, reference: float | None) -> str:
+    if value is None or reference is None:
+        return ""
+    return f"{100 * (float(value) - float(reference)):+.1f} pts"
 
 
 def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
@@ -19,10 +46,12 @@ def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
             {
                 "variant": "pytorch (reference)",
                 "size MB": torch_row.get("size_mb"),
-                "max |diff|": None,
-                "agreement": None,
-                "accuracy": torch_row.get("accuracy"),
-                "macro-F1": torch_row.get("f1_macro"),
+                "max |diff|": "",
+                "agreement": "",
+                "accuracy": pct(torch_row.get("accuracy")) if torch_row.get("accuracy") is not None else "",
+                "vs PyTorch": "",
+                "macro-F1": pct(torch_row.get("f1_macro")) if torch_row.get("f1_macro") is not None else "",
+                "check": "",
                 "passed": "",
             }
         )
@@ -32,18 +61,47 @@ def export_frame(report: dict[str, Any] | None) -> pd.DataFrame:
             {
                 "variant": variant,
                 "size MB": v.get("size_mb"),
-                "max |diff|": None if diff is None else f"{diff:.2e}",
-                "agreement": v.get("agreement"),
-                "accuracy": v.get("accuracy"),
-                "macro-F1": v.get("f1_macro"),
+                "max |diff|": "" if diff is None else f"{diff:.2e}",
+                "agreement": "" if v.get("agreement") is None else pct(v.get("agreement")),
+                "accuracy": "" if v.get("accuracy") is None else pct(v.get("accuracy")),
+                "vs PyTorch": _points(v.get("accuracy"), torch_row.get("accuracy")),
+                "macro-F1": "" if v.get("f1_macro") is None else pct(v.get("f1_macro")),
+                "check": _check(variant, v.get("criterion")),
                 "passed": "yes" if v.get("passed") else "NO",
             }
         )
     frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
-    for col in ("size MB", "agreement", "accuracy", "macro-F1"):
-        frame[col] = frame[col].map(lambda x: "" if x is None or pd.isna(x) else round(float(x), 4))
-    frame["max |diff|"] = frame["max |diff|"].fillna("")
+    frame["size MB"] = frame["size MB"].map(lambda x: "" if x is None or pd.isna(x) else f"{float(x):.1f}")
     return frame
+
+
+def export_note(report: dict[str, Any] | None) -> str:
+    """What 'passed' means, for the variants of this report (Markdown; '' before any export)."""
+    variants = (report or {}).get("variants") or {}
+    if not variants:
+        return ""
+    texts = report.get("checked_texts")
+    source = "validation rows" if report.get("check_source") == "validation.csv" else "built-in sentences"
+    lines = [f"**What “passed” means.** Each variant ran on the same {texts or ''} {source} as PyTorch."]
+    if "onnx" in variants:
+        lines.append(f"- `onnx` (fp32): every logit within {config.ONNX_ATOL:g} of PyTorch's.")
+    if "onnx-optimized" in variants:
+        criterion = variants["onnx-optimized"].get("criterion") or ""
+        lines.append(
+            "- `onnx-optimized`: "
+            + (
+                f"the same label as PyTorch on at least {pct(config.LOW_PRECISION_MIN_AGREEMENT)} of them (fp16)."
+                if criterion.startswith("agreement")
+                else f"every logit within {config.ONNX_OPTIMIZED_ATOL:g} (fused kernels add floats in another order)."
+            )
+        )
+    if "onnx-int8" in variants:
+        lines.append(
+            f"- `onnx-int8`: int8 weights cannot match the logits, so it passes when it gives the same label as "
+            f"PyTorch on at least {pct(config.LOW_PRECISION_MIN_AGREEMENT)} of them. Its accuracy change against "
+            "PyTorch is in the *vs PyTorch* column (not part of the check): judge it for your use."
+        )
+    return "\n".join(lines)
 
 
 def answers_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -54,7 +112,7 @@ def answers_frame(report: dict[str, Any]) -> pd.DataFrame:
         row = {"text": r["text"]}
         for b in backends:
             answer = r.get(b) or {}
-            row[b] = f"{answer.get('label')} ({answer.get('confidence', 0):.2f})"
+            row[b] = f"{answer.get('label')} ({pct(answer.get('confidence', 0))})"
         row["agree"] = "yes" if r.get("agree") else "NO"
         rows.append(row)
     return pd.DataFrame(rows, columns=["text", *backends, "agree"])
@@ -86,8 +144,8 @@ def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
                 "texts/s": b.get("throughput"),
                 "speed-up (p50)": b.get("speedup_p50"),
                 "size MB": b.get("size_mb"),
-                "val accuracy": None if b.get("accuracy") is None else round(b["accuracy"], 4),
-                "agreement": b.get("agreement"),
+                "val accuracy": None if b.get("accuracy") is None else pct(b["accuracy"]),
+                "agreement": None if b.get("agreement") is None else pct(b["agreement"]),
             }
         )
     return pd.DataFrame(rows, columns=BACKEND_COLUMNS).astype(object).where(lambda f: f.notna(), "-")

@@ -7,12 +7,12 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import charts, store
+from bertdemo import appapi, charts
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
 
 
-def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
+def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Charts tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Charts", id="charts") as c["tab"]:
@@ -21,23 +21,24 @@ def create_charts_tab(root: Path | None = None) -> dict[str, Any]:
             "accuracy and macro-F1 on the right)."
         )
         # The list is refreshed each time the tab is opened.
-        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True)
+        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, elem_id="bd-chart-runs")
         c["plot"] = gr.Plot(show_label=False)
         c["params"] = gr.Dataframe(
             views.params_frame({}), label="Settings and scores", interactive=False, wrap=True, max_height=700
         )
 
     @ui_errors
-    def show(names: list[str] | None):
-        known = set(run_choices(root))
-        infos = {name: store.load_run(name, root) for name in names or [] if name in known}
+    def show(owner_id: str | None, names: list[str] | None):
+        known = set(run_choices(root, owner_id))
+        infos = {name: appapi.load_run(name, root, owner_id) for name in names or [] if name in known}
         histories = {name: info.get("history") or [] for name, info in infos.items()}
         title = "Training curves" if infos else "Pick a run above"
         return charts.training_curves(histories, title=title), views.params_frame(infos)
 
-    def refresh(keep: list[str] | None):
-        return run_dropdown_update(root, keep, multiselect=True)
+    def refresh(owner_id: str | None, keep: list[str] | None):
+        return run_dropdown_update(root, keep, multiselect=True, owner=owner_id)
 
-    c["runs"].change(show, c["runs"], [c["plot"], c["params"]], **UI_EVENT)
-    c["tab"].select(refresh, c["runs"], c["runs"], **UI_EVENT)
+    c["runs"].change(show, [owner, c["runs"]], [c["plot"], c["params"]], **UI_EVENT)
+    c["tab"].select(refresh, [owner, c["runs"]], c["runs"], **UI_EVENT)
+    c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     return c

@@ -56,20 +56,27 @@ def hide_file(current: str | None):
     return gr.File(None, visible=False) if current else gr.skip()
 
 
-def run_choices(root: Path | None) -> list[str]:
-    """Saved run names, newest first (an unreadable models folder shows as none)."""
+def run_choices(root: Path | None, owner: str | None = None) -> list[str]:
+    """Names of the runs this browser sees (its own and the shared ones), newest first.
+
+    Without an owner (when the page is built, before a browser has said who it is) only shared runs are listed.
+    """
     try:
-        return appapi.run_names(root)
+        return appapi.run_names(root, owner)
     except OSError as exc:  # pragma: no cover - a models folder that vanished under us
         log.warning("cannot list runs: %s", exc)
         return []
 
 
 def run_dropdown_update(
-    root: Path | None, keep: str | list[str] | None = None, multiselect: bool = False, prefer: str | None = None
+    root: Path | None,
+    keep: str | list[str] | None = None,
+    multiselect: bool = False,
+    prefer: str | None = None,
+    owner: str | None = None,
 ):
     """Fresh choices for a run dropdown, keeping the current pick when it still exists."""
-    choices = run_choices(root)
+    choices = run_choices(root, owner)
     if multiselect:
         kept = [n for n in (keep or []) if n in choices]
         if prefer and prefer in choices and prefer not in kept:

@@ -22,7 +22,10 @@ EXAMPLE_REVIEWS = [
 ]
 
 
-def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
+_BUSY_NOTE = "**Comparing…** loading each back-end, then timing it (about 10 s on a CPU)."
+
+
+def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Compare tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Compare", id="compare") as c["tab"]:
@@ -37,7 +40,7 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
             with gr.Column(scale=2):
                 c["run"] = gr.Dropdown(label="Run", choices=run_choices(root))
                 c["compare_btn"] = gr.Button("Compare back-ends", variant="primary")
-                c["device"] = gr.Markdown()
+                c["device"] = gr.Markdown(elem_id="bd-compare-status", min_height=40)
         c["answers"] = gr.Dataframe(
             label="Answers side by side (label and confidence)",
             interactive=False,
@@ -51,9 +54,9 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
         )
 
     @ui_errors
-    def compare(name: str | None, texts: str, progress=gr.Progress()):
+    def compare(owner_id: str | None, name: str | None, texts: str, progress=gr.Progress()):
         progress(0.1, desc="Loading the back-ends and timing them")
-        report = appapi.compare(name, texts, root)
+        report = appapi.compare(name, texts, root, owner=owner_id)
         threads = report.get("threads") or {}
         threads_text = ", ".join(f"{k} {v}" for k, v in threads.items()) if isinstance(threads, dict) else threads
         settings = report.get("settings") or {}
@@ -71,16 +74,26 @@ def create_compare_tab(root: Path | None = None) -> dict[str, Any]:
             device,
         )
 
-    def refresh(keep: str | None):
-        return run_dropdown_update(root, keep)
+    def refresh(owner_id: str | None, keep: str | None):
+        return run_dropdown_update(root, keep, owner=owner_id)
 
-    c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
-    c["compare_btn"].click(
+    def busy():
+        """At once, before the queue: the button cannot be pressed twice and the page says what happens."""
+        return gr.Button("Comparing…", interactive=False), _BUSY_NOTE
+
+    def done(note: str | None):
+        """Success or error: the button comes back; a busy note left by an error goes."""
+        return gr.Button("Compare back-ends", interactive=True), "" if note == _BUSY_NOTE else gr.skip()
+
+    c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
+    c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["compare_btn"].click(busy, None, [c["compare_btn"], c["device"]], queue=False, **UI_EVENT).then(
         compare,
-        [c["run"], c["texts"]],
+        [owner, c["run"], c["texts"]],
         [c["answers"], c["plot"], c["backends"], c["device"]],
         concurrency_limit=1,
         concurrency_id=HEAVY,
+        show_progress_on=c["device"],  # where the user looks: right under the button
         **UI_EVENT,
-    )
+    ).then(done, c["device"], [c["compare_btn"], c["device"]], **UI_EVENT)
     return c

@@ -12,8 +12,10 @@ from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
+_ALL = ("every variant, one zip", "all")
 
-def create_export_tab(root: Path | None = None) -> dict[str, Any]:
+
+def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Export tab; returns its components."""
     c: dict[str, Any] = {}
     with gr.Tab("Export", id="export") as c["tab"]:
@@ -36,55 +38,105 @@ def create_export_tab(root: Path | None = None) -> dict[str, Any]:
             interactive=False,
             elem_id="bd-export-checks",
         )
-        c["zip_btn"] = gr.Button("Download ONNX files (zip)", interactive=False)
-        c["download"] = gr.File(label="ONNX files (zip)", visible=False)
+        c["note"] = gr.Markdown(elem_id="bd-export-note")  # what "passed" means for each variant
+        with gr.Row(equal_height=False):
+            c["variant"] = gr.Dropdown(
+                label="Download",
+                choices=[_ALL],
+                value="all",
+                scale=1,
+                info="Every variant in one zip, or just one (with its config and tokenizer).",
+                elem_id="bd-export-variant",
+            )
+            c["zip_btn"] = gr.Button("Download", interactive=False, scale=1, elem_id="bd-export-zip-btn")
+            c["download"] = gr.File(label="ONNX files (zip)", visible=False, scale=2, elem_id="bd-export-zip")
 
-    def show_existing(name: str | None, current: str | None):
-        """A run's earlier export, if it has one (its zip is made only when asked for: ~180 MB)."""
+    def downloads(exports: dict[str, Any] | None, keep: str | None):
+        """The download choices of a run's export, sizes included; the current pick kept when still there."""
+        variants = (exports or {}).get("variants") or {}
+        total = sum(v.get("size_mb") or 0 for v in variants.values())
+        choices = [(f"every variant, one zip ({total:.0f} MB of models)", "all")] if variants else [_ALL]
+        choices += [(f"{n} only ({v.get('size_mb') or 0:.0f} MB)", n) for n, v in variants.items()]
+        value = keep if keep in {v for _, v in choices} else "all"
+        return gr.Dropdown(choices=choices, value=value), value
+
+    def show_existing(owner_id: str | None, name: str | None, current: str | None, keep: str | None):
+        """A run's earlier export, if it has one (its zip is made only when asked for: up to ~180 MB)."""
+        off = gr.Button(interactive=False)
+        empty = (
+            "",
+            bench_views.export_frame(None),
+            "",
+            gr.Dropdown(choices=[_ALL], value="all"),
+            off,
+            hide_file(current),
+        )
         if not name:
-            return "", bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
+            return empty
         try:
-            exports = appapi.load_run(name, root).get("exports")
+            exports = appapi.load_run(name, root, owner_id).get("exports")
             if not exports:
-                note = f"`{name}` has no ONNX export yet."
-                return note, bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
+                return (f"`{name}` has no ONNX export yet.", *empty[1:])
+            picker, _ = downloads(exports, keep)
             return (
                 f"`{name}` was exported before: these are its checks.",
                 bench_views.export_frame(exports),
+                bench_views.export_note(exports),
+                picker,
                 gr.Button(interactive=True),
                 hide_file(current),
             )
         except BertDemoError as exc:
-            return f"**Error:** {exc}", bench_views.export_frame(None), gr.Button(interactive=False), hide_file(current)
+            return (f"**Error:** {exc}", *empty[1:])
 
     @ui_errors
-    def download(name: str | None):
-        return gr.File(str(appapi.zip_onnx(name, root)), visible=True)
-
-    @ui_errors
-    def export(name: str | None, optimize: bool, quantize: bool, progress=gr.Progress()):
+    def export(
+        owner_id: str | None, name: str | None, optimize: bool, quantize: bool, keep: str | None, progress=gr.Progress()
+    ):
         progress(0, desc="Starting the export")
-        report = appapi.export(name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg))
+        report = appapi.export(
+            name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg), owner=owner_id
+        )
         failed = [v for v, r in (report.get("variants") or {}).items() if not r.get("passed")]
         note = (
             f"**Exported, but** {', '.join(failed)} did not pass the check against PyTorch."
             if failed
-            else f"**Exported** `{name}`: every variant matches PyTorch within tolerance."
+            else f"**Exported** `{name}`: every variant passed its check against PyTorch (see below)."
         )
-        zipped = gr.File(str(appapi.zip_onnx(name, root)), visible=True)
-        return note, bench_views.export_frame(report), gr.Button(interactive=True), zipped
+        picker, variant = downloads(report, keep)
+        zipped = appapi.zip_onnx(name, root, owner_id, variant)
+        return (
+            note,
+            bench_views.export_frame(report),
+            bench_views.export_note(report),
+            picker,
+            gr.Button(interactive=True),
+            gr.File(str(zipped), visible=True),
+        )
 
-    def refresh(keep: str | None):
-        return run_dropdown_update(root, keep)
+    @ui_errors
+    def download(owner_id: str | None, name: str | None, variant: str | None):
+        return gr.File(str(appapi.zip_onnx(name, root, owner_id, variant)), visible=True)
 
-    c["tab"].select(refresh, c["run"], c["run"], **UI_EVENT)
-    shown = [c["status"], c["table"], c["zip_btn"], c["download"]]
-    c["run"].change(show_existing, [c["run"], c["download"]], shown, **UI_EVENT)
-    # Zipping reads ~180 MB: in the heavy group, like the export that writes them.
-    c["zip_btn"].click(download, c["run"], c["download"], concurrency_limit=1, concurrency_id=HEAVY, **UI_EVENT)
+    def refresh(owner_id: str | None, keep: str | None):
+        return run_dropdown_update(root, keep, owner=owner_id)
+
+    c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
+    shown = [c["status"], c["table"], c["note"], c["variant"], c["zip_btn"], c["download"]]
+    c["run"].change(show_existing, [owner, c["run"], c["download"], c["variant"]], shown, **UI_EVENT)
+    # Zipping reads up to ~180 MB: only on a click, and in the heavy group like the export that writes the files.
+    c["zip_btn"].click(
+        download,
+        [owner, c["run"], c["variant"]],
+        c["download"],
+        concurrency_limit=1,
+        concurrency_id=HEAVY,
+        **UI_EVENT,
+    )
+    c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     c["export_btn"].click(
         export,
-        [c["run"], c["optimize"], c["quantize"]],
+        [owner, c["run"], c["optimize"], c["quantize"], c["variant"]],
         shown,
         concurrency_limit=1,
         concurrency_id=HEAVY,

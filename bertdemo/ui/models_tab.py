@@ -1,4 +1,4 @@
-"""Models tab: the saved runs, with delete and download-as-zip."""
+"""Models tab: the runs this browser sees (its own and the shared ones), with delete and download-as-zip."""
 
 from __future__ import annotations
 
@@ -13,57 +13,76 @@ from bertdemo.ui.common import UI_EVENT, hide_file, run_choices, run_dropdown_up
 
 # Runs in the browser before the Python handler: a cancelled confirm sends no name, and nothing happens.
 _CONFIRM_DELETE = (
-    "(name, zip) => [(name && confirm(`Delete the run '${name}'? This cannot be undone.`)) ? name : null, zip]"
+    "(name, zip, owner, changed) => "
+    "[(name && confirm(`Delete the run '${name}'? This cannot be undone.`)) ? name : null, zip, owner, changed]"
 )
 
 
-def create_models_tab(root: Path | None = None) -> dict[str, Any]:
-    """Build and wire the Models tab; returns its components."""
+def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
+    """Build and wire the Models tab; returns its components (c["runs_changed"] fires after a delete)."""
     c: dict[str, Any] = {}
     with gr.Tab("Models", id="models") as c["tab"]:
-        gr.Markdown("Saved runs in the models folder, newest first. Click a row to select it.")
+        # Inside the Tab: anything placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
+        c["runs_changed"] = gr.State(0)  # bumped after a delete: every run dropdown of the page is refreshed
+        gr.Markdown(
+            "Your runs and the shared ones, newest first. Click a row to select it. Runs you train here are "
+            "private to this browser; shared runs (shipped with the app or saved from the command line) are "
+            "read-only."
+        )
         c["table"] = gr.Dataframe(
-            views.models_frame(appapi.list_models(root)),
+            views.models_frame(appapi.list_models(root)),  # shared runs; the browser's own are added on load
             label="Saved runs",
             elem_id="bd-models",
             interactive=False,
             wrap=True,
             max_height=420,
-            column_widths=["17%", "19%", "14%", "6%", "9%", "9%", "7%", "11%", "8%"],
+            column_widths=["16%", "17%", "13%", "6%", "8%", "8%", "6%", "11%", "7%", "8%"],
         )
         c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root))
         with gr.Row():
             c["zip_btn"] = gr.Button("Download as zip", variant="primary")
-            c["delete_btn"] = gr.Button("Delete run", variant="stop")
+            c["delete_btn"] = gr.Button("Delete run", variant="stop", interactive=False)
             c["refresh"] = gr.Button("Refresh list")
         c["zip_file"] = gr.File(
             label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False, elem_id="bd-zip"
         )
 
-    def refresh(keep: str | None = None):
-        return views.models_frame(appapi.list_models(root)), run_dropdown_update(root, keep)
+    def refresh(owner_id: str | None, keep: str | None = None):
+        return views.models_frame(appapi.list_models(root, owner_id)), run_dropdown_update(root, keep, owner=owner_id)
 
     def pick(evt: gr.SelectData):
         row = evt.row_value or []
         return row[0] if row else gr.skip()
 
-    @ui_errors
-    def make_zip(name: str | None):
-        return gr.File(str(appapi.zip_run(name, root)), visible=True)
+    def can_delete(owner_id: str | None, name: str | None):
+        """Delete is offered for this browser's own runs only (shared ones are read-only)."""
+        mine = {r["name"] for r in appapi.list_models(root, owner_id) if r["access"] == "yours"}
+        return gr.Button(interactive=bool(name) and name in mine)
 
     @ui_errors
-    def delete(name: str | None, current_zip: str | None):
+    def make_zip(owner_id: str | None, name: str | None):
+        return gr.File(str(appapi.zip_run(name, root, owner_id)), visible=True)
+
+    @ui_errors
+    def delete(name: str | None, current_zip: str | None, owner_id: str | None, changed: int):
         if not name:  # cancelled in the confirm dialog
-            return gr.skip(), gr.skip(), gr.skip()
-        appapi.delete_model(name, root)
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        appapi.delete_model(name, root, owner_id)
         gr.Info(f"Deleted {name}.")
-        return *refresh(), hide_file(current_zip)
+        return *refresh(owner_id), hide_file(current_zip), changed + 1
 
-    c["tab"].select(refresh, c["run"], [c["table"], c["run"]], **UI_EVENT)
-    c["refresh"].click(refresh, c["run"], [c["table"], c["run"]], **UI_EVENT)
+    listing = [c["table"], c["run"]]
+    c["tab"].select(refresh, [owner, c["run"]], listing, **UI_EVENT)
+    c["refresh"].click(refresh, [owner, c["run"]], listing, **UI_EVENT)
     c["table"].select(pick, None, c["run"], **UI_EVENT)
-    c["zip_btn"].click(make_zip, c["run"], c["zip_file"], **UI_EVENT)
+    c["run"].change(can_delete, [owner, c["run"]], c["delete_btn"], **UI_EVENT)
+    c["zip_btn"].click(make_zip, [owner, c["run"]], c["zip_file"], **UI_EVENT)
     c["delete_btn"].click(
-        delete, [c["run"], c["zip_file"]], [c["table"], c["run"], c["zip_file"]], js=_CONFIRM_DELETE, **UI_EVENT
+        delete,
+        [c["run"], c["zip_file"], owner, c["runs_changed"]],
+        [*listing, c["zip_file"], c["runs_changed"]],
+        js=_CONFIRM_DELETE,
+        **UI_EVENT,
     )
+    c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     return c

@@ -4,7 +4,6 @@ progress and curves, the results of the finished run, and 3. a Try-it box."""
 from __future__ import annotations
 
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
+from bertdemo.ui.train_session import wire_session
 from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
 
 PROGRESS_CSS = """
@@ -43,12 +43,16 @@ def create_train_tab(
     c: dict[str, Any] = {}
     with gr.Tab("Train", id="train") as c["tab"]:
         # Inside the Tab: anything else placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
-        c["csv_path"] = gr.State(None)
+        c["csv_path"] = gr.State(None)  # the file on the form, kept even when refused (Train then says why)
+        c["report_shown"] = gr.State(False)  # the data report's chart and preview are on screen
         c["job_id"] = gr.State(None)
         c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
         c["results_shown"] = gr.State(False)  # a finished run's results are on screen
         c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
         c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
+        c["busy_timer"] = gr.Timer(config.BUSY_POLL_S, active=False)  # while someone else's training runs
+        # Shown on arrival while another user trains: before the form is filled in, not only after Train.
+        c["busy"] = gr.Markdown(visible=True, elem_id="bd-busy")
         gr.Markdown("### 1. Data\nA CSV file with a column of texts and a column of labels.")
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=280):
@@ -58,7 +62,7 @@ def create_train_tab(
                     c["text_column"] = gr.Dropdown(label="Text column", choices=[], interactive=True)
                     c["label_column"] = gr.Dropdown(label="Label column", choices=[], interactive=True)
             with gr.Column(scale=3, min_width=320):
-                c["data_summary"] = gr.Markdown(NO_DATA)
+                c["data_summary"] = gr.Markdown(NO_DATA, elem_id="bd-data")
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
         c["preview"] = gr.Dataframe(
             label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
@@ -121,16 +125,24 @@ def create_train_tab(
 
 
 def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
-    data_out = [c["csv_path"], c["text_column"], c["label_column"], c["data_summary"], c["balance"], c["preview"]]
+    data_out = [
+        c["csv_path"],
+        c["text_column"],
+        c["label_column"],
+        c["data_summary"],
+        c["balance"],
+        c["preview"],
+        c["report_shown"],
+    ]
     results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
-    c["csv_file"].upload(load_csv, [c["csv_file"], c["csv_path"]], data_out, **UI_EVENT)
-    c["csv_file"].clear(lambda previous: load_csv(None, previous), c["csv_path"], data_out, **UI_EVENT)
+    c["csv_file"].upload(load_csv, [c["csv_file"], c["report_shown"]], data_out, **UI_EVENT)
+    c["csv_file"].clear(lambda shown: load_csv(None, shown), c["report_shown"], data_out, **UI_EVENT)
 
-    def use_example(previous):
-        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), previous))
+    def use_example(shown):
+        return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), shown))
 
-    c["example_btn"].click(use_example, c["csv_path"], [c["csv_file"], *data_out], **UI_EVENT)
-    columns = [c["csv_path"], c["text_column"], c["label_column"]]
+    c["example_btn"].click(use_example, c["report_shown"], [c["csv_file"], *data_out], **UI_EVENT)
+    columns = [c["csv_path"], c["text_column"], c["label_column"], c["report_shown"]]
     c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
 
@@ -182,7 +194,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     # No spinner over the outputs: the progress bar below says what happens.
     c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
 
-    def tick(owner_id, job_id, shown, auto, try_run, model):
+    def tick(owner_id, job_id, shown, auto, try_run, model, run_name):
         """Every STATUS_POLL_S while a job runs: progress, curves when an epoch ended, results at the end.
 
         Returns {component: update}; components left out keep their value.
@@ -214,13 +226,15 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         out[c["timer"]] = gr.Timer(active=False)
         if status["state"] == "done":
             name = status.get("name")
-            out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name)
-            out[c["run_name"]] = new_name(model, auto)
+            out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name, owner=owner_id)
+            # A fresh name for the next run, unless the user typed one (the finished run's own name never stays).
+            out[c["run_name"]] = new_name(model, auto or run_name == name)
+            out[c["name_auto"]] = auto or run_name == name
             out.update(zip(results, result_views(name, root), strict=True))
             out[c["results_shown"]] = True
         return out
 
-    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"]]
+    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"], c["run_name"]]
     tick_out = [
         c["progress"],
         c["device"],
@@ -231,6 +245,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["stop_btn"],
         c["try_run"],
         c["run_name"],
+        c["name_auto"],
         c["results_shown"],
         *results,
     ]
@@ -245,24 +260,4 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
 
     c["stop_btn"].click(stop, [owner, c["job_id"]], [c["progress"], c["stop_btn"]], **UI_EVENT)
 
-    @ui_errors
-    def classify(name, text):
-        return appapi.predict(name, text, root=root)["probabilities"]
-
-    c["try_btn"].click(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
-    c["try_text"].submit(classify, [c["try_run"], c["try_text"]], c["try_label"], **UI_EVENT)
-    c["try_refresh"].click(lambda keep: run_dropdown_update(root, keep), c["try_run"], c["try_run"], **UI_EVENT)
-
-    def attach(owner_id):
-        """Page (re)load: give this browser an owner id and re-attach to its newest job."""
-        owner_id = owner_id or uuid.uuid4().hex
-        job_id = runner.latest_job(owner_id)
-        return (
-            owner_id,
-            job_id,
-            gr.Timer(active=bool(job_id)),
-            run_dropdown_update(root),
-            store.default_run_name(config.DEFAULT_MODEL),
-        )
-
-    demo.load(attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], c["run_name"]], **UI_EVENT)
+    wire_session(demo, c, runner, owner, root, _SETTINGS)

@@ -7,8 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, charts, store
-from bertdemo.errors import BertDemoError
+from bertdemo import appapi, charts, config, store
+from bertdemo.errors import BertDemoError, RunNotFound
+from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
 from bertdemo.ui.common import one_line
 
@@ -16,8 +17,7 @@ NO_DATA = "Upload a CSV file, or click **Use example data**."
 
 
 def _show_data(path: str, report: dict[str, Any]) -> tuple:
-    for warning in report.get("warnings") or []:
-        gr.Warning(warning, duration=8)
+    # Warnings are listed in the report itself: toasts would pile up over it with every new pick.
     columns = report.get("columns") or []
     return (
         str(path),
@@ -26,6 +26,7 @@ def _show_data(path: str, report: dict[str, Any]) -> tuple:
         views.inspection_summary(report),
         gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
         gr.Dataframe(views.preview_frame(report), visible=True),
+        True,
     )
 
 
@@ -35,35 +36,47 @@ def _hide_report(shown: bool) -> tuple:
     return (gr.Plot(visible=False), gr.Dataframe(visible=False)) if shown else (gr.skip(), gr.skip())
 
 
-def _bad_data(exc: BertDemoError, path: str | None, keep_columns: bool, shown: bool) -> tuple:
+def _bad_data(
+    exc: BertDemoError, path: str, picked: tuple[str | None, str | None], shown: bool
+) -> tuple:
+    """The file is kept (so Train explains the same problem, and columns can be picked by hand); the dropdowns
+    list every column of the file, whatever was detected."""
     message = one_line(str(exc))
-    gr.Warning(message, duration=15)
-    columns = gr.skip() if keep_columns else gr.Dropdown(choices=[], value=None)
-    return (path, columns, columns, f"**This data cannot be used yet:** {message}", *_hide_report(shown))
+    columns = appapi.file_columns(path)
+    pick = [value if value in columns else None for value in picked]
+    hint = "\n\nPick the **Text column** and **Label column** on the left." if len(columns) >= 2 else ""
+    return (
+        path,
+        gr.Dropdown(choices=columns, value=pick[0]),
+        gr.Dropdown(choices=columns, value=pick[1]),
+        f"**This data cannot be used yet:** {message}{hint}",
+        *_hide_report(shown),
+        False,
+    )
 
 
-def load_csv(path: str | None, previous: str | None = None) -> tuple:
+def load_csv(path: str | None, shown: bool = False) -> tuple:
     """A new file: detect the columns and show the report (a bad file shows why, in the page).
 
-    `previous` is the file whose report is on screen, if any.
+    `shown`: a report's chart and preview are on screen. The last value returned is that flag, updated.
     """
     if not path:
         empty = gr.Dropdown(choices=[], value=None)
-        return None, empty, empty, NO_DATA, *_hide_report(bool(previous))
+        return None, empty, empty, NO_DATA, *_hide_report(shown), False
     try:
         return _show_data(path, appapi.inspect(path))
     except BertDemoError as exc:
-        return _bad_data(exc, None, keep_columns=False, shown=bool(previous))
+        return _bad_data(exc, path, (None, None), shown)
 
 
-def reinspect(path: str | None, text_column: str | None, label_column: str | None) -> tuple:
+def reinspect(path: str | None, text_column: str | None, label_column: str | None, shown: bool = False) -> tuple:
     """The user picked other columns: read the file again with them."""
     if not path:
-        return load_csv(None)
+        return load_csv(None, shown)
     try:
         return _show_data(path, appapi.inspect(path, text_column, label_column))
     except BertDemoError as exc:
-        return _bad_data(exc, path, keep_columns=True, shown=True)
+        return _bad_data(exc, path, (text_column, label_column), shown)
 
 
 def result_views(name: str, root: Path | None) -> tuple:
@@ -87,3 +100,44 @@ def hidden_results(shown: bool) -> tuple:
     if not shown:
         return (gr.skip(),) * 4
     return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
+
+
+def others_job(runner: JobRunner, owner_id: str | None) -> dict[str, Any] | None:
+    """The status of a training that runs for another browser or API caller, if one does."""
+    job_id = runner.active_job()
+    if not job_id or runner.active_job(owner_id or "") == job_id:
+        return None
+    try:
+        return runner.status(job_id)
+    except RunNotFound:  # ended and forgotten between the two calls
+        return None
+
+
+def default_form(keys: tuple[str, ...]) -> tuple:
+    """The form as a fresh page has it: only the run name is new (the rest keeps its defaults)."""
+    columns = (gr.skip(), gr.skip())
+    return gr.skip(), store.default_run_name(config.DEFAULT_MODEL), *columns, *(gr.skip() for _ in keys)
+
+
+def form_values(request, keys: tuple[str, ...], keep_name: bool) -> tuple:
+    """The form filled in with the settings of the job a reloaded page re-attached to.
+
+    `keep_name`: the job still runs, so its name is shown; a finished job's name is taken, a new one is offered.
+    """
+
+    def value(key: str):
+        v = getattr(request, key, None)
+        if key in ("learning_rate", "batch_size", "epochs", "max_length") and v is None:
+            return 0  # 0 = chosen for the data size, as the form says
+        return gr.skip() if v is None else v
+
+    def column(name: str | None):
+        return gr.Dropdown(choices=[name], value=name) if name else gr.skip()
+
+    return (
+        request.model,
+        request.name if keep_name else store.default_run_name(request.model),
+        column(request.text_column),
+        column(request.label_column),
+        *(value(k) for k in keys),
+    )

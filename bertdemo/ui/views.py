@@ -31,8 +31,12 @@ def _fmt_seconds(seconds: float | None) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
+def pct(value: float | None) -> str:
+    """The one format of scores and confidences in the app: a percentage with one decimal ('-' for none)."""
+    try:
+        return "-" if value is None else f"{100 * float(value):.1f}%"
+    except (TypeError, ValueError):
+        return "-"
 
 
 # --- data -------------------------------------------------------------------------------------------------------
@@ -75,8 +79,8 @@ def inspection_summary(report: dict[str, Any]) -> str:
     if base.get("accuracy") is not None:
         facts.append(
             "**Bag-of-words baseline** (TF-IDF + logistic regression, same 80/20 split, "
-            f"{base.get('seconds', 0):.1f} s): accuracy {_pct(base['accuracy'])}, "
-            f"macro-F1 {_pct(base.get('f1_macro'))}. Fine-tuning should beat this."
+            f"{base.get('seconds', 0):.1f} s): accuracy {pct(base['accuracy'])}, "
+            f"macro-F1 {pct(base.get('f1_macro'))}. Fine-tuning should beat this."
         )
     bullets = [f"- **Warning:** {html.escape(w)}" for w in report.get("warnings") or []]
     bullets += [f"- **Note:** {html.escape(n)}" for n in report.get("notes") or []]
@@ -133,6 +137,20 @@ def progress_html(status: dict[str, Any] | None) -> str:
     )
 
 
+def busy_markdown(status: dict[str, Any] | None) -> str:
+    """A notice that another user's training keeps the machine busy ('' when none runs)."""
+    if not status or status.get("state") != "running":
+        return ""
+    step, total = status.get("step") or 0, status.get("total_steps") or 0
+    done = f"{100 * step / total:.0f}% done" if total else "starting"
+    eta = status.get("eta")
+    left = f", about {_fmt_seconds(eta)} left" if eta is not None and total else ""
+    return (
+        f"**Busy:** another user's training is running ({done}{left}). One training runs at a time here: "
+        "you can prepare your data and settings now, and press **Train** once it has finished."
+    )
+
+
 def device_markdown(status: dict[str, Any] | None) -> str:
     """Device, precision and the settings picked automatically."""
     if not status:
@@ -153,8 +171,8 @@ def device_markdown(status: dict[str, Any] | None) -> str:
     base = status.get("baseline") or {}
     if base.get("accuracy") is not None:
         lines.append(
-            f"**Bag-of-words baseline** on the same split: accuracy {_pct(base['accuracy'])}, "
-            f"macro-F1 {_pct(base.get('f1_macro'))} (TF-IDF + logistic regression, {base.get('seconds', 0):.1f} s)"
+            f"**Bag-of-words baseline** on the same split: accuracy {pct(base['accuracy'])}, "
+            f"macro-F1 {pct(base.get('f1_macro'))} (TF-IDF + logistic regression, {base.get('seconds', 0):.1f} s)"
         )
     return "  \n".join(lines)
 
@@ -166,8 +184,8 @@ def results_markdown(info: dict[str, Any]) -> str:
     seconds = info.get("train_seconds")
     took = f" in {_fmt_seconds(seconds)}" if seconds else ""
     return (
-        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{_pct(m.get('accuracy'))}**, "
-        f"macro-F1 **{_pct(m.get('f1_macro'))}**\n"
+        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{pct(m.get('accuracy'))}**, "
+        f"macro-F1 **{pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
         + _baseline_line(m.get("accuracy"), info.get("baseline"))
@@ -179,7 +197,7 @@ def _baseline_line(accuracy: float | None, baseline: dict[str, Any] | None) -> s
     if accuracy is None or not baseline or baseline.get("accuracy") is None:
         return ""
     base = baseline["accuracy"]
-    line = f"\n\nFine-tuned **{_pct(accuracy)}** vs bag-of-words (TF-IDF + logistic regression) **{_pct(base)}**"
+    line = f"\n\nFine-tuned **{pct(accuracy)}** vs bag-of-words (TF-IDF + logistic regression) **{pct(base)}**"
     if accuracy <= base:
         return line + ": **fine-tuning did not beat the bag-of-words baseline on this data.**"
     return line + f" (+{100 * (accuracy - base):.1f} points)."
@@ -191,9 +209,9 @@ def per_class_frame(info: dict[str, Any]) -> pd.DataFrame:
     rows = [
         {
             "class": label,
-            "precision": round(v.get("precision", 0), 3),
-            "recall": round(v.get("recall", 0), 3),
-            "f1": round(v.get("f1", 0), 3),
+            "precision": pct(v.get("precision", 0)),
+            "recall": pct(v.get("recall", 0)),
+            "f1": pct(v.get("f1", 0)),
             "support": v.get("support"),
         }
         for label, v in per_class.items()
@@ -210,7 +228,7 @@ def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
                 "text": r.get("text"),
                 "true label": r.get("label"),
                 "predicted": r.get("predicted"),
-                "confidence": r.get("confidence"),
+                "confidence": pct(r.get("confidence")),
             }
             for r in rows
         ],
@@ -231,27 +249,26 @@ MODEL_COLUMNS = [
     "epochs",
     "created",
     "exports",
+    "access",
 ]
+_ACCESS = {"yours": "yours", "shared": "shared (read-only)"}
 
 
 def models_frame(runs: list[dict[str, Any]]) -> pd.DataFrame:
     """The saved-runs table."""
-
-    def rounded(v):
-        return None if v is None else round(v, 4)
-
     rows = [
         {
             "name": r["name"],
             "base model": r.get("base_model"),
             "labels": ", ".join(map(str, r.get("labels") or [])),
             "rows": (r.get("train_rows") or 0) + (r.get("val_rows") or 0),
-            "accuracy": rounded(r.get("accuracy")),
-            "macro-F1": rounded(r.get("f1_macro")),
-            "bag-of-words": rounded(r.get("baseline_accuracy")),
+            "accuracy": pct(r.get("accuracy")),
+            "macro-F1": pct(r.get("f1_macro")),
+            "bag-of-words": pct(r.get("baseline_accuracy")),
             "epochs": r.get("epochs"),
             "created": str(r.get("created") or "").replace("T", " ")[:16],
             "exports": ", ".join(r.get("exports") or []) or "-",
+            "access": _ACCESS.get(r.get("access") or "shared", "shared (read-only)"),
         }
         for r in runs
     ]
@@ -269,9 +286,9 @@ def params_frame(infos: dict[str, dict[str, Any]]) -> pd.DataFrame:
         col.update(
             {
                 "train rows": (info.get("data") or {}).get("train_rows"),
-                "accuracy": _pct(m.get("accuracy")),
-                "macro-F1": _pct(m.get("f1_macro")),
-                "bag-of-words accuracy": _pct((info.get("baseline") or {}).get("accuracy")),
+                "accuracy": pct(m.get("accuracy")),
+                "macro-F1": pct(m.get("f1_macro")),
+                "bag-of-words accuracy": pct((info.get("baseline") or {}).get("accuracy")),
                 "train time": _fmt_seconds(info.get("train_seconds")),
             }
         )

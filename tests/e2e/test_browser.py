@@ -7,117 +7,19 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from bertdemo import config
-from tests.conftest import REPO
+from tests.e2e.browsing import JOB_TIMEOUT_MS, load_example_and_check, set_model, shot, train_and_wait, try_it
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated"),
 ]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
-JOB_TIMEOUT_MS = 300_000  # a training subprocess imports torch first: slow on a busy 2-core machine
-SHARED: dict[str, str] = {}  # what one test leaves for the next (the run it trained)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def open_page(browser, app_server):
-    """Open the app in a fresh browser context (its own localStorage: a different user)."""
-    contexts, errors = [], []
-
-    def _open():
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(app_server.url)
-        page.get_by_role("button", name="Use example data").wait_for(timeout=60_000)
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
-    assert not errors, f"JavaScript errors in the page: {errors}"
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def load_example_and_check(page) -> None:
-    page.get_by_role("button", name="Use example data").click()
-    page.get_by_text("usable rows").first.wait_for(timeout=60_000)
-    page.get_by_text("Preview (first rows as read)").first.wait_for()
-    page.get_by_text("Rows per class").first.wait_for(timeout=30_000)  # plotly draws a moment later
-
-
-def set_model(page, model: str) -> None:
-    box = page.get_by_label("Base model")
-    box.click()
-    box.fill(model)
-    box.press("Enter")
-    page.get_by_label("Epochs").click()  # leave the box: the custom value is committed
-
-
-def train_and_wait(page, stem: str) -> str:
-    """Press Train, see progress and curves, wait for the results; returns the run name."""
-    page.get_by_role("button", name="Train", exact=True).click()
-    page.locator(".bd-running").wait_for(timeout=60_000)
-    assert page.get_by_role("button", name="Stop").is_enabled()
-    shot(page, f"{stem}-1-training")
-    page.locator("#bd-curves .js-plotly-plot").wait_for(timeout=JOB_TIMEOUT_MS)
-    page.locator(".bd-done, .bd-failed, .bd-stopped").wait_for(timeout=JOB_TIMEOUT_MS)
-    assert page.locator(".bd-done").count(), page.locator("#bd-progress").inner_text()
-    page.locator("#bd-results").wait_for(timeout=30_000)
-    text = page.locator("#bd-results").inner_text()
-    assert "accuracy" in text and "macro-F1" in text
-    assert page.get_by_text("Per class (validation)").first.is_visible()
-    assert page.get_by_text("Device:").first.is_visible()
-    shot(page, f"{stem}-2-done")
-    return re.search(r"Saved (\S+):", text).group(1)
-
-
-def try_it(page, stem: str, labels: set[str]) -> None:
-    page.get_by_label("Text", exact=True).fill("Absolutely love it, works perfectly and arrived early.")
-    page.get_by_role("button", name="Classify").click()
-    prediction = page.locator("#bd-prediction")
-    page.wait_for_function(
-        "labels => labels.some(l => (document.querySelector('#bd-prediction')?.innerText || '').includes(l))",
-        arg=sorted(labels),
-        timeout=60_000,
-    )
-    assert "%" in prediction.inner_text()
-    shot(page, f"{stem}-3-try-it")
+SHARED: dict[str, object] = {}  # what one test leaves for the next (the run it trained, whose browser)
 
 
 def test_train_tiny_model_end_to_end(open_page, app_server):
@@ -131,6 +33,7 @@ def test_train_tiny_model_end_to_end(open_page, app_server):
     assert (app_server.root / name / "run.json").is_file()
     try_it(page, "03-tiny", {"negative", "neutral", "positive"})
     SHARED["run"] = name
+    SHARED["state"] = page.context.storage_state()  # the run is private to this browser
 
 
 def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open_page, app_server):
@@ -148,6 +51,9 @@ def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open
         other = open_page()  # another browser: its own owner id, no job of its own
         # The page fills the progress box on load: wait for it rather than read it at once.
         expect(other.locator("#bd-progress")).to_contain_text("No training yet", timeout=30_000)
+        # Told on arrival, before filling in anything, that the machine is busy.
+        expect(other.locator("#bd-busy")).to_contain_text("another user's training is running", timeout=30_000)
+        shot(other, "04-other-user-arrives-busy")
         other.get_by_role("button", name="Use example data").click()
         other.get_by_text("usable rows").first.wait_for(timeout=60_000)
         other.get_by_role("button", name="Train", exact=True).click()
@@ -157,6 +63,12 @@ def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open
         page.reload()
         page.locator(f"#bd-progress:has-text('{job_name}')").wait_for(timeout=60_000)  # the same job, again
         page.locator(".bd-running").wait_for()
+        # The form shows the settings of the job it re-attached to, not the defaults.
+        expect(page.get_by_label("Epochs")).to_have_value("50", timeout=30_000)
+        expect(page.get_by_label("Batch size (0 = auto)")).to_have_value("1")
+        expect(page.get_by_label("Base model")).to_have_value(str(app_server.tiny))
+        expect(page.get_by_label("Run name")).to_have_value(job_name)
+        expect(page.locator("#bd-busy")).not_to_contain_text("Busy")  # its own job is no other user's
         shot(page, "04-reloaded")
         page.get_by_role("button", name="Stop").click()
         page.locator(".bd-stopped").wait_for(timeout=120_000)
@@ -186,7 +98,7 @@ def test_bad_file_shows_a_message_and_the_page_keeps_working(open_page, tmp_path
 def test_charts_models_export_compare_tabs(open_page, app_server):
     assert "run" in SHARED, "needs the run of the first test"
     name = SHARED["run"]
-    page = open_page()
+    page = open_page(SHARED["state"])  # the same browser as the one that trained it
 
     page.get_by_role("tab", name="Charts").click()
     page.get_by_text("Settings and scores").first.wait_for()

@@ -36,9 +36,7 @@ def _hide_report(shown: bool) -> tuple:
     return (gr.Plot(visible=False), gr.Dataframe(visible=False)) if shown else (gr.skip(), gr.skip())
 
 
-def _bad_data(
-    exc: BertDemoError, path: str, picked: tuple[str | None, str | None], shown: bool
-) -> tuple:
+def _bad_data(exc: BertDemoError, path: str, picked: tuple[str | None, str | None], shown: bool) -> tuple:
     """The file is kept (so Train explains the same problem, and columns can be picked by hand); the dropdowns
     list every column of the file, whatever was detected."""
     message = one_line(str(exc))

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench-train bench-step bench-infer bench-load clean
+.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-load clean
 
 run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
 	$(PY) app.py
@@ -18,6 +18,12 @@ test-fast: $(VENV)/.dev-deps  ## unit tests only (tiny models, no browser)
 
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check bertdemo tests bench app.py
+
+bench-accuracy: $(VENV)/.deps
+	$(PY) bench/accuracy_bench.py --truncation-study --only example sentences sst2 imdb ag_news sms_spam
+
+bench-ddp: $(VENV)/.deps
+	$(PY) bench/ddp_bench.py
 
 bench-train: $(VENV)/.deps
 	$(PY) bench/train_bench.py

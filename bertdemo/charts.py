@@ -48,11 +48,16 @@ def _empty(fig: go.Figure, text: str) -> go.Figure:
     return fig
 
 
-def training_curves(histories: History | Mapping[str, History], title: str = "Training curves") -> go.Figure:
+def training_curves(
+    histories: History | Mapping[str, History],
+    title: str = "Training curves",
+    loss_trace: Sequence[Mapping[str, float]] | None = None,
+) -> go.Figure:
     """Per-epoch loss (train + val) beside val accuracy / macro-F1; several runs are overlaid.
 
     Args:
         histories: one run's history records, or {run name: records} to compare runs.
+        loss_trace: a running job's training loss every few steps ({epoch, loss}), drawn live under the epochs.
     """
     runs = _as_runs(histories)
     fig = make_subplots(
@@ -83,8 +88,24 @@ def training_curves(histories: History | Mapping[str, History], title: str = "Tr
                 row=1,
                 col=col,
             )
+    if loss_trace:
+        fig.add_trace(
+            go.Scatter(
+                x=[p["epoch"] for p in loss_trace],
+                y=[p["loss"] for p in loss_trace],
+                mode="lines",
+                name="train loss (every few steps)",
+                line={"color": "#9aa5b1", "width": 1.5},
+                hovertemplate="train loss<br>epoch %{x:.2f}: %{y:.4f}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+        if not any(len(h) for h in runs.values()):  # no epoch yet: the scores panel still gets its axes
+            fig.add_trace(go.Scatter(x=[], y=[], showlegend=False, hoverinfo="skip"), row=1, col=2)
     fig.update_layout(title=title, legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
-    fig.update_xaxes(title_text="epoch", dtick=1 if _max_epoch(runs) <= 20 else None)
+    last = max(_max_epoch(runs), max((p["epoch"] for p in loss_trace or []), default=0))
+    fig.update_xaxes(title_text="epoch", dtick=1 if last <= 20 else None)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     if not fig.data:
         # Sensible empty axes: epochs from 1, loss from 0, scores 0..1, and a line saying what will come.

@@ -46,7 +46,8 @@ def create_train_tab(
         c["csv_path"] = gr.State(None)  # the file on the form, kept even when refused (Train then says why)
         c["report_shown"] = gr.State(False)  # the data report's chart and preview are on screen
         c["job_id"] = gr.State(None)
-        c["epochs_shown"] = gr.State(-1)  # history length last drawn: the chart is redrawn only when it grows
+        # Points last drawn (epochs + loss points): the chart is redrawn only when a new one arrived.
+        c["epochs_shown"] = gr.State(-1)
         c["results_shown"] = gr.State(False)  # a finished run's results are on screen
         c["name_auto"] = gr.State(True)  # the run name is ours to replace until the user types one
         c["timer"] = gr.Timer(config.STATUS_POLL_S, active=False)
@@ -91,11 +92,14 @@ def create_train_tab(
                 c.update(setting_widgets("advanced"))
         with gr.Row():
             c["train_btn"] = gr.Button("Train", variant="primary", scale=3)
-            c["stop_btn"] = gr.Button("Stop", variant="stop", interactive=False, scale=1)
+            c["stop_btn"] = gr.Button("Stop and discard", variant="stop", interactive=False, scale=1)
+            c["keep_btn"] = gr.Button(
+                "Stop, keep best epoch", interactive=False, scale=1, elem_id="bd-stop-keep"
+            )  # enabled once an epoch has been evaluated
         c["progress"] = gr.HTML(
             views.progress_html(None), css_template=PROGRESS_CSS, js_on_load=None, elem_id="bd-progress"
         )
-        c["device"] = gr.Markdown()
+        c["device"] = gr.Markdown(elem_id="bd-device")  # device, settings chosen for the data, baseline
         c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False, elem_id="bd-curves")
         c["results_md"] = gr.Markdown(visible=False, elem_id="bd-results")
         with gr.Row(equal_height=False):
@@ -167,6 +171,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             False,
             gr.Button(interactive=False),
             gr.Button(interactive=True),
+            gr.Button(interactive=False),
             *hidden_results(results_shown),
         )
 
@@ -189,6 +194,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["results_shown"],
         c["train_btn"],
         c["stop_btn"],
+        c["keep_btn"],
         *results,
     ]
     # No spinner over the outputs: the progress bar below says what happens.
@@ -209,18 +215,23 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
                 c["timer"]: gr.Timer(active=False),
                 c["train_btn"]: gr.Button(interactive=True),
                 c["stop_btn"]: gr.Button(interactive=False),
+                c["keep_btn"]: gr.Button(interactive=False),
             }
         history = status.get("history") or []
+        trace = status.get("loss_trace") or []
         running = status["state"] == "running"
         out = {
             c["progress"]: views.progress_html(status),
             c["device"]: views.device_markdown(status),
-            c["epochs_shown"]: len(history),
+            c["epochs_shown"]: len(history) + len(trace),
             c["train_btn"]: gr.Button(interactive=not running),
             c["stop_btn"]: gr.Button(interactive=running),
+            c["keep_btn"]: gr.Button(interactive=running and bool(history)),
         }
-        if len(history) != shown:
-            out[c["curves"]] = gr.Plot(charts.training_curves(history), visible=True)
+        if len(history) + len(trace) != shown:
+            # The loss every few steps while it runs; the finished run's chart shows the epochs only.
+            live = trace if running else None
+            out[c["curves"]] = gr.Plot(charts.training_curves(history, loss_trace=live), visible=True)
         if running:
             return out
         out[c["timer"]] = gr.Timer(active=False)
@@ -243,6 +254,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         c["timer"],
         c["train_btn"],
         c["stop_btn"],
+        c["keep_btn"],
         c["try_run"],
         c["run_name"],
         c["name_auto"],
@@ -256,8 +268,17 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
         status = appapi.stop_training(runner, job_id, owner_id)
         status["message"] = "Stopping at the next step; nothing will be saved."
         gr.Info("Stopping: the current step finishes first, then nothing is saved.")
-        return views.progress_html(status), gr.Button(interactive=False)
+        return views.progress_html(status), gr.Button(interactive=False), gr.Button(interactive=False)
 
-    c["stop_btn"].click(stop, [owner, c["job_id"]], [c["progress"], c["stop_btn"]], **UI_EVENT)
+    c["stop_btn"].click(stop, [owner, c["job_id"]], [c["progress"], c["stop_btn"], c["keep_btn"]], **UI_EVENT)
+
+    @ui_errors
+    def stop_keep(owner_id, job_id):
+        status = appapi.stop_training(runner, job_id, owner_id, keep_best=True)
+        status["message"] = "Stopping at the next step; the best epoch so far will be saved as the run."
+        gr.Info("Stopping: the best epoch so far is kept and saved.")
+        return views.progress_html(status), gr.Button(interactive=False), gr.Button(interactive=False)
+
+    c["keep_btn"].click(stop_keep, [owner, c["job_id"]], [c["progress"], c["stop_btn"], c["keep_btn"]], **UI_EVENT)
 
     wire_session(demo, c, runner, owner, root, _SETTINGS)

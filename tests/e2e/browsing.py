@@ -44,7 +44,7 @@ def train_and_wait(page, stem: str) -> str:
     """Press Train, see progress and curves, wait for the results; returns the run name."""
     page.get_by_role("button", name="Train", exact=True).click()
     page.locator(".bd-running").wait_for(timeout=60_000)
-    assert page.get_by_role("button", name="Stop").is_enabled()
+    assert page.get_by_role("button", name="Stop and discard").is_enabled()
     shot(page, f"{stem}-1-training")
     page.locator("#bd-curves .js-plotly-plot").wait_for(timeout=JOB_TIMEOUT_MS)
     page.locator(".bd-done, .bd-failed, .bd-stopped").wait_for(timeout=JOB_TIMEOUT_MS)

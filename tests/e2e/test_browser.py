@@ -70,7 +70,7 @@ def test_reload_reattaches_other_users_are_told_busy_and_stop_saves_nothing(open
         expect(page.get_by_label("Run name")).to_have_value(job_name)
         expect(page.locator("#bd-busy")).not_to_contain_text("Busy")  # its own job is no other user's
         shot(page, "04-reloaded")
-        page.get_by_role("button", name="Stop").click()
+        page.get_by_role("button", name="Stop and discard").click()
         page.locator(".bd-stopped").wait_for(timeout=120_000)
         assert "nothing" in page.locator("#bd-progress").inner_text().lower()
         shot(page, "04-stopped")

@@ -46,3 +46,13 @@ def test_files_named_in_requirements_exist() -> None:
     text = (REPO / "requirements.txt").read_text(encoding="utf-8")
     for name in re.findall(r"\b([\w./-]+\.(?:md|txt|py|toml))\b", text):
         assert (REPO / name).exists(), f"requirements.txt points to {name}, which is not in the project"
+
+
+def test_gpu_requirements_differ_only_by_the_onnx_runtime_build() -> None:
+    def pinned(name: str) -> set[str]:
+        text = (REPO / name).read_text(encoding="utf-8")
+        return {line.split("#", 1)[0].strip() for line in text.splitlines() if line.split("#", 1)[0].strip()}
+
+    cpu, gpu = pinned("requirements.txt"), pinned("requirements-gpu.txt")
+    assert cpu - gpu == {line for line in cpu if line.startswith(("onnxruntime==", "optimum-onnx["))}
+    assert {line.split("==")[0] for line in gpu - cpu} == {"onnxruntime-gpu", "optimum-onnx"}

@@ -28,7 +28,10 @@ def bag_of_words_baseline(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=config.BASELINE_MAX_FEATURES),
         LogisticRegression(C=config.BASELINE_C, max_iter=3000),
     )
-    model.fit(train_texts, train_labels)
+    try:
+        model.fit(train_texts, train_labels)
+    except ValueError as exc:  # no word at all in the texts (emoji, numbers only): nothing for TF-IDF to count
+        return {"method": "tfidf+logreg", "accuracy": None, "f1_macro": None, "seconds": 0.0, "note": str(exc)}
     predicted = list(model.predict(val_texts))
     result = scores(predicted, val_labels)
     return {

@@ -84,7 +84,7 @@ class PrintingMonitor(TrainingMonitor):
 
     def set_baseline(self, baseline: dict[str, Any]) -> None:
         super().set_baseline(baseline)
-        if not self.quiet:
+        if not self.quiet and baseline.get("accuracy") is not None:
             print(
                 f"  baseline: TF-IDF + logistic regression on the same split, accuracy {baseline['accuracy']:.4f}, "
                 f"macro-F1 {baseline['f1_macro']:.4f} ({baseline['seconds']:.1f} s)",

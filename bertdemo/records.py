@@ -22,13 +22,14 @@ class EpochRecord(TypedDict, total=False):
     val_f1_macro: float | None
 
 
-class Baseline(TypedDict):
+class Baseline(TypedDict, total=False):
     """The bag-of-words baseline on a run's split (bertdemo.baseline)."""
 
     method: str  # tfidf+logreg
-    accuracy: float
-    f1_macro: float
+    accuracy: float | None  # None when the texts hold no words to count (then `note` says why)
+    f1_macro: float | None
     seconds: float
+    note: str
 
 
 class Progress(TypedDict):

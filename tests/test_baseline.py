@@ -27,3 +27,8 @@ def test_verdict_says_plainly_when_fine_tuning_lost() -> None:
     lost = verdict(0.80, {"accuracy": 0.85})
     assert lost.startswith("fine-tuned 0.800 vs bag-of-words 0.850") and "did not beat" in lost
     assert verdict(0.9, None) == ""
+
+
+def test_texts_without_words_give_no_baseline_rather_than_an_error() -> None:
+    b = bag_of_words_baseline(["!!!", "???", "...", "!?"], ["a", "b", "a", "b"], ["!!", "?"], ["a", "b"])
+    assert b["accuracy"] is None and b["note"]

@@ -81,7 +81,7 @@ class _TextClassifier:
         params = info.get("params") or {}
         # Predict exactly as the run was trained: same length, same truncation.
         self.max_length = int(params.get("max_length") or config.DEFAULT_MAX_LENGTH)
-        self.truncation = str(params.get("truncation") or config.DEFAULT_TRUNCATION)
+        self.truncation = str(params.get("truncation") or "head")  # runs older than the setting were cut at the head
         self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)

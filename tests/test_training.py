@@ -116,7 +116,7 @@ def test_auto_recipe_keeps_the_best_epoch_and_records_the_baseline(tiny_model, m
     saved = json.loads((models_root / "auto-run" / "run.json").read_text())
     params = saved["params"]
     assert params["epochs"] == 10 and params["early_stopping_patience"] == 2  # 9 steps per epoch: more epochs
-    assert params["max_length"] == 64 and params["truncation"] == "head"
+    assert params["max_length"] == 64 and params["truncation"] == "head_tail"
     assert {"epochs", "max_length", "early_stopping"} <= set(params["chosen"])
     assert saved["baseline"]["method"] == "tfidf+logreg" and 0 <= saved["baseline"]["accuracy"] <= 1
     assert monitor.snapshot()["baseline"] == saved["baseline"]

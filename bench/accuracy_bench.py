@@ -4,6 +4,7 @@
     python bench/accuracy_bench.py --only example imdb  # some of them; results merge into the last full table
     python bench/accuracy_bench.py --truncation-study   # IMDB: head vs head+tail truncation at the auto length
     python bench/accuracy_bench.py --legacy             # also the old fixed recipe (3 epochs, 128 tokens)
+    python bench/accuracy_bench.py --legacy --reuse     # only the old recipe, beside the defaults already measured
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
@@ -156,6 +157,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", choices=list(datasets(False)), help="run these data sets only")
     ap.add_argument("--legacy", action="store_true", help="also train with the old fixed recipe, for comparison")
+    ap.add_argument(
+        "--reuse", action="store_true", help="keep the defaults already measured (with --legacy)"
+    )
     ap.add_argument("--truncation-study", action="store_true", help="IMDB with head and with head+tail truncation")
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
@@ -178,12 +182,13 @@ def main() -> None:
     keys = [] if args.truncation_study and not args.only else (args.only or list(chosen))
     for key in keys:
         study = results.get("truncation_study", {}).get(config.DEFAULT_TRUNCATION)
-        if key == "imdb" and study and not args.legacy:
+        if key == "imdb" and study and not args.legacy and not args.reuse:
             # The study's run with the default truncation is the defaults run: same split, same settings.
             results["datasets"]["imdb"] = {"defaults": study}
             continue
         split = chosen[key][1]()
-        entry = {"defaults": run_one(split, root, f"acc-{key}-{tag}")}
+        kept = results["datasets"].get(key, {}).get("defaults") if args.reuse else None
+        entry = {"defaults": kept or run_one(split, root, f"acc-{key}-{tag}")}
         if args.legacy:
             entry["legacy"] = run_one(split, root, f"acc-{key}-legacy-{tag}", **LEGACY)
         results["datasets"][key] = entry

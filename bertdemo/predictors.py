@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,8 +13,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from bertdemo import config, store
-from bertdemo.tokenizing import encode
 from bertdemo.errors import ExportError, ModelLoadError, NotExported, UnknownBackend
+
+# ort_threads, torch_serve_threads and usable_cpus are imported from here by app.py and bench/.
+from bertdemo.hardware import OrtPolicy, ort_policy, ort_threads, torch_serve_threads, usable_cpus  # noqa: F401
+from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
 
@@ -56,35 +59,6 @@ def onnx_file(run_path: Path, backend: str) -> Path:
     return Path(run_path) / config.ONNX_SUBDIR / config.ONNX_FILES[backend]
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on (a container limited to 2 of 64 CPUs must not start 64 threads)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
-
-
-def ort_threads() -> int:
-    """ONNX Runtime intra-op threads: config.ORT_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use.
-
-    OMP_NUM_THREADS is what PyTorch uses too (app.py sets it), so a comparison runs both with the same threads.
-    """
-    if config.ORT_THREADS > 0:
-        return config.ORT_THREADS
-    omp = os.environ.get("OMP_NUM_THREADS", "")
-    return int(omp) if omp.isdigit() and int(omp) > 0 else usable_cpus()
-
-
-def torch_serve_threads() -> int:
-    """PyTorch intra-op threads for the app: config.SERVE_TORCH_THREADS, else CPUs per concurrent event (>= 1).
-
-    QUEUE_CONCURRENCY requests run at once, so more threads each would only fight over the cores.
-    """
-    if config.SERVE_TORCH_THREADS > 0:
-        return config.SERVE_TORCH_THREADS
-    return max(1, usable_cpus() // config.QUEUE_CONCURRENCY)
-
-
 def ort_providers(backend: str) -> list[str]:
     """CUDA first when onnxruntime-gpu can use it; int8 always stays on CPU (its kernels are CPU-only)."""
     import onnxruntime as ort
@@ -95,10 +69,9 @@ def ort_providers(backend: str) -> list[str]:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax."""
-    from scipy.special import softmax as _softmax
-
-    return _softmax(logits, axis=-1)
+    """Row-wise softmax (numpy: a few microseconds, where scipy's costs tens per call)."""
+    z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
 
 
 class _TextClassifier:
@@ -145,6 +118,7 @@ class _TextClassifier:
         """The run's tokenization: truncation at params.max_length, padding to the batch's longest text."""
         with self._tokenizer_lock:
             enc = encode(self.tokenizer, texts, self.max_length, self.truncation, padding=True, return_tensors="np")
+        # The tokenizer already returns int64 arrays: asarray then costs nothing.
         return {k: np.asarray(v, dtype=np.int64) for k, v in enc.items()}
 
     def count_tokens(self, texts: list[str]) -> list[int]:
@@ -160,17 +134,26 @@ class _TextClassifier:
         """Classify texts in batches; answers come back in the order given."""
         texts = as_texts(texts)
         batch_size = max(1, int(batch_size))
-        logits = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
-        order = np.arange(len(texts))
-        if len(texts) > batch_size:
+        if not texts:
+            empty = np.zeros((0, len(self.label_names)), dtype=np.float32)
+            return Prediction(labels=[], probabilities=empty, logits=empty.copy(), label_names=list(self.label_names))
+        if len(texts) <= batch_size:
+            # One batch (a served request): no sorting, no copies; this path is timed against a bare session.run.
+            logits = self._forward(self._encode(texts))
+        else:
+            logits = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
             # Texts of similar length share a batch, so little compute goes into padding.
             order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), batch_size):
-            idx = order[start : start + batch_size]
-            logits[idx] = self._forward(self._encode([texts[i] for i in idx]))
-        probs = softmax(logits) if len(texts) else logits.copy()
-        labels = [self.label_names[i] for i in logits.argmax(axis=-1)] if len(texts) else []
-        return Prediction(labels=labels, probabilities=probs, logits=logits, label_names=list(self.label_names))
+            for start in range(0, len(texts), batch_size):
+                idx = order[start : start + batch_size]
+                logits[idx] = self._forward(self._encode([texts[i] for i in idx]))
+        names = self.label_names
+        return Prediction(
+            labels=[names[i] for i in logits.argmax(axis=-1)],
+            probabilities=softmax(logits),
+            logits=logits,
+            label_names=list(names),
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.run_path.name!r}, backend={self.backend!r}, device={self.device!r})"
@@ -205,10 +188,15 @@ class TorchPredictor(_TextClassifier):
 
 
 class OnnxPredictor(_TextClassifier):
-    """An ONNX Runtime session on one exported variant, with explicit thread settings."""
+    """An ONNX Runtime session on one exported variant, with explicit thread and spinning settings."""
 
     def __init__(
-        self, run_path: Path, backend: str = "onnx", model_path: Path | None = None, threads: int | None = None
+        self,
+        run_path: Path,
+        backend: str = "onnx",
+        model_path: Path | None = None,
+        threads: int | None = None,
+        policy: OrtPolicy | None = None,
     ):
         import onnxruntime as ort
 
@@ -217,14 +205,15 @@ class OnnxPredictor(_TextClassifier):
         super().__init__(run_path)
         self.backend = backend
         self.model_path = Path(model_path) if model_path else onnx_file(self.run_path, backend)
+        self.policy = policy or ort_policy()
         options = ort.SessionOptions()
         # Explicit, not ORT's guess: intra-op threads split each matmul; one graph branch at a time.
-        options.intra_op_num_threads = threads or ort_threads()
+        options.intra_op_num_threads = threads or self.policy.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if not config.ORT_ALLOW_SPINNING:
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # Spinning only where the session owns the cores (bertdemo.hardware.ort_policy says when).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.policy.spinning else "0")
         try:
             self.session = ort.InferenceSession(str(self.model_path), options, providers=ort_providers(backend))
         except Exception as exc:  # onnxruntime raises its own (non-public) exception types
@@ -233,16 +222,18 @@ class OnnxPredictor(_TextClassifier):
                 f"export it again (python -m bertdemo export {self.run_path.name})."
             ) from exc
         self.threads = options.intra_op_num_threads
+        self.spinning = self.policy.spinning
         self.providers = self.session.get_providers()
         self.device = "cuda" if self.providers[0] == "CUDAExecutionProvider" else "cpu"
         self._inputs = [i.name for i in self.session.get_inputs()]
-        self._output = self.session.get_outputs()[0].name
+        self._outputs = [self.session.get_outputs()[0].name]
         self._check_outputs()
 
     def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
         # The graph may want token_type_ids that a tokenizer does not return: zeros, as ORTModel does.
         feed = {name: enc[name] if name in enc else np.zeros_like(enc["input_ids"]) for name in self._inputs}
-        return np.asarray(self.session.run([self._output], feed)[0], dtype=np.float32)
+        logits = self.session.run(self._outputs, feed)[0]
+        return logits if logits.dtype == np.float32 else logits.astype(np.float32)
 
 
 def as_texts(texts: Any) -> list[str]:
@@ -260,7 +251,9 @@ def _first_line(exc: BaseException) -> str:
 
 # ---- cache ------------------------------------------------------------------------------------
 
-_cache: dict[tuple[str, str], tuple[tuple[int, int], Predictor]] = {}
+# Least recently used first; at most config.PREDICTOR_CACHE_SIZE entries, so a server that has been asked
+# about many runs keeps the back-ends in use, not every model it ever loaded.
+_cache: OrderedDict[tuple[str, str], tuple[tuple[int, int], Predictor]] = OrderedDict()
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[str, str], threading.Lock] = {}
 
@@ -284,8 +277,22 @@ def require_export(name: str, run_path: Path, backend: str) -> Path:
     )
 
 
+def make_predictor(run_path: Path, backend: str, policy: OrtPolicy | None = None) -> Predictor:
+    """A new, uncached predictor (compare times its own, with the thread policy of a process that owns the cores)."""
+    return TorchPredictor(run_path) if backend == "pytorch" else OnnxPredictor(run_path, backend, policy=policy)
+
+
+def _cached(key: tuple[str, str], stamp: tuple[int, int]) -> Predictor | None:
+    """The cached predictor for key if still current, marked as most recently used (caller holds _cache_lock)."""
+    hit = _cache.get(key)
+    if hit is None or hit[0] != stamp:
+        return None
+    _cache.move_to_end(key)
+    return hit[1]
+
+
 def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None) -> Predictor:
-    """The predictor for a saved run and back-end, loaded once and cached (thread-safe)."""
+    """The predictor for a saved run and back-end, loaded once and cached (thread-safe, least recently used out)."""
     check_backend(backend)
     run_path = store.run_dir(name, root)
     if backend != "pytorch":
@@ -297,22 +304,35 @@ def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None
         store.run_dir(name, root)
         raise
     with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
+        hit = _cached(key, stamp)
+        if hit is not None:
+            return hit
         load_lock = _load_locks.setdefault(key, threading.Lock())
     # One load per key at a time: ten requests arriving together load the model once.
     with load_lock:
         with _cache_lock:
-            hit = _cache.get(key)
-            if hit is not None and hit[0] == stamp:
-                return hit[1]
+            hit = _cached(key, stamp)
+            if hit is not None:
+                return hit
             _cache.pop(key, None)  # drop a stale model before loading the new one: never two in memory
+            # Make room first, so the cache never holds more than its size, even while loading.
+            while len(_cache) >= max(1, config.PREDICTOR_CACHE_SIZE):
+                old, _ = _cache.popitem(last=False)
+                _load_locks.pop(old, None)
+                log.info("unloading %s predictor for %s (cache holds %d)", old[1], old[0], config.PREDICTOR_CACHE_SIZE)
         log.info("loading %s predictor for run %s", backend, run_path.name)
-        predictor: Predictor = TorchPredictor(run_path) if backend == "pytorch" else OnnxPredictor(run_path, backend)
+        predictor = make_predictor(run_path, backend)
         with _cache_lock:
             _cache[key] = (stamp, predictor)
+            while len(_cache) > max(1, config.PREDICTOR_CACHE_SIZE):  # two loads of different keys raced
+                _cache.popitem(last=False)
     return predictor
+
+
+def cached_predictors() -> list[tuple[str, str]]:
+    """(run folder, back-end) of every cached predictor, least recently used first."""
+    with _cache_lock:
+        return list(_cache)
 
 
 def clear_cache(name: str | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -116,8 +117,11 @@ class _TextClassifier:
 
     def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
         """The run's tokenization: truncation at params.max_length, padding to the batch's longest text."""
+        # One text needs no padding: then it is the same single tokenizer call a bare script makes (pad costs ~0.1 ms).
         with self._tokenizer_lock:
-            enc = encode(self.tokenizer, texts, self.max_length, self.truncation, padding=True, return_tensors="np")
+            enc = encode(
+                self.tokenizer, texts, self.max_length, self.truncation, padding=len(texts) > 1, return_tensors="np"
+            )
         # The tokenizer already returns int64 arrays: asarray then costs nothing.
         return {k: np.asarray(v, dtype=np.int64) for k, v in enc.items()}
 
@@ -256,6 +260,9 @@ def _first_line(exc: BaseException) -> str:
 _cache: OrderedDict[tuple[str, str], tuple[tuple[int, int], Predictor]] = OrderedDict()
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[str, str], threading.Lock] = {}
+# (name as asked, models folder, back-end) -> cache key, for names already resolved once: a served request
+# then costs one stat of run.json instead of store.run_dir's path checks (~0.2-0.6 ms on a busy 2-core box).
+_resolved: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
 def _stamp(run_path: Path) -> tuple[int, int]:
@@ -293,6 +300,18 @@ def _cached(key: tuple[str, str], stamp: tuple[int, int]) -> Predictor | None:
 
 def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None) -> Predictor:
     """The predictor for a saved run and back-end, loaded once and cached (thread-safe, least recently used out)."""
+    asked = (str(name), str(root if root is not None else config.MODELS_DIR), backend)
+    known = _resolved.get(asked)
+    if known is not None:
+        try:
+            st = os.stat(os.path.join(known[0], store.RUN_JSON))
+            stamp = (st.st_mtime_ns, st.st_ino)
+        except OSError:  # deleted: the full lookup below says so
+            stamp = None
+        with _cache_lock:
+            hit = _cached(known, stamp) if stamp is not None else None
+        if hit is not None:
+            return hit
     check_backend(backend)
     run_path = store.run_dir(name, root)
     if backend != "pytorch":
@@ -317,16 +336,29 @@ def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None
             _cache.pop(key, None)  # drop a stale model before loading the new one: never two in memory
             # Make room first, so the cache never holds more than its size, even while loading.
             while len(_cache) >= max(1, config.PREDICTOR_CACHE_SIZE):
-                old, _ = _cache.popitem(last=False)
-                _load_locks.pop(old, None)
+                old = _evict_oldest()
                 log.info("unloading %s predictor for %s (cache holds %d)", old[1], old[0], config.PREDICTOR_CACHE_SIZE)
         log.info("loading %s predictor for run %s", backend, run_path.name)
         predictor = make_predictor(run_path, backend)
         with _cache_lock:
             _cache[key] = (stamp, predictor)
+            _resolved[asked] = key
             while len(_cache) > max(1, config.PREDICTOR_CACHE_SIZE):  # two loads of different keys raced
-                _cache.popitem(last=False)
+                _evict_oldest()
     return predictor
+
+
+def _evict_oldest() -> tuple[str, str]:
+    """Drop the least recently used predictor and what points at it (caller holds _cache_lock)."""
+    old, _ = _cache.popitem(last=False)
+    _load_locks.pop(old, None)
+    _forget(lambda key: key == old)
+    return old
+
+
+def _forget(match) -> None:
+    for asked in [a for a, key in _resolved.items() if match(key)]:
+        del _resolved[asked]
 
 
 def cached_predictors() -> list[tuple[str, str]]:
@@ -340,7 +372,9 @@ def clear_cache(name: str | None = None) -> None:
     with _cache_lock:
         if name is None:
             _cache.clear()
+            _resolved.clear()
             return
         clean = store.sanitize_name(name)
         for key in [k for k in _cache if Path(k[0]).name == clean]:
             del _cache[key]
+        _forget(lambda key: Path(key[0]).name == clean)

@@ -204,3 +204,18 @@ def test_one_batch_fast_path_matches_the_batched_path(root, texts):
         assert alone.labels[0] == batched.labels[0]
     empty = p.predict([])
     assert empty.labels == [] and empty.logits.shape == (0, 2)
+
+
+def test_resolved_names_stay_per_models_folder_and_follow_re_exports(tmp_path):
+    """The served fast path (one stat per request) must never answer from another folder or a stale export."""
+    predictors.clear_cache()
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_tiny_run(a, "same")
+    make_tiny_run(b, "same", labels=["bad", "good", "meh"])
+    pa = predictors.load_predictor("same", "pytorch", a)
+    pb = predictors.load_predictor("same", "pytorch", b)
+    assert pa is not pb and pb.label_names == ["bad", "good", "meh"]
+    assert predictors.load_predictor("same", "pytorch", a) is pa
+    store.update_run("same", {"note": "touched"}, a)  # as an export does: run.json changes, the stamp with it
+    assert predictors.load_predictor("same", "pytorch", a) is not pa
+    predictors.clear_cache()

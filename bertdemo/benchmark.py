@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def compare_backends(
     warm-up, block order rotated every round. The back-ends are fresh predictors with the thread policy
     of a process that owns the cores (all usable CPUs for both runtimes, ORT spinning), not the app's
     cached ones; owns_cores=None first checks whether other processes keep the cores busy, and if so
-    ORT does not spin (the report says so).
+    both runtimes get this process's share of the cores and ORT does not spin (the report says so).
     """
     texts = predictors.as_texts(texts)
     if not [t for t in texts if t.strip()]:
@@ -121,11 +122,8 @@ def compare_backends(
             predictors.require_export(name, run_path, b)
     busy = hardware.busy_elsewhere() if owns_cores is None else None
     owns = owns_cores if owns_cores is not None else busy < config.BUSY_ELSEWHERE_CORES
-    policy = hardware.OrtPolicy(
-        threads=config.ORT_THREADS or hardware.usable_cpus(),
-        spinning=owns if config.ORT_SPINNING not in ("0", "1") else config.ORT_SPINNING == "1",
-        reason=_policy_reason(owns, busy),
-    )
+    # Owning the cores: every usable CPU and spinning. Sharing them: the process's share, no spinning.
+    policy = replace(hardware.ort_policy(owns_cores=owns), reason=_policy_reason(owns, busy))
     given = len(texts)
     if given > config.BENCH_MAX_TEXTS:
         log.warning("comparing the first %d of %d texts", config.BENCH_MAX_TEXTS, given)

@@ -135,7 +135,7 @@ def compare_backends(
 
     # Fresh predictors, dropped afterwards: the app's cache keeps what it serves, not four models per compare.
     with timing.torch_threads(policy.threads) as torch_threads:
-        loaded = {b: predictors.make_predictor(run_path, b, policy) for b in backends}
+        loaded = _load_fresh(name, root, run_path, backends, policy)
         sync = timing.synchronizer(loaded.values())
         answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
         latency = timing.time_latency(loaded, lat_texts, repeats, warmup, sync)
@@ -239,6 +239,15 @@ def _threads(loaded, torch_threads: int) -> dict[str, int]:
     if ort:
         out["onnxruntime"] = ort[0]
     return out
+
+
+def _load_fresh(name: str, root: Path | None, run_path: Path, backends: list[str], policy) -> dict[str, Any]:
+    """New predictors for compare; a run deleted meanwhile is reported as gone, not as a broken file."""
+    try:
+        return {b: predictors.make_predictor(run_path, b, policy) for b in backends}
+    except (OSError, BertDemoError):
+        store.run_dir(name, root)  # raises RunNotFound when the run was deleted while loading
+        raise
 
 
 def _policy_reason(owns: bool, busy: float | None) -> str:

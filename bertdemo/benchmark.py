@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import csv
-import gc
 import logging
-import time
+import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bertdemo import config, predictors, store
+from bertdemo import config, hardware, predictors, store, timing
 from bertdemo.errors import BertDemoError
-from bertdemo.hardware import CpuInfo, cpu_info  # noqa: F401 - CpuInfo: part of the report API
+from bertdemo.hardware import CpuInfo, cpu_info  # noqa: F401 - export.py, bench and tests use them from here
 from bertdemo.records import BackendResult, CompareReport
 
 log = logging.getLogger(__name__)
@@ -97,12 +97,15 @@ def compare_backends(
     warmup: int = 5,
     throughput_texts: list[str] | None = None,
     batch_size: int = config.PREDICT_BATCH_SIZE,
+    owns_cores: bool | None = None,
 ) -> CompareReport:
     """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
 
-    Timing follows the usual recipe (as in nanoGPT's bench.py): warm-up calls first, then timed calls;
-    within every timed round the back-ends take turns, starting with a different one each round, so
-    machine noise (other processes, turbo, caches) hits all of them alike.
+    Each back-end is timed as it would run alone (see bertdemo.timing): its own block of calls, after
+    warm-up, block order rotated every round. The back-ends are fresh predictors with the thread policy
+    of a process that owns the cores (all usable CPUs for both runtimes, ORT spinning), not the app's
+    cached ones; owns_cores=None first checks whether other processes keep the cores busy, and if so
+    both runtimes get this process's share of the cores and ORT does not spin (the report says so).
     """
     texts = predictors.as_texts(texts)
     if not [t for t in texts if t.strip()]:
@@ -114,7 +117,14 @@ def compare_backends(
         )
     run_path = store.run_dir(name, root)
     backends = list(dict.fromkeys(backends or available_backends(name, root)))
-    loaded = {b: predictors.load_predictor(name, b, root) for b in backends}
+    for b in backends:
+        predictors.check_backend(b)
+        if b != "pytorch":
+            predictors.require_export(name, run_path, b)
+    busy = hardware.busy_elsewhere() if owns_cores is None else None
+    owns = owns_cores if owns_cores is not None else busy < config.BUSY_ELSEWHERE_CORES
+    # Owning the cores: every usable CPU and spinning. Sharing them: the process's share, no spinning.
+    policy = replace(hardware.ort_policy(owns_cores=owns), reason=_policy_reason(owns, busy))
     given = len(texts)
     if given > config.BENCH_MAX_TEXTS:
         log.warning("comparing the first %d of %d texts", config.BENCH_MAX_TEXTS, given)
@@ -122,9 +132,16 @@ def compare_backends(
     if throughput_texts is None:
         throughput_texts = validation_texts(run_path, config.BENCH_THROUGHPUT_TEXTS)[0] or texts
     throughput_texts = predictors.as_texts(throughput_texts) or texts
-    sync = _synchronizer(loaded.values())
+    lat_texts = spread_by_length(texts, config.BENCH_LATENCY_TEXTS)
 
-    answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
+    # Fresh predictors, dropped afterwards: the app's cache keeps what it serves, not four models per compare.
+    with timing.torch_threads(policy.threads) as torch_threads:
+        loaded = _load_fresh(name, root, run_path, backends, policy)
+        sync = timing.synchronizer(loaded.values())
+        answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
+        latency = timing.time_latency(loaded, lat_texts, repeats, warmup, sync)
+        throughput = timing.time_throughput(loaded, throughput_texts, batch_size, warmup, sync)
+
     reference = "pytorch" if "pytorch" in answers else backends[0]
     rows = []
     for i, text in enumerate(texts):
@@ -133,10 +150,6 @@ def compare_backends(
             row[b] = {"label": pred.labels[i], "confidence": round(float(pred.probabilities[i].max()), 4)}
         row["agree"] = all(pred.labels[i] == answers[reference].labels[i] for pred in answers.values())
         rows.append(row)
-
-    lat_texts = spread_by_length(texts, config.BENCH_LATENCY_TEXTS)
-    latency = _time_latency(loaded, lat_texts, repeats, warmup, sync)
-    throughput = _time_throughput(loaded, throughput_texts, batch_size, warmup, sync)
 
     cfg = _model_config(run_path)
     cpu = cpu_info()
@@ -182,7 +195,14 @@ def compare_backends(
             "throughput_texts": len(throughput_texts),
             "batch_size": batch_size,
         },
-        "threads": _threads(loaded.values()),
+        "threads": _threads(loaded.values(), torch_threads),
+        "measurement": {
+            "method": timing.method_text(),
+            "ort_spinning": policy.spinning,
+            "why": policy.reason,
+            "busy_elsewhere_cores": None if busy is None else round(busy, 2),
+            "load_average_1m": _load_average(),
+        },
         "device": _device(loaded.values(), cpu),
         "cpu": cpu.as_dict(),
         "floor": {
@@ -202,53 +222,6 @@ def spread_by_length(texts: list[str], n: int) -> list[str]:
     return [by_len[int(i)] for i in np.linspace(0, len(by_len) - 1, n)]
 
 
-def _time_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup: int, sync) -> dict[str, list[float]]:
-    """Seconds per call at batch 1, every text once per back-end per round, back-ends interleaved."""
-    names = list(loaded)
-    for b in names:
-        for i in range(warmup):
-            loaded[b].predict([texts[i % len(texts)]], 1)
-    sync()
-    samples: dict[str, list[float]] = {b: [] for b in names}
-    gc.collect()
-    for r in range(repeats):
-        order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
-        for text in texts:
-            for b in order:
-                start = time.perf_counter()
-                loaded[b].predict([text], 1)
-                sync()
-                samples[b].append(time.perf_counter() - start)
-    return samples
-
-
-def _time_throughput(loaded: dict[str, Any], texts: list[str], batch_size: int, warmup: int, sync) -> dict[str, float]:
-    """Texts per second over the whole list at batch_size (median of a few interleaved passes)."""
-    names = list(loaded)
-    if warmup:
-        for b in names:
-            loaded[b].predict(texts[:batch_size], batch_size)
-    sync()
-    seconds: dict[str, list[float]] = {b: [] for b in names}
-    gc.collect()
-    for r in range(config.BENCH_THROUGHPUT_REPEATS):
-        for b in names[r % len(names) :] + names[: r % len(names)]:
-            start = time.perf_counter()
-            loaded[b].predict(texts, batch_size)
-            sync()
-            seconds[b].append(time.perf_counter() - start)
-    return {b: len(texts) / float(np.median(s)) for b, s in seconds.items()}
-
-
-def _synchronizer(loaded):
-    """torch.cuda.synchronize when a back-end runs on CUDA (timings must include the GPU work), else a no-op."""
-    if any(p.device == "cuda" for p in loaded):
-        import torch
-
-        return torch.cuda.synchronize
-    return lambda: None
-
-
 def _model_config(run_path: Path) -> dict[str, Any] | None:
     import json
 
@@ -261,14 +234,38 @@ def _model_config(run_path: Path) -> dict[str, Any] | None:
         return None
 
 
-def _threads(loaded) -> dict[str, int]:
-    import torch
-
-    out = {"torch": torch.get_num_threads()}
+def _threads(loaded, torch_threads: int) -> dict[str, int]:
+    out = {"torch": torch_threads}
     ort = [p.threads for p in loaded if hasattr(p, "threads")]
     if ort:
         out["onnxruntime"] = ort[0]
     return out
+
+
+def _load_fresh(name: str, root: Path | None, run_path: Path, backends: list[str], policy) -> dict[str, Any]:
+    """New predictors for compare; a run deleted meanwhile is reported as gone, not as a broken file."""
+    try:
+        return {b: predictors.make_predictor(run_path, b, policy) for b in backends}
+    except (OSError, BertDemoError):
+        store.run_dir(name, root)  # raises RunNotFound when the run was deleted while loading
+        raise
+
+
+def _policy_reason(owns: bool, busy: float | None) -> str:
+    if config.ORT_SPINNING in ("0", "1"):
+        return "ORT spinning set by BERTDEMO_ORT_SPINNING"
+    if busy is None:
+        return "the caller said the cores are " + ("free" if owns else "shared")
+    if owns:
+        return f"the cores were free ({busy:.1f} busy elsewhere)"
+    return f"other processes kept {busy:.1f} cores busy, so ORT did not spin"
+
+
+def _load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):  # pragma: no cover - Windows
+        return None
 
 
 def _device(loaded, cpu: CpuInfo) -> str:

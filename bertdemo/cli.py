@@ -227,6 +227,8 @@ def cmd_compare(args) -> dict[str, Any]:
                 f"{backend:<16} p50 {b['p50_ms']:7.2f} ms  p95 {b['p95_ms']:7.2f} ms  "
                 f"{b['throughput']:8.1f} texts/s  x{b.get('speedup_p50', 1):.2f}  {b.get('size_mb', 0):.1f} MB"
             )
+        m = report["measurement"]
+        print(f"measured: {m['method']}; ORT spinning {'on' if m['ort_spinning'] else 'off'} ({m['why']})")
     return report
 
 

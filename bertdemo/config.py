@@ -122,10 +122,16 @@ EXPORT_FALLBACK_TEXTS = (  # checked when a run has no validation.csv
     "A moving, beautifully shot and surprisingly funny film that stays with you long after the credits roll.",
     "ok",
 )
-ORT_THREADS = 0  # ONNX Runtime intra-op threads; 0 = the CPUs this process may use
-# Spinning ORT threads keep burning the cores between calls and slow the tokenizer and PyTorch in the
-# same process; on the 2-core box p50 was within noise and p95 better with spinning off.
-ORT_ALLOW_SPINNING = False
+ORT_THREADS = 0  # ONNX Runtime intra-op threads; 0 = the CPUs this process may use (see bertdemo.hardware)
+# Spinning intra-op threads answer the next call sooner but burn their cores between calls: on where a
+# session owns the cores (CLI, compare, benchmarks), off where it gets a share of them (the app, next to
+# training jobs). "1"/"0" forces it either way. Measured both ways by bench/infer_bench.py.
+ORT_SPINNING = os.environ.get("BERTDEMO_ORT_SPINNING", "")
+BUSY_PROBE_S = 0.2  # how long compare watches the machine before timing: are other processes using the cores?
+BUSY_ELSEWHERE_CORES = 0.5  # above this many cores busy elsewhere, compare does not spin and says why
+PREDICTOR_CACHE_SIZE = 4  # loaded predictors kept (LRU): one run's four back-ends, ~0.3 GB for MiniLM
+COMPARE_REST_S = 0.05  # idle gap before each back-end's block of timed calls: the previous runtime's threads
+# stop spinning and sleep, so they do not steal the cores from the one being timed
 PREDICT_BATCH_SIZE = 32
 BENCH_LATENCY_TEXTS = 16  # texts timed one by one per round (spread over the given texts' lengths)
 BENCH_THROUGHPUT_TEXTS = 256  # validation texts timed at batch size

@@ -142,9 +142,15 @@ def cut_long_texts(texts: list[str], notes: list[str]) -> list[str]:
         f"Cut {long:,} text(s) longer than {limit:,} characters to their first and last {limit // 2:,} "
         "(the model reads at most 512 tokens of a text, from its start or from both ends)."
     )
+    return [clip_text(t) for t in texts]
+
+
+def clip_text(text: str, limit: int = config.MAX_TEXT_CHARS) -> str:
+    """The text, or its first and last limit/2 characters: head+tail truncation reads a long review's ending too."""
+    if len(text) <= limit:
+        return text
     head = limit // 2
-    # Both ends are kept: head+tail truncation reads the ending of a long review too.
-    return [t if len(t) <= limit else t[: head - 1] + " " + t[len(t) - (limit - head) :] for t in texts]
+    return text[: head - 1] + " " + text[len(text) - (limit - head) :]
 
 
 def normalize_labels(labels: list[str], notes: list[str]) -> list[str]:

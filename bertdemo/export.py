@@ -183,6 +183,27 @@ def _quantize(name: str, staging: Path, preset: str) -> Path:
     return _adopt(scratch, staging / config.ONNX_FILES["onnx-int8"])
 
 
+def quantize_fused_graph(src: Path, dest: Path, per_channel: bool = config.INT8_PER_CHANNEL) -> Path:
+    """Dynamic int8 of an already optimized graph (fused Attention becomes QAttention), written to dest.
+
+    Optimum's ORTQuantizer fails on the fused graph (shape inference knows no types for com.microsoft
+    operators), so this calls onnxruntime's quantize_dynamic and tells it the untyped tensors are float.
+    Used by bench/infer_bench.py to see whether such a variant would earn its place.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _wrapped(f"int8 quantization of {Path(src).name} failed"):
+        quantize_dynamic(
+            str(src),
+            str(dest),
+            per_channel=per_channel,
+            weight_type=QuantType.QUInt8,  # u8/u8, as Optimum's avx2 and avx512_vnni presets use
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    return Path(dest)
+
+
 def _adopt(scratch: Path, dest: Path) -> Path:
     """Move the one .onnx file an Optimum tool wrote to `scratch` to `dest`, and drop the rest."""
     made = sorted(scratch.glob("*.onnx"))

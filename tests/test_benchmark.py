@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bertdemo import benchmark, config, predictors
+from bertdemo import benchmark, config, hardware, predictors
 from bertdemo.errors import BertDemoError, NotExported, UnknownBackend
 from bertdemo.export import export_run
 from tests.helpers import make_tiny_run
@@ -103,3 +103,23 @@ def test_flops_floor_uses_the_cpu_peak():
     here = benchmark.cpu_info()
     assert here.physical_cores >= 1 and here.ghz > 0 and here.flops_per_cycle in {16, 32, 64}
     assert benchmark.flops_floor(cfg, 16) > 0
+
+
+def test_compare_says_how_it_measured_and_leaves_the_cache_alone(root):
+    """The dashboard states the method and the spinning choice; compare loads its own predictors, not the cache's."""
+    predictors.clear_cache()
+    out = benchmark.compare_backends(
+        "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=False
+    )
+    m = out["measurement"]
+    assert "own block" in m["method"] and "rotated" in m["method"]
+    assert m["ort_spinning"] is False and "shared" in m["why"] and m["busy_elsewhere_cores"] is None
+    assert predictors._cache == {}
+    out = benchmark.compare_backends(
+        "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=True
+    )
+    assert out["measurement"]["ort_spinning"] is True
+    assert out["threads"]["onnxruntime"] == out["threads"]["torch"] == hardware.usable_cpus()
+    probed = benchmark.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0)
+    busy = probed["measurement"]["busy_elsewhere_cores"]
+    assert busy >= 0 and probed["measurement"]["ort_spinning"] is (busy < config.BUSY_ELSEWHERE_CORES)

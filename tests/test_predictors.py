@@ -12,6 +12,7 @@ import torch
 from bertdemo import config, predictors, store
 from bertdemo.errors import BertDemoError, NotExported, RunNotFound, UnknownBackend
 from bertdemo.export import export_run
+from bertdemo.hardware import OrtPolicy
 from tests.helpers import make_tiny_run
 
 REAL = [
@@ -165,3 +166,57 @@ def test_concurrent_loads_and_predictions(root, texts):
     assert not errors
     assert len({id(p) for p in loaded}) == 1
     assert all(a == answers[0] for a in answers)
+
+
+def test_cache_is_bounded_and_keeps_the_recently_used(tmp_path, monkeypatch):
+    """Regression: every run and back-end ever asked for stayed loaded (four models per compared run, forever)."""
+    monkeypatch.setattr(config, "PREDICTOR_CACHE_SIZE", 2, raising=False)
+    predictors.clear_cache()
+    for name in ("r1", "r2", "r3"):
+        make_tiny_run(tmp_path, name)
+    first = predictors.load_predictor("r1", "pytorch", tmp_path)
+    predictors.load_predictor("r2", "pytorch", tmp_path)
+    assert predictors.load_predictor("r1", "pytorch", tmp_path) is first  # r1 is now the most recently used
+    predictors.load_predictor("r3", "pytorch", tmp_path)  # over the bound: r2, the least recently used, goes
+    cached = {Path(run).name for run, _ in predictors._cache}
+    assert cached == {"r1", "r3"}
+    assert predictors.load_predictor("r1", "pytorch", tmp_path) is first
+    predictors.clear_cache()
+
+
+def test_onnx_session_spins_only_when_told(root):
+    """The policy's spinning choice reaches the ONNX Runtime session as its allow_spinning entry."""
+    run_path = store.run_dir("tiny", root)
+    for spinning in (True, False):
+        policy = OrtPolicy(threads=1, spinning=spinning, reason="test")
+        p = predictors.OnnxPredictor(run_path, "onnx", policy=policy)
+        entry = p.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning")
+        assert entry == ("1" if spinning else "0") and p.spinning is spinning and p.threads == 1
+
+
+def test_one_batch_fast_path_matches_the_batched_path(root, texts):
+    """A lone request skips sorting and copies; its answers must equal those of the general path."""
+    p = predictors.load_predictor("tiny", "onnx-int8", root)
+    for text in texts:
+        alone = p.predict([text], batch_size=1)
+        batched = p.predict([text, "ok", text], batch_size=1)  # > batch_size: the sorted, batched path
+        np.testing.assert_allclose(alone.logits[0], batched.logits[0], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(alone.probabilities.sum(), 1.0, rtol=1e-6)
+        assert alone.labels[0] == batched.labels[0]
+    empty = p.predict([])
+    assert empty.labels == [] and empty.logits.shape == (0, 2)
+
+
+def test_resolved_names_stay_per_models_folder_and_follow_re_exports(tmp_path):
+    """The served fast path (one stat per request) must never answer from another folder or a stale export."""
+    predictors.clear_cache()
+    a, b = tmp_path / "a", tmp_path / "b"
+    make_tiny_run(a, "same")
+    make_tiny_run(b, "same", labels=["bad", "good", "meh"])
+    pa = predictors.load_predictor("same", "pytorch", a)
+    pb = predictors.load_predictor("same", "pytorch", b)
+    assert pa is not pb and pb.label_names == ["bad", "good", "meh"]
+    assert predictors.load_predictor("same", "pytorch", a) is pa
+    store.update_run("same", {"note": "touched"}, a)  # as an export does: run.json changes, the stamp with it
+    assert predictors.load_predictor("same", "pytorch", a) is not pa
+    predictors.clear_cache()

@@ -129,7 +129,17 @@ def styled_answers(report: dict[str, Any]):
     return frame.style.apply(highlight, axis=1)
 
 
-BACKEND_COLUMNS = ["back-end", "p50 ms", "p95 ms", "texts/s", "speed-up (p50)", "size MB", "val accuracy", "agreement"]
+BACKEND_COLUMNS = [
+    "back-end",
+    "p50 ms",
+    "p95 ms",
+    "texts/s",
+    "speed-up (p50)",
+    "x floor (p50)",
+    "size MB",
+    "val accuracy",
+    "agreement",
+]
 
 
 def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -143,9 +153,42 @@ def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
                 "p95 ms": b.get("p95_ms"),
                 "texts/s": b.get("throughput"),
                 "speed-up (p50)": b.get("speedup_p50"),
+                "x floor (p50)": b.get("x_floor"),
                 "size MB": b.get("size_mb"),
                 "val accuracy": None if b.get("accuracy") is None else pct(b["accuracy"]),
                 "agreement": None if b.get("agreement") is None else pct(b["agreement"]),
             }
         )
     return pd.DataFrame(rows, columns=BACKEND_COLUMNS).astype(object).where(lambda f: f.notna(), "-")
+
+
+def measurement_text(report: dict[str, Any]) -> str:
+    """Markdown under the Compare button: where and how the timings were taken, and the distance to the floor."""
+    threads = report.get("threads") or {}
+    threads_text = ", ".join(f"{k} {v}" for k, v in threads.items()) if isinstance(threads, dict) else threads
+    settings = report.get("settings") or {}
+    m = report.get("measurement") or {}
+    lines = [
+        f"Measured on **{report.get('device', '?')}** (threads: {threads_text or '?'}); "
+        f"{settings.get('repeats', '?')} timed rounds after warm-up. Latency is per text at batch 1, "
+        f"tokenization included; throughput at batch {settings.get('batch_size', '?')}."
+    ]
+    if m:
+        spin = "on" if m.get("ort_spinning") else "off"
+        load = m.get("load_average_1m")
+        lines.append(
+            f"How: {m.get('method', '?')}. ONNX Runtime spinning {spin}: {m.get('why', '?')}"
+            + (f"; 1-minute load average {load:.2f}." if load is not None else ".")
+        )
+    floor = (report.get("floor") or {}).get("p50_ms")
+    backends = report.get("backends") or {}
+    timed = {b: v for b, v in backends.items() if v.get("x_floor")}
+    if floor and timed:
+        best = min(timed, key=lambda b: timed[b]["p50_ms"])
+        lines.append(
+            f"fp32 FLOPs floor at batch 1: {floor:.3f} ms; the fastest back-end, **{best}**, "
+            f"is {timed[best]['x_floor']:.1f}x above it."
+        )
+    if len(backends) < 2:
+        lines.append("**Only PyTorch is available:** export this run on the **Export** tab to compare.")
+    return "\n\n".join(lines)

@@ -57,16 +57,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     def compare(owner_id: str | None, name: str | None, texts: str, progress=gr.Progress()):
         progress(0.1, desc="Loading the back-ends and timing them")
         report = appapi.compare(name, texts, root, owner=owner_id)
-        threads = report.get("threads") or {}
-        threads_text = ", ".join(f"{k} {v}" for k, v in threads.items()) if isinstance(threads, dict) else threads
-        settings = report.get("settings") or {}
-        device = (
-            f"Measured on **{report.get('device', '?')}** (threads: {threads_text or '?'}); "
-            f"{settings.get('repeats', '?')} timed rounds after warm-up. Latency is per text at batch 1, "
-            f"throughput at batch {settings.get('batch_size', '?')}."
-        )
-        if len(report.get("backends") or {}) < 2:
-            device += "\n\n**Only PyTorch is available:** export this run on the **Export** tab to compare."
+        device = bench_views.measurement_text(report)
         return (
             gr.Dataframe(bench_views.styled_answers(report), visible=True),
             gr.Plot(charts.latency_figure(report["backends"]), visible=True),

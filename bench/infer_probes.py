@@ -1,0 +1,195 @@
+"""Probes behind bench/infer_bench.py: honest latency, ORT spinning, predictor overhead, candidate variants.
+
+- alone: one back-end timed in a fresh process, the plain way (a default-options ORT session or a plain
+  PyTorch model, tokenizer call included), the reference the Compare dashboard is held to;
+- interleaved: the old dashboard method (back-ends taking turns call by call, spinning off), for the record;
+- spinning: the same variant with ORT spinning on and off, on free cores and next to a busy neighbour;
+- overhead: the served /predict path (appapi.predict) against a bare tokenizer call + session.run;
+- fused ops: what each graph holds (is attention fused?).
+
+    python bench/infer_probes.py alone RUN_PATH BACKEND TEXTS_JSON REPEATS WARMUP   # used by time_alone()
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+
+from bertdemo import hardware, predictors, timing  # noqa: E402
+
+
+def p50_ms(samples: list[float]) -> float:
+    """Median of seconds, in ms."""
+    return float(np.median(samples) * 1e3)
+
+
+# ---- alone: a fresh process per back-end ---------------------------------------------------------
+
+
+def _alone_main(run_path: str, backend: str, texts_json: str, repeats: int, warmup: int) -> None:
+    """Time one back-end the plain way in this (fresh) process and print the seconds per call as JSON."""
+    from transformers import AutoTokenizer
+
+    run = Path(run_path)
+    info = json.loads((run / "run.json").read_text())
+    max_length = int((info.get("params") or {}).get("max_length") or 128)
+    tok = AutoTokenizer.from_pretrained(run)
+    texts = json.loads(Path(texts_json).read_text())
+    if backend == "pytorch":
+        import torch
+        from transformers import AutoModelForSequenceClassification
+
+        model = AutoModelForSequenceClassification.from_pretrained(run).eval()
+
+        def call(text: str) -> None:
+            with torch.inference_mode():
+                model(**tok([text], truncation=True, max_length=max_length, return_tensors="pt"))
+
+        threads = torch.get_num_threads()
+    else:
+        import onnxruntime as ort
+
+        # Default options: ORT picks the threads (one per physical core) and spins, as a user's script would.
+        model = backend if backend.endswith(".onnx") else str(predictors.onnx_file(run, backend))
+        session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+
+        def call(text: str) -> None:
+            session.run(None, dict(tok([text], truncation=True, max_length=max_length, return_tensors="np")))
+
+        threads = session.get_session_options().intra_op_num_threads
+    for i in range(warmup):
+        call(texts[i % len(texts)])
+    samples = []
+    for _ in range(repeats):
+        for text in texts:
+            start = time.perf_counter()
+            call(text)
+            samples.append(time.perf_counter() - start)
+    print(json.dumps({"backend": backend, "samples": samples, "threads": threads}))
+
+
+def time_alone(run_path: Path, backend: str, texts: list[str], repeats: int, warmup: int, scratch: Path) -> dict:
+    """p50 of one back-end timed alone in a fresh process (see _alone_main); backend may be an .onnx path."""
+    texts_json = scratch / "alone_texts.json"
+    texts_json.write_text(json.dumps(texts))
+    cmd = [sys.executable, __file__, "alone", str(run_path), backend, str(texts_json), str(repeats), str(warmup)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"p50_ms": p50_ms(result["samples"]), "threads": result["threads"]}
+
+
+# ---- the old dashboard method, for the record -----------------------------------------------------
+
+
+def interleaved_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup: int) -> dict[str, float]:
+    """p50 ms with the back-ends taking turns call by call in one process (the dashboard before issue 12)."""
+    names = list(loaded)
+    for b in names:
+        for i in range(warmup):
+            loaded[b].predict([texts[i % len(texts)]], 1)
+    samples: dict[str, list[float]] = {b: [] for b in names}
+    for r in range(repeats):
+        order = names[r % len(names) :] + names[: r % len(names)]
+        for text in texts:
+            for b in order:
+                start = time.perf_counter()
+                loaded[b].predict([text], 1)
+                samples[b].append(time.perf_counter() - start)
+    return {b: p50_ms(s) for b, s in samples.items()}
+
+
+# ---- spinning both ways ------------------------------------------------------------------------------
+
+
+def spinning(
+    run_path: Path, backends: list[str], lat_texts: list[str], thr_texts: list[str], repeats: int, neighbour: bool
+) -> dict[str, dict[str, float]]:
+    """Per variant, spinning on vs off: p50 ms at batch 1 and texts/s at batch 32 (blocks, order rotated).
+
+    neighbour=True runs a busy loop on one core meanwhile, as a training job next to the app would.
+    """
+    threads = hardware.usable_cpus()
+    loaded = {
+        f"{b} {tag}": predictors.OnnxPredictor(run_path, b, policy=hardware.OrtPolicy(threads, spin, "probe"))
+        for b in backends
+        for tag, spin in (("spin", True), ("no-spin", False))
+    }
+    burner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if neighbour else None
+    try:
+        lat = timing.time_latency(loaded, lat_texts, repeats, warmup=3)
+        thr = timing.time_throughput(loaded, thr_texts, 32, warmup=1)
+    finally:
+        if burner is not None:
+            burner.kill()
+            burner.wait()
+    out: dict[str, dict[str, float]] = {}
+    for b in backends:
+        on, off = f"{b} spin", f"{b} no-spin"
+        out[b] = {
+            "p50_ms_spin": p50_ms(lat[on]),
+            "p50_ms_no_spin": p50_ms(lat[off]),
+            "texts_per_s_spin": thr[on],
+            "texts_per_s_no_spin": thr[off],
+        }
+    return out
+
+
+# ---- served path vs bare session.run -------------------------------------------------------------
+
+
+def overhead(name: str, root: Path | None, backend: str, texts: list[str], repeats: int) -> dict[str, Any]:
+    """p50 of appapi.predict (the /predict endpoint's function) vs tokenizer + session.run on the same session."""
+    from bertdemo import appapi
+
+    p = predictors.load_predictor(name, backend, root)
+    tok, session, max_length = p.tokenizer, p.session, p.max_length
+
+    def bare(text: str) -> None:
+        session.run(None, dict(tok([text], truncation=True, max_length=max_length, return_tensors="np")))
+
+    def served(text: str) -> None:
+        appapi.predict(name, text, backend, root)
+
+    ways = {"bare": bare, "served": served}
+    for fn in ways.values():
+        for text in texts[:5]:
+            fn(text)
+    samples: dict[str, list[float]] = {k: [] for k in ways}
+    for r in range(repeats):
+        order = list(ways) if r % 2 == 0 else list(ways)[::-1]
+        for text in texts:
+            for k in order:
+                start = time.perf_counter()
+                ways[k](text)
+                samples[k].append(time.perf_counter() - start)
+    bare_ms, served_ms = p50_ms(samples["bare"]), p50_ms(samples["served"])
+    return {
+        "bare_p50_ms": bare_ms,
+        "served_p50_ms": served_ms,
+        "ratio": served_ms / bare_ms,
+        "overhead_us": (served_ms - bare_ms) * 1e3,
+        "threads": p.threads,
+        "spinning": p.spinning,
+    }
+
+
+def fused_ops(path: Path) -> dict[str, int]:
+    """How many nodes of the operators that tell a fused or quantized BERT graph apart."""
+    import onnx
+
+    counts = collections.Counter(n.op_type for n in onnx.load(str(path), load_external_data=False).graph.node)
+    keys = ("Attention", "QAttention", "SkipLayerNormalization", "BiasGelu", "MatMulInteger", "MatMul")
+    return {"nodes": sum(counts.values()), **{k: counts.get(k, 0) for k in keys}}
+
+
+if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "alone":
+    _alone_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))

@@ -1,0 +1,42 @@
+"""The Compare tab's text and tables, from plain report dicts (no gradio)."""
+
+from __future__ import annotations
+
+from bertdemo.ui import bench_views
+
+REPORT = {
+    "device": "cpu (AMD EPYC, 2 cores)",
+    "threads": {"torch": 2, "onnxruntime": 2},
+    "settings": {"repeats": 10, "batch_size": 32},
+    "measurement": {
+        "method": "each back-end timed in its own block of calls",
+        "ort_spinning": False,
+        "why": "other processes kept 1.2 cores busy, so ORT did not spin",
+        "load_average_1m": 3.5,
+    },
+    "floor": {"p50_ms": 0.5},
+    "backends": {
+        "pytorch": {"p50_ms": 10.0, "x_floor": 20.0, "speedup_p50": 1.0},
+        "onnx-int8": {"p50_ms": 4.0, "x_floor": 8.0, "speedup_p50": 2.5},
+    },
+}
+
+
+def test_measurement_text_says_how_and_how_far_from_the_floor():
+    text = bench_views.measurement_text(REPORT)
+    assert "cpu (AMD EPYC, 2 cores)" in text and "torch 2, onnxruntime 2" in text
+    assert "own block" in text and "spinning off" in text and "1.2 cores busy" in text and "3.50" in text
+    assert "0.500 ms" in text and "**onnx-int8**" in text and "8.0x above" in text
+    assert "Only PyTorch" not in text
+
+
+def test_measurement_text_of_a_pytorch_only_run():
+    report = {**REPORT, "backends": {"pytorch": REPORT["backends"]["pytorch"]}, "measurement": {}}
+    text = bench_views.measurement_text(report)
+    assert "Only PyTorch is available" in text and "How:" not in text and "**pytorch**" in text
+
+
+def test_backends_frame_has_the_floor_column():
+    frame = bench_views.backends_frame(REPORT)
+    assert list(frame["x floor (p50)"]) == [20.0, 8.0]
+    assert list(frame["back-end"]) == ["pytorch", "onnx-int8"]

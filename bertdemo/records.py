@@ -84,6 +84,7 @@ class RunInfo(TypedDict, total=False):
     versions: dict[str, str]
     exports: dict[str, Any]
     baseline: Baseline  # from schema version 2
+    owner: str  # hash of the app user who trained it (bertdemo.access); absent: shared
     distributed: dict[str, int]  # processes, effective_batch_size
     stopped_early: dict[str, Any]  # stopped by the user, best epoch kept: stopped_at_step, kept_step, kept_epoch
 
@@ -99,6 +100,7 @@ class RunSummary(TypedDict):
     accuracy: float | None
     f1_macro: float | None
     baseline_accuracy: float | None
+    owner: str | None  # hash of the app user who trained it; None: shared (CLI, shipped)
     epochs: int
     created: str | None
     exports: list[str]

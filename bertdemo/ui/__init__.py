@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 INTRO = """# bertdemo
 Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and compare PyTorch with ONNX Runtime.
-**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare**."""
+**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare** →
+label a whole file in **Predict**."""
 
 
 def make_runner(root: Path | None = None) -> JobRunner:
@@ -58,6 +59,7 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
     from bertdemo.ui.compare_tab import create_compare_tab
     from bertdemo.ui.export_tab import create_export_tab
     from bertdemo.ui.models_tab import create_models_tab
+    from bertdemo.ui.predict_tab import create_predict_tab
     from bertdemo.ui.train_tab import create_train_tab
 
     root = Path(root).resolve() if root is not None else None
@@ -74,6 +76,7 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
             create_models_tab(root)
             create_export_tab(root)
             create_compare_tab(root)
+            create_predict_tab(root)
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
     demo.runner = runner  # tests and app.py reach the jobs through it
     return demo

@@ -191,6 +191,8 @@ def _epochs(info: dict[str, Any]) -> str:
     if not history:
         return ""
     rows = [[rec.get(k) for k, _ in _EPOCH_COLUMNS] for rec in history]
+    for row in rows:
+        row[0] = f"{row[0]:g}" if isinstance(row[0], (int, float)) else row[0]  # 1, not 1.0000
     return "## Per-epoch results\n\n" + _table([t for _, t in _EPOCH_COLUMNS], rows)
 
 

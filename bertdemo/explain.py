@@ -77,11 +77,12 @@ def explain(
     Returns label, target, probabilities, tokens ([word piece, score] pairs), words ([word, score] pairs),
     segments (the text cut into [piece, score or None] for highlighting, scores scaled to [-1, 1]) and delta.
     """
+    if not text or not str(text).strip():
+        raise BertDemoError("Type a text to explain.")
+    store.run_dir(name, root)  # an unknown run is refused before torch and captum load
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    if not text or not str(text).strip():
-        raise BertDemoError("Type a text to explain.")
     text = str(text)[: config.MAX_TEXT_CHARS]
     ex = _explainer(name, root)
     if target not in (None, "") and str(target) not in ex.labels:

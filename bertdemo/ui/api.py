@@ -114,7 +114,8 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         (report, CSV of the input columns + predicted_label + prob_<class>). The report has rows, predicted,
         skipped, texts_per_second, preview and, when the file has a label column, metrics."""
         report = appapi_predict.predict_file(csv, name, backend, text_column, label_column, root)
-        return plain(report), report["out"]
+        out = report.pop("out")  # the file comes back as a download, not as a server path
+        return plain(report), out
 
     predict_in = [c["csv"], c["run"], c["backend"], c["text_column"], c["label_column"]]
     c["predict_file_btn"].click(

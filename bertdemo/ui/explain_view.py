@@ -14,7 +14,7 @@ from bertdemo import appapi_predict, config
 from bertdemo.ui.common import UI_EVENT, ui_errors
 
 _HOW = (
-    "Red words pushed the prediction towards the class named above the text, blue ones away from it "
+    "Red words pushed the prediction towards the class named above the text, purple ones away from it "
     "(Captum layer integrated gradients over the embeddings; scores scaled so the strongest word is ±1)."
 )
 
@@ -45,7 +45,7 @@ def create_explain_box(run: gr.Dropdown, text: gr.Textbox, root: Path | None = N
     c: dict[str, Any] = {}
     c["explain_btn"] = gr.Button("Explain: which words decided?", size="sm")
     c["explanation"] = gr.HighlightedText(
-        label="Explanation (red: towards the predicted class, blue: against)",
+        label="Explanation (red: towards the predicted class, purple: against)",
         show_legend=True,
         combine_adjacent=False,
         visible=False,

@@ -41,6 +41,8 @@ class _Explainer:
             raise ModelLoadError(f"The model of run {run_path.name!r} cannot be loaded: {exc}") from exc
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model = model.to(self.device).eval()
+        for param in self.model.parameters():  # gradients flow to the embeddings' output only: less to compute
+            param.requires_grad_(False)
         id2label = self.model.config.id2label
         self.labels = [str(x) for x in info.get("labels") or []] or [str(id2label[i]) for i in sorted(id2label)]
         self.lock = threading.Lock()

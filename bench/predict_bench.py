@@ -211,6 +211,11 @@ def main() -> None:
     ap.add_argument("--models-dir", type=Path, default=None, help=f"saved runs folder (default {config.MODELS_DIR})")
     ap.add_argument("--quick", action="store_true", help="a smoke run (numbers are not meaningful)")
     ap.add_argument("--explain-repeats", type=int, default=10)
+    ap.add_argument("--imdb-rows", type=int, default=0, help="first N rows of imdb_test_2k.csv only (0: all 2,000)")
+    ap.add_argument("--sst2-rows", type=int, default=0, help="first N rows of sst2_dev.csv only (0: all 872)")
+    ap.add_argument("--rss-rows", type=int, default=0, help="first N rows of imdb_50k.csv.gz only (0: all 50,000)")
+    ap.add_argument("--train-rows", type=int, default=4000, help="sst2_train.csv rows when fine-tuning")
+    ap.add_argument("--epochs", type=int, default=3, help="epochs when fine-tuning")
     ap.add_argument("--rss-child", nargs=3, metavar=("RUN", "BACKEND", "CSV"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.rss_child:
@@ -222,18 +227,20 @@ def main() -> None:
 
     q, root = args.quick, args.models_dir
     load_before = os.getloadavg()[0]
-    name = ensure_run(args.run, root, q, 200 if q else 4000, 1 if q else 3)
+    name = ensure_run(args.run, root, q, 200 if q else args.train_rows, 1 if q else args.epochs)
     backends = ensure_exported(name, root)
+    imdb_rows, sst2_rows, rss_rows = (100, 200, 1000) if q else (args.imdb_rows, args.sst2_rows, args.rss_rows)
     with tempfile.TemporaryDirectory() as tmp:
         tmp_dir = Path(tmp)
-        if q:
-            files = {
-                "imdb_2k": head_csv(IMDB_2K, 100, tmp_dir / "imdb.csv"),
-                "sst2_dev": head_csv(SST2_DEV, 200, tmp_dir / "sst2.csv"),
-            }
-            big = head_csv(IMDB_50K, 1000, tmp_dir / "imdb_1k.csv.gz")
-        else:
-            files, big = {"imdb_2k": IMDB_2K, "sst2_dev": SST2_DEV}, IMDB_50K
+
+        def subset(src: Path, rows: int, dest: str) -> Path:
+            return head_csv(src, rows, tmp_dir / dest) if rows else src
+
+        files = {
+            "imdb_2k": subset(IMDB_2K, imdb_rows, "imdb_2k.csv"),
+            "sst2_dev": subset(SST2_DEV, sst2_rows, "sst2_dev.csv"),
+        }
+        big = subset(IMDB_50K, rss_rows, "imdb_50k.csv.gz")
         print(f"texts/s through predict_file for {', '.join(backends)} ...", flush=True)
         thr = throughput(name, backends, files, root, tmp_dir)
         backend = fastest_backend(name, root)

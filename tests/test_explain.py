@@ -80,14 +80,8 @@ def test_attributions_agree_with_dropping_one_word_at_a_time(root):
     for text in TEXTS:
         r = explain("tiny", text, root=root)
         target = predictor.label_names.index(r["target"])
-        spans, pos = [], 0
-        for word, _ in r["words"]:
-            start = text.index(word, pos)
-            spans.append((start, start + len(word)))
-            pos = start + len(word)
-        without = [text[:a] + text[b:] for a, b in spans]
         full = predictor.predict([text]).logits[0, target]
-        drops = full - predictor.predict(without).logits[:, target]
+        drops = full - predictor.predict(without_each_word(text, r)).logits[:, target]
         rho = spearmanr([s for _, s in r["words"]], drops).statistic
         assert rho > 0.6, (text, rho)
 
@@ -114,3 +108,13 @@ def test_target_class_and_bad_input(root):
         explain("tiny", "   ", root=root)
     with pytest.raises(RunNotFound):
         explain("nope", TEXTS[0], root=root)
+
+
+def without_each_word(text: str, explanation: dict) -> list[str]:
+    """The text once per explained word, with that one occurrence of it cut out."""
+    out, pos = [], 0
+    for word, _ in explanation["words"]:
+        start = text.index(word, pos)
+        out.append(text[:start] + text[start + len(word) :])
+        pos = start + len(word)
+    return out

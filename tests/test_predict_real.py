@@ -45,18 +45,21 @@ def test_explanation_points_at_the_sentiment_words(real):
         ("The acting was wonderful and the story beautiful.", "positive", {"wonderful", "beautiful"}),
         ("A boring, dreadful film with a terrible script.", "negative", {"boring", "dreadful", "terrible"}),
     ]
+    scores, drops = [], []
     for text, label, sentiment_words in cases:
         r = explain("real", text, root=real)
         assert r["label"] == label
-        top = {w for w, _ in sorted(r["words"], key=lambda ws: -ws[1])[:3]}
-        assert top & sentiment_words, r["words"]
+        ranked = sorted(r["words"], key=lambda ws: -ws[1])
+        assert {w for w, _ in ranked[:3]} & sentiment_words, r["words"]
         # Occlusion: dropping a word lowers the class's logit about as much as its score says.
         target = predictor.label_names.index(label)
-        drops = (
-            predictor.predict([text]).logits[0, target]
-            - predictor.predict(without_each_word(text, r)).logits[:, target]
-        )
-        assert pearsonr([s for _, s in r["words"]], drops).statistic > 0.5
+        full = predictor.predict([text]).logits[0, target]
+        drop = full - predictor.predict(without_each_word(text, r)).logits[:, target]
+        assert drop[[w for w, _ in r["words"]].index(ranked[0][0])] > 0  # the top word really pushes that way
+        scores += [s for _, s in r["words"]]
+        drops += list(drop)
+    # Over all words of both texts (a handful of words per text makes a per-text figure noisy).
+    assert pearsonr(scores, drops).statistic > 0.5
 
 
 def test_model_card_of_a_real_run(real):

@@ -157,9 +157,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", choices=list(datasets(False)), help="run these data sets only")
     ap.add_argument("--legacy", action="store_true", help="also train with the old fixed recipe, for comparison")
-    ap.add_argument(
-        "--reuse", action="store_true", help="keep the defaults already measured (with --legacy)"
-    )
+    ap.add_argument("--reuse", action="store_true", help="keep the defaults already measured (with --legacy)")
     ap.add_argument("--truncation-study", action="store_true", help="IMDB with head and with head+tail truncation")
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")

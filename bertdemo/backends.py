@@ -40,9 +40,7 @@ class Predictor(Protocol):
     label_names: list[str]
     device: str
 
-    def predict(
-        self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE
-    ) -> Prediction:
+    def predict(self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE) -> Prediction:
         """Classify texts."""
         ...
 
@@ -50,9 +48,7 @@ class Predictor(Protocol):
 def check_backend(backend: str) -> str:
     """Return backend if bertdemo knows it, else raise UnknownBackend listing the valid ones."""
     if backend not in config.BACKENDS:
-        raise UnknownBackend(
-            f"Unknown back-end {backend!r}: choose one of {', '.join(config.BACKENDS)}."
-        )
+        raise UnknownBackend(f"Unknown back-end {backend!r}: choose one of {', '.join(config.BACKENDS)}.")
     return backend
 
 
@@ -65,10 +61,7 @@ def ort_providers(backend: str) -> list[str]:
     """CUDA first when onnxruntime-gpu can use it; int8 always stays on CPU (its kernels are CPU-only)."""
     import onnxruntime as ort
 
-    if (
-        backend != "onnx-int8"
-        and "CUDAExecutionProvider" in ort.get_available_providers()
-    ):
+    if backend != "onnx-int8" and "CUDAExecutionProvider" in ort.get_available_providers():
         return ["CUDAExecutionProvider", "CPUExecutionProvider"]
     return ["CPUExecutionProvider"]
 
@@ -89,9 +82,7 @@ class _TextClassifier:
         # Predict exactly as the run was trained: same length, same truncation.
         self.max_length = int(params.get("max_length") or config.DEFAULT_MAX_LENGTH)
         self.truncation = str(params.get("truncation") or "head")  # runs older than the setting were cut at the head
-        self.label_names: list[str] = [
-            str(x) for x in info.get("labels") or []
-        ] or self._config_labels()
+        self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)
         except (OSError, ValueError) as exc:
@@ -133,17 +124,13 @@ class _TextClassifier:
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Tokens per text after truncation, as predict sees them."""
         with self._tokenizer_lock:
-            enc = encode(
-                self.tokenizer, as_texts(texts), self.max_length, self.truncation
-            )
+            enc = encode(self.tokenizer, as_texts(texts), self.max_length, self.truncation)
         return [len(ids) for ids in enc["input_ids"]]
 
     def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
 
-    def predict(
-        self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE
-    ) -> Prediction:
+    def predict(self, texts: list[str], batch_size: int = config.PREDICT_BATCH_SIZE) -> Prediction:
         """Classify texts in batches; answers come back in the order given."""
         texts = as_texts(texts)
         batch_size = max(1, int(batch_size))
@@ -219,14 +206,10 @@ class OnnxPredictor(_TextClassifier):
         import onnxruntime as ort
 
         if backend not in ONNX_BACKENDS:
-            raise UnknownBackend(
-                f"{backend!r} is not an ONNX back-end: choose one of {', '.join(ONNX_BACKENDS)}."
-            )
+            raise UnknownBackend(f"{backend!r} is not an ONNX back-end: choose one of {', '.join(ONNX_BACKENDS)}.")
         super().__init__(run_path)
         self.backend = backend
-        self.model_path = (
-            Path(model_path) if model_path else onnx_file(self.run_path, backend)
-        )
+        self.model_path = Path(model_path) if model_path else onnx_file(self.run_path, backend)
         self.policy = policy or ort_policy()
         options = ort.SessionOptions()
         # Explicit, not ORT's guess: intra-op threads split each matmul; one graph branch at a time.
@@ -235,16 +218,10 @@ class OnnxPredictor(_TextClassifier):
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # Spinning only where the session owns the cores (bertdemo.hardware.ort_policy says when).
-        options.add_session_config_entry(
-            "session.intra_op.allow_spinning", "1" if self.policy.spinning else "0"
-        )
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if self.policy.spinning else "0")
         try:
-            self.session = ort.InferenceSession(
-                str(self.model_path), options, providers=ort_providers(backend)
-            )
-        except (
-            Exception
-        ) as exc:  # onnxruntime raises its own (non-public) exception types
+            self.session = ort.InferenceSession(str(self.model_path), options, providers=ort_providers(backend))
+        except Exception as exc:  # onnxruntime raises its own (non-public) exception types
             raise ExportError(
                 f"The {backend} model of run {self.run_path.name!r} cannot be loaded ({first_line(exc)}): "
                 f"export it again (python -m bertdemo export {self.run_path.name})."
@@ -259,10 +236,7 @@ class OnnxPredictor(_TextClassifier):
 
     def _forward(self, enc: dict[str, np.ndarray]) -> np.ndarray:
         # The graph may want token_type_ids that a tokenizer does not return: zeros, as ORTModel does.
-        feed = {
-            name: enc[name] if name in enc else np.zeros_like(enc["input_ids"])
-            for name in self._inputs
-        }
+        feed = {name: enc[name] if name in enc else np.zeros_like(enc["input_ids"]) for name in self._inputs}
         logits = self.session.run(self._outputs, feed)[0]
         return logits if logits.dtype == np.float32 else logits.astype(np.float32)
 

@@ -1,4 +1,4 @@
-"""`python -m bertdemo`: inspect, train, models, delete, predict, export, compare.
+"""`python -m bertdemo`: inspect, train, models, delete, predict, explain, export, compare.
 
 Every subcommand takes --json and then prints one JSON document as the last line of
 stdout. A user error prints one line starting with 'error:' to stderr and exits 2.
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config
+from bertdemo import cli_predict, config
 from bertdemo.cli_train import add_train_arguments, cmd_train, models_root
 from bertdemo.errors import BertDemoError, one_line
 
@@ -56,11 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
     sp.add_argument("--json", action="store_true")
 
-    sp = sub.add_parser("predict", help="classify texts with a saved run")
-    sp.add_argument("name", help="saved run name")
-    sp.add_argument("texts", nargs="+", help="texts to classify")
-    sp.add_argument("--backend", default="pytorch", choices=config.BACKENDS)
-    sp.add_argument("--json", action="store_true")
+    cli_predict.add_parsers(sub)  # predict (texts or --csv) and explain
 
     sp = sub.add_parser("export", help="export a saved run to ONNX (and check it against PyTorch)")
     sp.add_argument("name")
@@ -183,20 +179,6 @@ def cmd_delete(args) -> dict[str, Any]:
     return {"deleted": args.name}
 
 
-def cmd_predict(args) -> dict[str, Any]:
-    from bertdemo.predictors import load_predictor
-
-    pred = load_predictor(args.name, args.backend, models_root(args)).predict(args.texts)
-    rows = [
-        {"text": t, "label": lab, "probabilities": dict(zip(pred.label_names, map(float, p), strict=True))}
-        for t, lab, p in zip(args.texts, pred.labels, pred.probabilities, strict=True)
-    ]
-    if not args.json:
-        for r in rows:
-            print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
-    return {"name": args.name, "backend": args.backend, "predictions": rows}
-
-
 def cmd_export(args) -> dict[str, Any]:
     from bertdemo.export import export_run
 
@@ -237,7 +219,7 @@ COMMANDS = {
     "train": cmd_train,
     "models": cmd_models,
     "delete": cmd_delete,
-    "predict": cmd_predict,
+    **cli_predict.COMMANDS,
     "export": cmd_export,
     "compare": cmd_compare,
 }

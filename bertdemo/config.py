@@ -167,3 +167,19 @@ LABEL_MAX_DISTINCT = 100  # a label column has at most this many distinct values
 LABEL_MAX_DISTINCT_FRACTION = 0.5  # ...and at most this share of its rows distinct (ids and texts are not labels)
 SUMMARY_COLUMN_NAMES = ("title",)  # text names of a summary: a column BODY_OVER_SUMMARY_RATIO times longer wins
 BODY_OVER_SUMMARY_RATIO = 2.0
+
+# Batch prediction of an uploaded CSV (bertdemo.batchpredict, Predict tab, /predict_file).
+PREDICT_MAX_ROWS = 100_000  # a file with more data rows is refused before any model loads
+PREDICT_CHUNK_ROWS = 256  # rows read, predicted (length-sorted inside the chunk) and written at a time
+PREDICTED_COLUMN = "predicted_label"
+PROBABILITY_PREFIX = "prob_"  # one probability column per class: prob_<label>
+PREDICT_DIR_PREFIX = "bertdemo-predict-"  # result files for download, swept like zips
+NO_COLUMN = "(none)"  # as a label column: the file has no labels, report no accuracy
+# On CPU the int8 graph is fastest, then the fused fp32 one (bench/infer_bench.py); on a GPU int8 stays on CPU.
+FASTEST_BACKENDS_CPU = ("onnx-int8", "onnx-optimized", "onnx", "pytorch")
+FASTEST_BACKENDS_CUDA = ("onnx-optimized", "onnx", "pytorch", "onnx-int8")
+
+# Token attributions (bertdemo.explain, /explain): Captum's layer integrated gradients over the embeddings.
+EXPLAIN_STEPS = 24  # Riemann steps along the path from the all-[PAD] baseline; completeness error is reported
+EXPLAIN_INTERNAL_BATCH = 24  # interpolation steps per forward/backward pass
+EXPLAIN_MAX_LINES = 5  # the Compare tab explains at most this many of its lines

@@ -19,6 +19,7 @@ from bertdemo.benchmark import backend_size_mb, file_size_mb, validation_texts
 from bertdemo.errors import BertDemoError, ExportError, first_line
 from bertdemo.hardware import cpu_info
 from bertdemo.metrics import scores
+from bertdemo.modelcard import write_model_card
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def export_run(
         **checks,
         "passed": all(v["passed"] for v in checks["variants"].values()),
     }
-    store.update_run(name, {"exports": exports}, root)
+    write_model_card(run_path, store.update_run(name, {"exports": exports}, root))  # the card lists the variants
     predictors.clear_cache(name)  # free the old sessions now rather than at the next load
     report(1.0, "Export done" if exports["passed"] else "Export done, but a check failed: see the report")
     return exports

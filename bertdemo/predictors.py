@@ -65,15 +65,9 @@ def require_export(name: str, run_path: Path, backend: str) -> Path:
     )
 
 
-def make_predictor(
-    run_path: Path, backend: str, policy: OrtPolicy | None = None
-) -> Predictor:
+def make_predictor(run_path: Path, backend: str, policy: OrtPolicy | None = None) -> Predictor:
     """A new, uncached predictor (compare times its own, with the thread policy of a process that owns the cores)."""
-    return (
-        TorchPredictor(run_path)
-        if backend == "pytorch"
-        else OnnxPredictor(run_path, backend, policy=policy)
-    )
+    return TorchPredictor(run_path) if backend == "pytorch" else OnnxPredictor(run_path, backend, policy=policy)
 
 
 def _cached(key: tuple[str, str], stamp: tuple[int, int]) -> Predictor | None:
@@ -85,9 +79,7 @@ def _cached(key: tuple[str, str], stamp: tuple[int, int]) -> Predictor | None:
     return hit[1]
 
 
-def load_predictor(
-    name: str, backend: str = "pytorch", root: Path | None = None
-) -> Predictor:
+def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None) -> Predictor:
     """The predictor for a saved run and back-end, loaded once and cached (thread-safe, least recently used out)."""
     asked = (str(name), str(root if root is not None else config.MODELS_DIR), backend)
     known = _resolved.get(asked)
@@ -122,9 +114,7 @@ def load_predictor(
             hit = _cached(key, stamp)
             if hit is not None:
                 return hit
-            _cache.pop(
-                key, None
-            )  # drop a stale model before loading the new one: never two in memory
+            _cache.pop(key, None)  # drop a stale model before loading the new one: never two in memory
             # Make room first, so the cache never holds more than its size, even while loading.
             while len(_cache) >= max(1, config.PREDICTOR_CACHE_SIZE):
                 old = _evict_oldest()
@@ -139,9 +129,7 @@ def load_predictor(
         with _cache_lock:
             _cache[key] = (stamp, predictor)
             _resolved[asked] = key
-            while len(_cache) > max(
-                1, config.PREDICTOR_CACHE_SIZE
-            ):  # two loads of different keys raced
+            while len(_cache) > max(1, config.PREDICTOR_CACHE_SIZE):  # two loads of different keys raced
                 _evict_oldest()
     return predictor
 

@@ -34,6 +34,7 @@ from bertdemo.hardware import device_info
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.inspection import token_lengths
 from bertdemo.metrics import compute_metrics, final_report
+from bertdemo.modelcard import write_model_card
 from bertdemo.monitor import TrainingMonitor
 from bertdemo.splits import Split
 from bertdemo.tokenizing import encode
@@ -131,6 +132,7 @@ def train_run(
             trainer.save_model(str(staging))  # safetensors + config with id2label
             tokenizer.save_pretrained(str(staging))
             _write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
+            write_model_card(staging, info)  # README.md: a Hugging Face model card, so a downloaded run explains itself
             store.write_json_atomic(staging / store.RUN_JSON, info)
         path = store.commit_run(staging, name, root)
     except BaseException:

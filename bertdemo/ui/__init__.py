@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 INTRO = """# bertdemo
 Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and compare PyTorch with ONNX Runtime.
-**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare**."""
+**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare** →
+label a whole file in **Predict**."""
 
 
 def make_runner(root: Path | None = None) -> JobRunner:
@@ -59,6 +60,7 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
     from bertdemo.ui.compare_tab import create_compare_tab
     from bertdemo.ui.export_tab import create_export_tab
     from bertdemo.ui.models_tab import create_models_tab
+    from bertdemo.ui.predict_tab import create_predict_tab
     from bertdemo.ui.train_tab import create_train_tab
 
     root = Path(root).resolve() if root is not None else None
@@ -75,7 +77,8 @@ def build_app(root: Path | None = None, runner: JobRunner | None = None):
             models = create_models_tab(owner, root)
             export = create_export_tab(owner, root)
             compare = create_compare_tab(owner, root)
-        lists = ((train, "try_run"), (charts, "runs"), (export, "run"), (compare, "run"))
+            predict = create_predict_tab(owner, root)
+        lists = ((train, "try_run"), (charts, "runs"), (export, "run"), (compare, "run"), (predict, "run"))
         every_list = _every_run_list(owner, models, *lists)
         train["load"].then(**every_list, show_progress="hidden", **UI_EVENT)  # once the owner id is known
         models["runs_changed"].change(**every_list, show_progress="hidden", **UI_EVENT)  # a run was deleted

@@ -21,7 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi
+from bertdemo import appapi, appapi_predict
 from bertdemo.jobs import JobRunner
 from bertdemo.ui.common import HEAVY, ui_errors
 
@@ -37,7 +37,8 @@ def plain(value: Any) -> Any:
 
 
 def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
-    """Register /inspect, /train, /status, /stop, /predict, /models, /delete, /export and /compare."""
+    """Register /inspect, /train, /status, /stop, /predict, /predict_file, /explain, /models, /delete, /export and
+    /compare."""
     c: dict[str, Any] = {}
     # Endpoints that take an uploaded file need a File component: it checks the file came through /upload.
     with gr.Column(visible=False):
@@ -48,6 +49,9 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         c["report"] = gr.JSON(label="report")
         c["inspect_btn"] = gr.Button("inspect")
         c["train_btn"] = gr.Button("train")
+        c["run"], c["backend"] = gr.Textbox("", label="name"), gr.Textbox("", label="backend")
+        c["owner_token"] = gr.Textbox("", label="owner_token")
+        c["out_file"], c["predict_file_btn"] = gr.File(label="predictions"), gr.Button("predict_file")
 
     @ui_errors
     def inspect_csv(csv, text_column, label_column):
@@ -119,7 +123,37 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         latency p50/p95, throughput, size, accuracy."""
         return plain(appapi.compare(name, texts, root, owner=owner_token))
 
-    for fn in (status, stop, predict, models, delete):
+    @ui_errors
+    def predict_file(csv, name, backend, text_column, label_column, owner_token=""):
+        """Label every row of a CSV with a saved run (yours, with the owner_token /train gave, or a shared one;
+        backend blank: the fastest one whose export check passed): (report, CSV of the input columns +
+        predicted_label + prob_<class>). The report has rows, predicted, skipped, texts_per_second, preview and,
+        when the file has a label column, metrics."""
+        report = appapi_predict.predict_file(
+            csv, name, backend, text_column, label_column, root, owner=owner_token or None
+        )
+        out = report.pop("out")  # the file comes back as a download, not as a server path
+        return plain(report), out
+
+    predict_in = [c["csv"], c["run"], c["backend"], c["text_column"], c["label_column"], c["owner_token"]]
+    c["predict_file_btn"].click(
+        predict_file,
+        predict_in,
+        [c["report"], c["out_file"]],
+        api_name="predict_file",
+        concurrency_limit=1,
+        concurrency_id=HEAVY,
+        show_progress="hidden",
+    )
+
+    @ui_errors
+    def explain(name: str, text: str, target: str = "", owner_token: str = "") -> dict[str, Any]:
+        """Which words pushed the prediction towards a class (target blank: the predicted one): label,
+        probabilities, tokens and words as [text, score] pairs (integrated gradients), delta. A private run
+        needs the owner_token /train gave."""
+        return plain(appapi_predict.explain(name, text, target, root, owner=owner_token or None))
+
+    for fn in (status, stop, predict, models, delete, explain):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=None if fn in (status, stop, models) else "default")
     for fn in (export, compare):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=1, concurrency_id=HEAVY)

@@ -10,6 +10,7 @@ import gradio as gr
 from bertdemo import appapi, charts
 from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.explain_view import create_explain_box
 
 EXAMPLE_REVIEWS = [
     [
@@ -41,6 +42,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
                 c["run"] = gr.Dropdown(label="Run", choices=run_choices(root))
                 c["compare_btn"] = gr.Button("Compare back-ends", variant="primary")
                 c["device"] = gr.Markdown(elem_id="bd-compare-status", min_height=40)
+        c.update(create_explain_box(c["run"], c["texts"], owner, root, per_line=True))  # which words decided, per line
         c["answers"] = gr.Dataframe(
             label="Answers side by side (label and confidence)",
             interactive=False,

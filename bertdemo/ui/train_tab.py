@@ -14,6 +14,7 @@ from bertdemo.errors import RunNotFound
 from bertdemo.jobs import JobRunner
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
 from bertdemo.ui.train_session import wire_session
 from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
@@ -123,6 +124,7 @@ def create_train_tab(
                     c["try_btn"] = gr.Button("Classify", variant="primary", scale=3)
                     c["try_refresh"] = gr.Button("Refresh run list", scale=1)
             c["try_label"] = gr.Label(label="Prediction", num_top_classes=5, scale=2, elem_id="bd-prediction")
+        c.update(create_explain_box(c["try_run"], c["try_text"], owner, root))  # which words decided
 
     _wire(demo, c, runner, owner, root)
     return c

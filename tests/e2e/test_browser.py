@@ -122,7 +122,7 @@ def test_charts_models_export_compare_tabs(open_page, app_server):
     page.get_by_text("Speed, size and validation accuracy per back-end").first.wait_for(timeout=JOB_TIMEOUT_MS)
     expect(page.locator("#bd-answers")).to_contain_text("Broke after a day.")
     shot(page, "09-compare")
-    assert len(page.get_by_role("tab").all()) == 5  # the tab bar stays whole
+    assert len(page.get_by_role("tab").all()) == 6  # the tab bar stays whole (Predict is the sixth)
 
     page.get_by_role("tab", name="Models").click()
     expect(page.locator("#bd-models")).to_contain_text("onnx")  # the export is listed

@@ -1,0 +1,259 @@
+"""A Hugging Face model card (README.md) for a saved run: YAML front matter, results, data, settings, usage.
+
+Written at save time (training) and again after an export (with the ONNX variants and their checks), so a
+downloaded run or ONNX folder explains itself on the Hub or on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+
+CARD_FILE = "README.md"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name: a local path never goes in base_model
+_EPOCH_COLUMNS = (  # history key, column title
+    ("epoch", "epoch"),
+    ("train_loss", "train loss"),
+    ("train_accuracy", "train acc."),
+    ("val_loss", "val. loss"),
+    ("val_accuracy", "val. accuracy"),
+    ("val_f1_macro", "val. macro-F1"),
+)
+_SETTINGS = (
+    ("epochs", "epochs"),
+    ("learning_rate", "learning rate"),
+    ("batch_size", "batch size"),
+    ("max_length", "max length (tokens)"),
+    ("truncation", "truncation of longer texts"),
+    ("warmup_ratio", "warm-up ratio"),
+    ("weight_decay", "weight decay"),
+    ("early_stopping_patience", "early stopping patience"),
+    ("seed", "seed"),
+)
+
+
+def write_model_card(run_dir: str | Path, info: dict[str, Any]) -> Path:
+    """Write <run_dir>/README.md from a run's run.json contents (and onnx/README.md once exported)."""
+    run_dir = Path(run_dir)
+    card = model_card(info)
+    path = run_dir / CARD_FILE
+    path.write_text(card, encoding="utf-8")
+    onnx_dir = run_dir / config.ONNX_SUBDIR
+    if onnx_dir.is_dir():  # the ONNX download is that folder alone: it carries the card too
+        (onnx_dir / CARD_FILE).write_text(card, encoding="utf-8")
+    return path
+
+
+def model_card(info: dict[str, Any]) -> str:
+    """The card's text: front matter, then markdown sections."""
+    return front_matter(info) + "\n" + body(info)
+
+
+def front_matter(info: dict[str, Any]) -> str:
+    """YAML between --- lines: base_model, pipeline_tag, metrics, model-index (validation results), labels."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    name = str(info.get("name") or "bertdemo-run")
+    metrics = info.get("metrics") or {}
+    source = str((info.get("data") or {}).get("source") or "labeled CSV")
+    results = [
+        EvalResult(
+            task_type="text-classification",
+            task_name="Text Classification",
+            dataset_type="csv",
+            dataset_name=source,
+            dataset_split="validation",
+            metric_type=metric,
+            metric_name=title,
+            metric_value=round(float(metrics[key]), 4),
+            metric_args=args,
+        )
+        for key, metric, title, args in (
+            ("accuracy", "accuracy", "Accuracy", None),
+            ("f1_macro", "f1", "Macro F1", {"average": "macro"}),
+        )
+        if metrics.get(key) is not None
+    ]
+    base = str(info.get("base_model") or "")
+    exported = bool((info.get("exports") or {}).get("variants"))
+    data = ModelCardData(
+        model_name=name,
+        base_model=base if _HUB_ID.match(base) else None,
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        metrics=["accuracy", "f1"],
+        tags=["text-classification", "bertdemo", *(["onnx"] if exported else [])],
+        eval_results=results or None,
+        labels=[str(x) for x in info.get("labels") or []],
+    )
+    return f"---\n{data.to_yaml()}\n---\n"
+
+
+def body(info: dict[str, Any]) -> str:
+    """The markdown sections under the front matter."""
+    name = str(info.get("name") or "bertdemo-run")
+    labels = [str(x) for x in info.get("labels") or []]
+    parts = [
+        f"# {name}\n",
+        f"A {len(labels)}-class text classifier fine-tuned from `{info.get('base_model', '?')}` with "
+        f"bertdemo on {info.get('created', '?')}. Classes: " + ", ".join(f"`{lab}`" for lab in labels) + ".\n",
+        _results(info),
+        _baseline(info),
+        _data(info),
+        _settings(info),
+        _epochs(info),
+        _onnx(info),
+        _usage(info),
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.4f}" if abs(v) < 1000 else f"{v:,.0f}"
+        return str(v).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]) + "\n"
+
+
+def _results(info: dict[str, Any]) -> str:
+    m = info.get("metrics") or {}
+    rows = [
+        [t, m.get(k)]
+        for k, t in (
+            ("accuracy", "accuracy"),
+            ("f1_macro", "macro-F1"),
+            ("precision_macro", "macro precision"),
+            ("recall_macro", "macro recall"),
+        )
+        if m.get(k) is not None
+    ]
+    text = "## Validation results\n\n" + (_table(["metric", "value"], rows) if rows else "Not recorded.\n")
+    per_class = m.get("per_class") or {}
+    if per_class:
+        text += "\n" + _table(
+            ["class", "precision", "recall", "F1", "support"],
+            [[lab, v.get("precision"), v.get("recall"), v.get("f1"), v.get("support")] for lab, v in per_class.items()],
+        )
+    return text
+
+
+def _baseline(info: dict[str, Any]) -> str:
+    base, m = info.get("baseline"), info.get("metrics") or {}
+    if not base:
+        return "## Baseline\n\nNo baseline was recorded for this run (it was trained before bertdemo added one).\n"
+    rows = [
+        ["TF-IDF + logistic regression (same split)", base.get("accuracy"), base.get("f1_macro")],
+        ["this model", m.get("accuracy"), m.get("f1_macro")],
+    ]
+    return "## Baseline\n\n" + _table(["model", "accuracy", "macro-F1"], rows)
+
+
+def _data(info: dict[str, Any]) -> str:
+    d = info.get("data") or {}
+    rows = [
+        [k, d.get(k)]
+        for k in ("source", "rows", "text_column", "label_column", "train_rows", "val_rows")
+        if d.get(k) is not None
+    ]
+    text = "## Data\n\n" + (_table(["", ""], rows) if rows else "Not recorded.\n")
+    train, val = d.get("train_class_counts") or {}, d.get("val_class_counts") or {}
+    if train or val:
+        labels = list(dict.fromkeys([*train, *val]))
+        text += "\n" + _table(
+            ["class", "train rows", "validation rows"], [[x, train.get(x), val.get(x)] for x in labels]
+        )
+    return text
+
+
+def _settings(info: dict[str, Any]) -> str:
+    p = info.get("params") or {}
+    rows = [[title, p.get(key)] for key, title in _SETTINGS if p.get(key) is not None]
+    rows.append(["optimizer", config.TRAIN_OPTIMIZER])
+    dev = info.get("device") or {}
+    if dev:
+        rows.append(["device", f"{dev.get('device', '?')} ({dev.get('name', '?')})"])
+    for key, title in (("train_seconds", "training time (s)"), ("samples_per_second", "samples/s")):
+        if info.get(key) is not None:
+            rows.append([title, info[key]])
+    return "## Training settings\n\n" + _table(["setting", "value"], rows)
+
+
+def _epochs(info: dict[str, Any]) -> str:
+    history = info.get("history") or []
+    if not history:
+        return ""
+    rows = [[rec.get(k) for k, _ in _EPOCH_COLUMNS] for rec in history]
+    for row in rows:
+        row[0] = f"{row[0]:g}" if isinstance(row[0], (int, float)) else row[0]  # 1, not 1.0000
+    return "## Per-epoch results\n\n" + _table([t for _, t in _EPOCH_COLUMNS], rows)
+
+
+def _onnx(info: dict[str, Any]) -> str:
+    exports = info.get("exports") or {}
+    variants = exports.get("variants") or {}
+    if not variants:
+        return f"## ONNX\n\nNot exported yet (`python -m bertdemo export {info.get('name', 'NAME')} --quantize`).\n"
+    rows = [
+        [
+            v,
+            x.get("file"),
+            x.get("size_mb"),
+            x.get("max_abs_diff"),
+            x.get("agreement"),
+            x.get("accuracy"),
+            "passed" if x.get("passed") else "FAILED",
+        ]
+        for v, x in variants.items()
+    ]
+    return (
+        f"## ONNX\n\nExported on {exports.get('created', '?')} with onnxruntime {exports.get('onnxruntime', '?')}; "
+        f"each variant checked against PyTorch on {exports.get('checked_texts', '?')} "
+        f"{exports.get('check_source', '')} texts.\n\n"
+        + _table(["variant", "file", "MB", "max logit diff", "agreement", "accuracy", "check"], rows)
+    )
+
+
+def _usage(info: dict[str, Any]) -> str:
+    name = str(info.get("name") or "bertdemo-run")
+    p = info.get("params") or {}
+    max_length = int(p.get("max_length") or config.DEFAULT_MAX_LENGTH)
+    head_tail = p.get("truncation") == "head_tail"
+    note = (
+        "\nThis run was trained with head+tail truncation (first and last tokens of long texts); the pipeline "
+        "keeps the first ones only. `python -m bertdemo predict` reproduces the training exactly.\n"
+        if head_tail
+        else ""
+    )
+    return f"""## How to use
+
+From the folder that contains `{name}/` (the unzipped download):
+
+```python
+from transformers import pipeline
+
+classifier = pipeline("text-classification", model="{name}")
+print(classifier("An absolute delight from start to finish.", truncation=True, max_length={max_length}))
+```
+
+The ONNX export (`{name}/{config.ONNX_SUBDIR}/`, after `python -m bertdemo export {name}`) with Optimum and ONNX Runtime
+(`file_name="{config.ONNX_FILES["onnx-int8"]}"` for the int8 variant):
+
+```python
+from optimum.onnxruntime import ORTModelForSequenceClassification
+from transformers import AutoTokenizer, pipeline
+
+onnx_dir = "{name}/{config.ONNX_SUBDIR}"
+model = ORTModelForSequenceClassification.from_pretrained(onnx_dir, file_name="{config.ONNX_FILES["onnx"]}")
+tokenizer = AutoTokenizer.from_pretrained(onnx_dir)
+classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
+print(classifier("An absolute delight from start to finish.", truncation=True, max_length={max_length}))
+```
+{note}"""

@@ -1,0 +1,66 @@
+"""An "Explain" button under a text box: the words that pushed the prediction, as highlighted text.
+
+Placed on the Train tab's Try-it box and on the Compare tab (one explanation per line there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from bertdemo import appapi_predict, config
+from bertdemo.ui.common import UI_EVENT, ui_errors
+
+_HOW = (
+    "Red words pushed the prediction towards the class named above the text, purple ones away from it "
+    "(Captum layer integrated gradients over the embeddings; scores scaled so the strongest word is ±1)."
+)
+
+
+def explanation_segments(reports: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
+    """HighlightedText value for one or more explanations: each line headed by its label, lines apart."""
+    value: list[tuple[str, float | None]] = []
+    for i, r in enumerate(reports):
+        if i:
+            value.append(("\n\n", None))
+        p = r["probabilities"][r["label"]]
+        value.append((f"[{r['label']} {p:.0%}]  ", None))
+        value += [(str(t), s) for t, s in r["segments"]]
+    return value
+
+
+def explanation_caption(reports: list[dict[str, Any]]) -> str:
+    """What the colours mean, and how long it took."""
+    if not reports:
+        return ""
+    seconds = sum(r.get("seconds", 0.0) for r in reports)
+    delta = max(r.get("delta", 0.0) for r in reports)
+    return f"{_HOW} {len(reports)} text(s) in {seconds:.2f} s; completeness error {delta:.2g}."
+
+
+def create_explain_box(
+    run: gr.Dropdown, text: gr.Textbox, owner: gr.BrowserState, root: Path | None = None, per_line: bool = False
+):
+    """An Explain button and a HighlightedText for the run and text components given; returns the components."""
+    c: dict[str, Any] = {}
+    c["explain_btn"] = gr.Button("Explain: which words decided?", size="sm")
+    c["explanation"] = gr.HighlightedText(
+        label="Explanation (red: towards the predicted class, purple: against)",
+        show_legend=True,
+        combine_adjacent=False,
+        visible=False,
+        elem_id=f"bd-explanation{'-lines' if per_line else ''}",
+    )
+    c["explanation_caption"] = gr.Markdown()
+
+    @ui_errors
+    def explain(owner_id: str | None, name: str | None, texts: str | None):
+        items = [t.strip() for t in (texts or "").splitlines() if t.strip()] if per_line else [texts or ""]
+        items = items[: config.EXPLAIN_MAX_LINES] or [""]  # "" gives the usual "type a text" message
+        reports = [appapi_predict.explain(name, t, root=root, owner=owner_id) for t in items]
+        return gr.HighlightedText(explanation_segments(reports), visible=True), explanation_caption(reports)
+
+    c["explain_btn"].click(explain, [owner, run, text], [c["explanation"], c["explanation_caption"]], **UI_EVENT)
+    return c

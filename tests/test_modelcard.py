@@ -1,0 +1,117 @@
+"""The model card (README.md) of a run: Hugging Face front matter, sections, and load snippets that work."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+
+import pytest
+import yaml
+
+from bertdemo import config, store
+from bertdemo.export import export_run
+from bertdemo.hyperparameters import TrainConfig
+from bertdemo.modelcard import model_card, write_model_card
+from bertdemo.splits import split_data
+from bertdemo.training import train_run
+from tests.conftest import tiny_rows
+from tests.helpers import labeled, make_tiny_run
+
+
+def front_matter(card: str) -> dict:
+    match = re.match(r"^---\n(.*?)\n---\n", card, re.S)
+    assert match, card[:200]
+    return yaml.safe_load(match.group(1))
+
+
+def code_blocks(card: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", card, re.S)
+
+
+def run_snippet(code: str, cwd) -> list:
+    """Run one of the card's snippets from the folder holding the run, as a user would; returns what it printed."""
+    printed: list = []
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        exec(compile(code, "<model card>", "exec"), {"print": printed.append})  # noqa: S102 - our own card
+    finally:
+        os.chdir(old)
+    return printed
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_model_dir):
+    """A tiny run trained for real (so the card is written at save time), then exported with int8."""
+    root = tmp_path_factory.mktemp("models")
+    split = split_data(labeled(tiny_rows(12)), 0.25, 0)
+    info = train_run(split, TrainConfig(model=str(tiny_model_dir), epochs=2, batch_size=8), "card-run", root=root)
+    card_at_save = (store.run_dir("card-run", root) / "README.md").read_text(encoding="utf-8")
+    export_run("card-run", quantize=True, root=root)
+    return root, info, card_at_save
+
+
+def test_card_is_written_at_save_time(trained):
+    _, info, card = trained
+    meta = front_matter(card)
+    assert meta["pipeline_tag"] == "text-classification" and meta["library_name"] == "transformers"
+    assert meta["labels"] == ["negative", "positive"] and "base_model" not in meta  # a local folder is no Hub id
+    results = meta["model-index"][0]["results"][0]
+    assert results["dataset"]["split"] == "validation"
+    values = {m["type"]: m["value"] for m in results["metrics"]}
+    assert values == {
+        "accuracy": round(info["metrics"]["accuracy"], 4),
+        "f1": round(info["metrics"]["f1_macro"], 4),
+    }
+    for heading in ("## Validation results", "## Baseline", "## Data", "## Training settings", "## Per-epoch"):
+        assert heading in card
+    assert "No baseline was recorded" in card  # this run.json has none: older runs still get a card
+    epochs = card.split("## Per-epoch results")[1].split("\n## ")[0].strip().splitlines()[2:]
+    assert [row.split(" | ")[0] for row in epochs] == ["| 1", "| 2"]  # one row per epoch
+    assert "Not exported yet" in card
+
+
+def test_export_updates_the_card_and_downloads_carry_it(trained):
+    root, _, _ = trained
+    run = store.run_dir("card-run", root)
+    card = (run / "README.md").read_text(encoding="utf-8")
+    exports = store.load_run("card-run", root)["exports"]
+    assert "onnx" in front_matter(card)["tags"] and "Not exported yet" not in card
+    for variant, v in exports["variants"].items():
+        assert re.search(rf"\| {variant} \| {v['file']} \| .* \| {'passed' if v['passed'] else 'FAILED'} \|", card)
+    assert (run / config.ONNX_SUBDIR / "README.md").read_text(encoding="utf-8") == card  # the ONNX zip has it too
+    with zipfile.ZipFile(store.zip_run("card-run", root.parent, root)) as zf:
+        assert "card-run/README.md" in zf.namelist()
+
+
+def test_both_load_snippets_work(trained):
+    """The card's pipeline() and ORTModelForSequenceClassification snippets, run as written."""
+    from bertdemo.predictors import load_predictor
+
+    root, _, _ = trained
+    card = (store.run_dir("card-run", root) / "README.md").read_text(encoding="utf-8")
+    blocks = code_blocks(card)
+    assert len(blocks) == 2 and "pipeline(" in blocks[0] and "ORTModelForSequenceClassification" in blocks[1]
+    expected = load_predictor("card-run", "pytorch", root).predict(["An absolute delight from start to finish."])
+    for code in blocks:
+        (answer,) = run_snippet(code, root)
+        assert answer[0]["label"] == expected.labels[0]
+        assert answer[0]["score"] == pytest.approx(float(expected.probabilities[0].max()), abs=1e-4)
+
+
+def test_baseline_and_hub_base_model_when_present(tmp_path):
+    run = make_tiny_run(tmp_path, "old")
+    info = json.loads((run / store.RUN_JSON).read_text())
+    info.update(
+        base_model=config.BUNDLED_MODEL,
+        baseline={"accuracy": 0.81, "f1_macro": 0.8},
+        params={"max_length": 256, "truncation": "head_tail"},
+    )
+    write_model_card(run, info)
+    card = (run / "README.md").read_text(encoding="utf-8")
+    assert front_matter(card)["base_model"] == config.BUNDLED_MODEL
+    assert "| TF-IDF + logistic regression (same split) | 0.8100 | 0.8000 |" in card
+    assert "max_length=256" in card and "head+tail truncation" in card
+    assert model_card({}).startswith("---\n")  # a run.json with nothing in it still gives a card

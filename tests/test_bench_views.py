@@ -40,3 +40,11 @@ def test_backends_frame_has_the_floor_column():
     frame = bench_views.backends_frame(REPORT)
     assert list(frame["x floor (p50)"]) == [20.0, 8.0]
     assert list(frame["back-end"]) == ["pytorch", "onnx-int8"]
+
+
+def test_measurement_text_warns_when_back_ends_ran_on_different_devices():
+    report = {"backends": {"pytorch": {"device": "cuda", "p50_ms": 2.0}, "onnx-int8": {"device": "cpu", "p50_ms": 3.0}}}
+    text = bench_views.measurement_text(report)
+    assert "**Different devices:** pytorch on cuda, onnx-int8 on cpu" in text
+    same = {"backends": {"pytorch": {"device": "cpu"}, "onnx": {"device": "cpu"}}}
+    assert "Different devices" not in bench_views.measurement_text(same)

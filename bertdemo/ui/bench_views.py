@@ -191,4 +191,8 @@ def measurement_text(report: dict[str, Any]) -> str:
         )
     if len(backends) < 2:
         lines.append("**Only PyTorch is available:** export this run on the **Export** tab to compare.")
+    devices = {b: v.get("device") for b, v in backends.items() if v.get("device")}
+    if len(set(devices.values())) > 1:
+        where = ", ".join(f"{b} on {d}" for b, d in devices.items())
+        lines.append(f"**Different devices:** {where}. Their speeds compare hardware as well as runtimes.")
     return "\n\n".join(lines)

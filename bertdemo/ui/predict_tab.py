@@ -111,8 +111,9 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
         worker = threading.Thread(target=work, name="predict-file", daemon=True)
         worker.start()
-        hidden = gr.Plot(visible=False), gr.Dataframe(visible=False)
-        yield progress_text(None, backend), hide_file(current_file), *hidden
+        # The last result's plot and preview stay until replaced: hiding a never-shown component in Gradio 6
+        # makes a later visible=True update of it not show (seen on this tab after the other tabs were wired).
+        yield progress_text(None, backend), hide_file(current_file), gr.skip(), gr.skip()
         while worker.is_alive():
             worker.join(POLL_S)
             yield progress_text(dict(latest), backend), gr.skip(), gr.skip(), gr.skip()

@@ -53,6 +53,7 @@ def test_predict_tab_upload_progress_download_scores(open_page, app_server, tmp_
     status = page.locator("#bd-predict-status").inner_text()
     assert "1,200 of 1,200 rows predicted with pytorch" in status and "Accuracy" in status
     expect(page.locator("#bd-predictions")).to_contain_text("to-label-predictions")
+    shot(page, "p2-predict-done")
     page.get_by_text("Preview (first rows of the result)").first.wait_for()
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length > 0")  # confusion matrix
     shot(page, "p2-predict-done")

@@ -67,7 +67,7 @@ def test_card_is_written_at_save_time(trained):
     }
     for heading in ("## Validation results", "## Baseline", "## Data", "## Training settings", "## Per-epoch"):
         assert heading in card
-    assert "No baseline was recorded" in card  # this run.json has none: older runs still get a card
+    assert "TF-IDF + logistic regression (same split)" in card and trained[1]["baseline"]["method"] == "tfidf+logreg"
     epochs = card.split("## Per-epoch results")[1].split("\n## ")[0].strip().splitlines()[2:]
     assert [row.split(" | ")[0] for row in epochs] == ["| 1", "| 2"]  # one row per epoch
     assert "Not exported yet" in card
@@ -115,3 +115,13 @@ def test_baseline_and_hub_base_model_when_present(tmp_path):
     assert "| TF-IDF + logistic regression (same split) | 0.8100 | 0.8000 |" in card
     assert "max_length=256" in card and "head+tail truncation" in card
     assert model_card({}).startswith("---\n")  # a run.json with nothing in it still gives a card
+
+
+def test_an_older_run_without_baseline_still_gets_a_card(tmp_path):
+    from bertdemo import store
+    from bertdemo.modelcard import write_model_card
+    from tests.helpers import make_tiny_run
+
+    path = make_tiny_run(tmp_path, "old")
+    write_model_card(path, store.load_run("old", tmp_path))
+    assert "No baseline was recorded" in (path / "README.md").read_text(encoding="utf-8")

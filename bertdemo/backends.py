@@ -16,6 +16,7 @@ from bertdemo.data import clip_text
 from bertdemo.errors import ExportError, ModelLoadError, UnknownBackend, first_line
 from bertdemo.hardware import OrtPolicy, ort_policy
 from bertdemo.metrics import softmax
+from bertdemo.records import upgrade_run
 from bertdemo.tokenizing import encode
 
 log = logging.getLogger(__name__)
@@ -78,10 +79,10 @@ class _TextClassifier:
         self.run_path = Path(run_path)
         with open(self.run_path / store.RUN_JSON, encoding="utf-8") as fh:
             info = json.load(fh)
-        params = info.get("params") or {}
+        params = upgrade_run(info)["params"]  # older run.json files: the settings they were trained with
         # Predict exactly as the run was trained: same length, same truncation.
-        self.max_length = int(params.get("max_length") or config.DEFAULT_MAX_LENGTH)
-        self.truncation = str(params.get("truncation") or "head")  # runs older than the setting were cut at the head
+        self.max_length = int(params["max_length"])
+        self.truncation = str(params["truncation"])
         self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)

@@ -42,12 +42,12 @@ def bag_of_words_baseline(
     }
 
 
-def verdict(accuracy: float | None, baseline: dict[str, Any] | None) -> str:
+def verdict(accuracy: float | None, baseline: dict[str, Any] | None, fmt=lambda v: f"{v:.3f}") -> str:
     """One line comparing the fine-tuned model with the baseline, saying plainly when it did not beat it."""
     if accuracy is None or not baseline or baseline.get("accuracy") is None:
         return ""
     base = float(baseline["accuracy"])
-    line = f"fine-tuned {accuracy:.3f} vs bag-of-words {base:.3f}"
+    line = f"fine-tuned {fmt(accuracy)} vs bag-of-words {fmt(base)}"
     if accuracy <= base:
         return f"{line}: fine-tuning did not beat the TF-IDF + logistic regression baseline on this data."
     return f"{line} (+{100 * (accuracy - base):.1f} points)"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from bertdemo.baseline import verdict
 from bertdemo.hyperparameters import training_settings
 
 _PHASES = {
@@ -193,14 +194,9 @@ def results_markdown(info: dict[str, Any]) -> str:
 
 
 def _baseline_line(accuracy: float | None, baseline: dict[str, Any] | None) -> str:
-    """'Fine-tuned 93.3% vs bag-of-words 63.3%', said plainly when fine-tuning did not win."""
-    if accuracy is None or not baseline or baseline.get("accuracy") is None:
-        return ""
-    base = baseline["accuracy"]
-    line = f"\n\nFine-tuned **{pct(accuracy)}** vs bag-of-words (TF-IDF + logistic regression) **{pct(base)}**"
-    if accuracy <= base:
-        return line + ": **fine-tuning did not beat the bag-of-words baseline on this data.**"
-    return line + f" (+{100 * (accuracy - base):.1f} points)."
+    """'Fine-tuned 93.3% vs bag-of-words 65.0%' (baseline.verdict in the page's number format)."""
+    line = verdict(accuracy, baseline, fmt=lambda v: f"**{pct(v)}**")
+    return f"\n\n{line[0].upper()}{line[1:]}" if line else ""
 
 
 def per_class_frame(info: dict[str, Any]) -> pd.DataFrame:

@@ -5,6 +5,7 @@
     python bench/accuracy_bench.py --truncation-study   # IMDB: head vs head+tail truncation at the auto length
     python bench/accuracy_bench.py --legacy             # also the old fixed recipe (3 epochs, 128 tokens)
     python bench/accuracy_bench.py --legacy --reuse     # only the old recipe, beside the defaults already measured
+    python bench/accuracy_bench.py --only example --reuse --precision-study bf16   # bf16 beside the defaults
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
@@ -94,6 +95,7 @@ def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
         "best_epoch": 1 + max(range(len(info["history"])), key=lambda i: info["history"][i]["val_f1_macro"] or 0),
         "max_length": p["max_length"],
         "truncation": p["truncation"],
+        "precision": info["device"].get("precision", "fp32"),
         "batch_size": p["batch_size"],
         "learning_rate": p["learning_rate"],
         "chosen": p["chosen"],
@@ -145,6 +147,27 @@ def table(results: dict) -> str:
                 for t, r in study.items()
             ],
         )
+    prec = [
+        [label, d["defaults"], p, r]
+        for key, (label, _) in datasets(False).items()
+        if (d := results["datasets"].get(key))
+        for p, r in d.get("precision", {}).items()
+    ]
+    if prec:
+        out += "\n\nThe same split and settings in another precision (`--precision-study`):\n\n" + md_table(
+            ["data", "defaults: precision, accuracy", "other precision", "accuracy (macro-F1)", "points", "train s"],
+            [
+                [
+                    label,
+                    f"{d.get('precision', 'fp32')} {d['accuracy']:.4f}",
+                    p,
+                    f"{r['accuracy']:.4f} ({r['f1_macro']:.4f})",
+                    f"{100 * (r['accuracy'] - d['accuracy']):+.2f}",
+                    f"{r['train_seconds']:.0f} vs {d['train_seconds']:.0f}",
+                ]
+                for label, d, p, r in prec
+            ],
+        )
     m = results["machine"]
     out += (
         f"\n\nMeasured by `python bench/accuracy_bench.py` on {m['cpu']} ({m['torch_threads']} torch threads, "
@@ -159,6 +182,11 @@ def main() -> None:
     ap.add_argument("--legacy", action="store_true", help="also train with the old fixed recipe, for comparison")
     ap.add_argument("--reuse", action="store_true", help="keep the defaults already measured (with --legacy)")
     ap.add_argument("--truncation-study", action="store_true", help="IMDB with head and with head+tail truncation")
+    ap.add_argument(
+        "--precision-study",
+        choices=("fp32", "bf16"),
+        help="also train every chosen data set in this precision (same split and settings) and compare accuracy",
+    )
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
@@ -185,10 +213,15 @@ def main() -> None:
             results["datasets"]["imdb"] = {"defaults": study}
             continue
         split = chosen[key][1]()
-        kept = results["datasets"].get(key, {}).get("defaults") if args.reuse else None
-        entry = {"defaults": kept or run_one(split, root, f"acc-{key}-{tag}")}
+        old = results["datasets"].get(key, {})
+        kept = old.get("defaults") if args.reuse else None
+        entry = {**old, "defaults": kept or run_one(split, root, f"acc-{key}-{tag}")}
         if args.legacy:
             entry["legacy"] = run_one(split, root, f"acc-{key}-legacy-{tag}", **LEGACY)
+        if args.precision_study:
+            p = args.precision_study
+            run = run_one(split, root, f"acc-{key}-{p}-{tag}", precision=p)
+            entry["precision"] = {**entry.get("precision", {}), p: run}
         results["datasets"][key] = entry
         write(name, results, table(results))  # after every data set: a long run that is cut keeps what it did
         print(f"{key}: {json.dumps({k: v for k, v in entry['defaults'].items() if k != 'history'})}", flush=True)

@@ -1,11 +1,18 @@
-"""Training benchmark: bertdemo's Trainer path vs the tutorials' naive loop, and accuracy with defaults.
+"""Training speed: the tutorial loop vs bertdemo, on short sentences and 256-token reviews, and the levers measured.
 
-    python bench/train_bench.py            # full run (~15 min on 2 CPU cores)
-    python bench/train_bench.py --quick    # smoke run on a few rows
+    python bench/train_bench.py            # full run (~20 min on 2 CPU cores)
+    python bench/train_bench.py --quick    # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/train.json, bench/results/train.md and the README table.
-Throughput is measured side by side in one run, alternating naive and bertdemo
-epochs, so machine noise hits both alike; the figure compared is the ratio.
+
+1. Throughput, side by side in one run: rounds alternate the tutorial loop, bertdemo as it trains on
+   this machine (precision on auto) and bertdemo in the other precision (bf16 where auto chose fp32,
+   fp32 where it chose bf16), so machine noise hits all alike; the figures compared are ratios.
+   - short: 320 rows of UCI sentiment sentences; the tutorial pads to 128 tokens as it teaches.
+   - long: IMDB reviews at 256 tokens (bertdemo's CPU cap); the tutorial pads to the same 256 tokens.
+2. Levers, each measured both ways on the short data: torch.compile (compile time counted), the per-epoch
+   evaluation sample, tokenization's share of an epoch, and 1 thread (the app's training job on 2 cores)
+   against all cores (the CLI).
 """
 
 from __future__ import annotations
@@ -15,7 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch.optim import AdamW
@@ -24,18 +33,23 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import SHARED_DATA, machine, md_table, write  # noqa: E402
-from bertdemo import basemodels, config, data, splits  # noqa: E402
+from bertdemo import basemodels, config, data, hardware, splits  # noqa: E402
 from bertdemo.hyperparameters import TrainConfig  # noqa: E402
-from bertdemo.training import train_run  # noqa: E402
+from bertdemo.inspection import token_lengths  # noqa: E402
+from bertdemo.monitor import TrainingMonitor  # noqa: E402
+from bertdemo.training import _tokenized, train_run  # noqa: E402
+
+TARGET_SHORT = 5.0  # bertdemo / tutorial samples/s on short sentences, on a CPU with bf16 units
+TARGET_LONG = 4.0  # the same on 256-token reviews
 
 
-def naive_epoch(split: splits.Split, model_path: str, seed: int = 0) -> float:
-    """One epoch of the tutorial loop: pad every text to 128, fp32, batch 16, plain AdamW. Returns samples/s."""
+def tutorial_epoch(split: splits.Split, model_path: str, max_length: int, seed: int = 0) -> float:
+    """One epoch of the tutorial loop: pad every text to max_length, fp32, batch 16, plain AdamW. Returns samples/s."""
     torch.manual_seed(seed)
     tok = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=len(split.labels))
     label2id = {lab: i for i, lab in enumerate(split.labels)}
-    enc = tok(split.train_texts, padding="max_length", truncation=True, max_length=128, return_tensors="pt")
+    enc = tok(split.train_texts, padding="max_length", truncation=True, max_length=max_length, return_tensors="pt")
     y = torch.tensor([label2id[lab] for lab in split.train_labels])
     opt = AdamW(model.parameters(), lr=2e-5)
     steps = (len(y) + 15) // 16
@@ -55,133 +69,308 @@ def naive_epoch(split: splits.Split, model_path: str, seed: int = 0) -> float:
     return len(y) / (time.perf_counter() - start)
 
 
-def bertdemo_epoch(split: splits.Split, root: Path, tag: str, optimizer: str = config.TRAIN_OPTIMIZER) -> float:
-    """One epoch through bertdemo's path with its defaults (incl. the per-epoch evaluation). Returns samples/s.
+class StepClock(TrainingMonitor):
+    """A monitor that also notes when each logged training step ended (for steady-state step times)."""
 
-    `optimizer` swaps config.TRAIN_OPTIMIZER for this run only, to show what the fused AdamW is worth.
+    def __init__(self) -> None:
+        super().__init__()
+        self.stamps: list[tuple[int, float]] = []
+
+    def add_loss(self, step: int, epoch: float, loss: float) -> None:
+        self.stamps.append((step, time.perf_counter()))
+        super().add_loss(step, epoch, loss)
+
+    def steady_step_s(self, skip: int = 3) -> float | None:
+        """Median seconds per step after the first `skip` logged points (compilation and warm-up left out)."""
+        pts = self.stamps[skip:]
+        per_step = [(t1 - t0) / (s1 - s0) for (s0, t0), (s1, t1) in zip(pts, pts[1:], strict=False) if s1 > s0]
+        return statistics.median(per_step) if per_step else None
+
+
+def bertdemo_epoch(split: splits.Split, root: Path, tag: str, **settings: Any) -> dict[str, Any]:
+    """One epoch through bertdemo's path (per-epoch evaluation and checkpoint included); its speed and choices."""
+    clock = StepClock()
+    info = train_run(split, TrainConfig(epochs=1, **settings), f"speed-{tag}", root=root, monitor=clock)
+    h = info["history"][-1] if info["history"] else {}
+    return {
+        "samples_per_s": info["samples_per_second"],
+        "train_seconds": info["train_seconds"],
+        "steady_step_s": clock.steady_step_s(),
+        "eval_seconds": h.get("eval_seconds"),
+        "val_rows": h.get("val_rows"),
+        "precision": info["device"]["precision"],
+        "batch_size": info["params"]["batch_size"],
+        "max_length": info["params"]["max_length"],
+    }
+
+
+def throughput(split, model_path, tutorial_len, root, rounds, tag, other_rows: int | None = None) -> dict[str, Any]:
+    """Alternating rounds of the tutorial loop, bertdemo on auto, and bertdemo in the other precision.
+
+    other_rows: train the other precision on the first rows only (emulated bf16 on an AVX2 CPU is ~10x slower).
     """
-    chosen, config.TRAIN_OPTIMIZER = config.TRAIN_OPTIMIZER, optimizer
-    try:
-        info = train_run(split, TrainConfig(epochs=1), f"speed-{tag}-{optimizer}", root=root)
-    finally:
-        config.TRAIN_OPTIMIZER = chosen
-    return info["samples_per_second"]
-
-
-def accuracy_run(split: splits.Split, root: Path, name: str, epochs: int = 3) -> dict:
-    """Train with the defaults and return validation metrics and timing."""
-    info = train_run(split, TrainConfig(epochs=epochs), name, root=root)
+    tut, auto, other = [], [], []
+    sub = (
+        split
+        if other_rows is None
+        else replace(split, train_texts=split.train_texts[:other_rows], train_labels=split.train_labels[:other_rows])
+    )
+    for r in range(rounds):
+        tut.append(tutorial_epoch(split, model_path, tutorial_len))
+        auto.append(bertdemo_epoch(split, root, f"{tag}-auto-{r}"))
+        flip = "fp32" if auto[-1]["precision"] == "bf16" else "bf16"
+        other.append(bertdemo_epoch(split if flip == "fp32" else sub, root, f"{tag}-{flip}-{r}", precision=flip))
+    med = {
+        "tutorial": statistics.median(tut),
+        "auto": statistics.median(a["samples_per_s"] for a in auto),
+        "other": statistics.median(o["samples_per_s"] for o in other),
+    }
     return {
         "train_rows": len(split.train_texts),
-        "val_rows": len(split.val_texts),
-        "epochs": epochs,
-        "accuracy": info["metrics"]["accuracy"],
-        "f1_macro": info["metrics"]["f1_macro"],
-        "batch_size": info["params"]["batch_size"],
-        "learning_rate": info["params"]["learning_rate"],
-        "train_seconds": info["train_seconds"],
-        "history": info["history"],
+        "tutorial_max_length": tutorial_len,
+        "tutorial_samples_per_s": tut,
+        "bertdemo_auto": auto,
+        "bertdemo_other_precision": other,
+        "median": med,
+        "speedup": med["auto"] / med["tutorial"],
+        "other_speedup": med["other"] / med["tutorial"],
+        "other_rows": len(sub.train_texts),
     }
+
+
+def lever_compile(split, root) -> dict[str, Any]:
+    """torch.compile of the model (Trainer's torch_compile) against eager, one epoch each, compile time counted."""
+    out: dict[str, Any] = {}
+    for compiled in (False, True):
+        chosen, config.TRAIN_TORCH_COMPILE = config.TRAIN_TORCH_COMPILE, compiled
+        try:
+            out["compiled" if compiled else "eager"] = bertdemo_epoch(split, root, f"compile-{compiled}")
+        except Exception as exc:  # a compiler missing or failing is a result too
+            out["compiled" if compiled else "eager"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        finally:
+            config.TRAIN_TORCH_COMPILE = chosen
+    e, c = out["eager"], out["compiled"]
+    if "error" not in c:
+        steps = e["train_seconds"] / e["steady_step_s"] if e.get("steady_step_s") else None
+        out["steady_speedup"] = e["steady_step_s"] / c["steady_step_s"] if c.get("steady_step_s") else None
+        # Extra seconds the compiled epoch took beyond its own steady steps: compilation (and recompiles).
+        if steps and c.get("steady_step_s"):
+            out["compile_seconds"] = c["train_seconds"] - steps * c["steady_step_s"]
+            # Break-even: seconds of eager training after which compiling pays for itself.
+            gain = 1 - 1 / out["steady_speedup"] if out["steady_speedup"] and out["steady_speedup"] > 1 else None
+            out["break_even_s"] = out["compile_seconds"] / gain if gain else None
+    return out
+
+
+def lever_evaluation(split, root) -> dict[str, Any]:
+    """One epoch evaluating the whole validation set vs the per-epoch sample (EVAL_SAMPLE_ROWS)."""
+    out: dict[str, Any] = {"val_rows": len(split.val_texts), "sample_rows": config.EVAL_SAMPLE_ROWS}
+    for label, cap in (("whole", 0), ("sample", config.EVAL_SAMPLE_ROWS)):
+        chosen, config.EVAL_SAMPLE_ROWS = config.EVAL_SAMPLE_ROWS, cap
+        try:
+            out[label] = bertdemo_epoch(split, root, f"eval-{label}")
+        finally:
+            config.EVAL_SAMPLE_ROWS = chosen
+    w, s = out["whole"], out["sample"]
+    out["epoch_saving"] = 1 - s["train_seconds"] / w["train_seconds"]
+    out["eval_share_whole"] = w["eval_seconds"] / w["train_seconds"]
+    return out
+
+
+def lever_tokenization(split, model_path: str, max_length: int, epoch_seconds: float) -> dict[str, Any]:
+    """Seconds to count token lengths (auto max length) and tokenize train + validation, against an epoch."""
+    tok = AutoTokenizer.from_pretrained(model_path)
+    t0 = time.perf_counter()
+    token_lengths(split.train_texts, tok)
+    t1 = time.perf_counter()
+    _tokenized(tok, split.train_texts, [0] * len(split.train_texts), max_length, config.DEFAULT_TRUNCATION)
+    _tokenized(tok, split.val_texts, [0] * len(split.val_texts), max_length, config.DEFAULT_TRUNCATION)
+    t2 = time.perf_counter()
+    return {
+        "count_seconds": t1 - t0,
+        "tokenize_seconds": t2 - t1,
+        "epoch_seconds": epoch_seconds,
+        "share_of_epoch": (t2 - t0) / epoch_seconds,
+    }
+
+
+def lever_threads(split, root) -> dict[str, Any]:
+    """bertdemo with 1 intra-op thread (the app's job on 2 cores: all CPUs but one) vs every usable CPU (the CLI)."""
+    before = torch.get_num_threads()
+    out: dict[str, Any] = {}
+    for n in sorted({1, hardware.job_threads(), hardware.usable_cpus()}):
+        torch.set_num_threads(n)
+        try:
+            out[str(n)] = bertdemo_epoch(split, root, f"threads-{n}")
+        finally:
+            torch.set_num_threads(before)
+    return out
+
+
+def imdb_split(rows: int) -> splits.Split:
+    """`rows` IMDB reviews (a fixed sample), 80/20; most are longer than 256 tokens."""
+    import pandas as pd
+
+    frame = pd.read_csv(SHARED_DATA / "imdb_50k.csv.gz").sample(n=rows, random_state=0)
+    path = Path(tempfile.mkdtemp(prefix="bench-train-")) / "imdb.csv"
+    frame.to_csv(path, index=False)
+    return splits.split_data(data.read_labeled_csv(path, max_rows=None, seed=0), 0.2, seed=0)
+
+
+def render(res: dict[str, Any]) -> str:
+    cpu = res["cpu"]
+    rows = []
+    for key, label, target in (
+        ("short", "short sentences (UCI, ~20 tokens)", TARGET_SHORT),
+        ("long", "IMDB reviews, 256 tokens", TARGET_LONG),
+    ):
+        t = res["throughput"].get(key)
+        if not t:
+            continue
+        a, o = t["bertdemo_auto"][-1], t["bertdemo_other_precision"][-1]
+        m = t["median"]
+        rows.append(
+            [
+                f"{label}, {t['train_rows']} rows",
+                f"{m['tutorial']:.1f} (pad {t['tutorial_max_length']})",
+                f"{m['auto']:.1f} ({a['precision']}, batch {a['batch_size']}, max {a['max_length']})",
+                f"**{t['speedup']:.2f}x** (target >= {target:g}x with bf16 units)",
+                f"{m['other']:.1f} ({o['precision']}"
+                + (f", first {t['other_rows']} rows" if t.get("other_rows", t["train_rows"]) < t["train_rows"] else "")
+                + ")",
+                f"{t['other_speedup']:.2f}x",
+            ]
+        )
+    out = md_table(
+        [
+            "data",
+            "tutorial loop samples/s",
+            "bertdemo samples/s (auto)",
+            "bertdemo / tutorial",
+            "bertdemo, other precision",
+            "other / tutorial",
+        ],
+        rows,
+    )
+    lev = res.get("levers", {})
+    lines = []
+    c = lev.get("compile")
+    if c:
+        if "error" in c.get("compiled", {}):
+            lines.append(["torch.compile", "failed", c["compiled"]["error"][:120], "off"])
+        else:
+            lines.append(
+                [
+                    "torch.compile (Trainer torch_compile)",
+                    f"steady steps {c.get('steady_speedup') or 0:.2f}x eager",
+                    f"{c['compiled']['samples_per_s']:.1f} vs {c['eager']['samples_per_s']:.1f} samples/s over one "
+                    f"epoch; compiling cost {c.get('compile_seconds') or 0:.0f} s"
+                    + (f", paid back after {c['break_even_s']:.0f} s" if c.get("break_even_s") else ", not paid back"),
+                    "on" if config.TRAIN_TORCH_COMPILE else "off",
+                ]
+            )
+    e = lev.get("evaluation")
+    if e:
+        lines.append(
+            [
+                f"evaluate a {e['sample_rows']:,}-row sample per epoch",
+                f"epoch {100 * e['epoch_saving']:.0f}% shorter",
+                f"{e['val_rows']:,} validation rows: evaluation took {e['whole']['eval_seconds']:.1f} s of a "
+                f"{e['whole']['train_seconds']:.1f} s epoch ({100 * e['eval_share_whole']:.0f}%), the sample "
+                f"{e['sample']['eval_seconds']:.1f} s",
+                "on (final scores read every row)",
+            ]
+        )
+    for key, tk in lev.get("tokenization", {}).items():
+        lines.append(
+            [
+                f"tokenization, {key}",
+                f"{100 * tk['share_of_epoch']:.1f}% of an epoch",
+                f"counting lengths {tk['count_seconds']:.2f} s + tokenizing {tk['tokenize_seconds']:.2f} s, "
+                f"against a {tk['epoch_seconds']:.0f} s epoch",
+                "done once per run (no cache needed)",
+            ]
+        )
+    th = lev.get("threads")
+    if th:
+        fast = max(th, key=lambda n: th[n]["samples_per_s"])
+        lines.append(
+            [
+                "threads: " + " vs ".join(f"{n}" for n in th),
+                " vs ".join(f"{th[n]['samples_per_s']:.1f}" for n in th) + " samples/s",
+                f"the app's job uses {hardware.job_threads()} (one core left to serving), the CLI all "
+                f"{hardware.usable_cpus()}; fastest alone: {fast}",
+                "kept",
+            ]
+        )
+    if lines:
+        out += "\n\n" + md_table(["lever", "effect", "measured", "in bertdemo"], lines)
+    m = res["machine"]
+    out += (
+        f"\n\nMeasured by `python bench/train_bench.py` on {m['cpu']} ({cpu['simd']}; bf16 units: "
+        f"{'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'}); "
+        f"median of {res['rounds']} alternating rounds, one epoch each, bertdemo's including its per-epoch "
+        f"evaluation and checkpoint. 1-minute load average {res['load_average_1m']['before']:.1f} before and "
+        f"{res['load_average_1m']['after']:.1f} after (above ~2, other processes shared the cores)."
+    )
+    return out
 
 
 def main() -> None:
+    import os
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
-    ap.add_argument("--rounds", type=int, default=2, help="alternating naive/bertdemo epochs for throughput")
-    ap.add_argument("--sst2-rows", type=int, default=4000, help="rows of sst2_train.csv to train on")
-    ap.add_argument(
-        "--models-dir",
-        type=Path,
-        default=None,
-        help="keep the runs here (bench/infer_bench.py --run acc-sst2 can reuse the SST-2 one)",
-    )
-    ap.add_argument("--skip-throughput", action="store_true", help="only the accuracy runs")
-    ap.add_argument("--skip-large", action="store_true", help="leave out the 2400/600 and SST-2 accuracy runs")
+    ap.add_argument("--quick", action="store_true", help="a smoke run on a few rows (numbers are not meaningful)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for throughput")
+    ap.add_argument("--short-rows", type=int, default=400, help="sentiment_sentences rows (80%% train)")
+    ap.add_argument("--long-rows", type=int, default=150, help="IMDB reviews (80%% train)")
+    ap.add_argument("--skip-long", action="store_true", help="leave out the 256-token reviews")
+    ap.add_argument("--skip-levers", action="store_true", help="throughput only")
+    ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
     q = args.quick
-    sentences = SHARED_DATA / "sentiment_sentences.csv"
     model_path = str(basemodels.bundled_model_path())
     root = args.models_dir or Path(tempfile.mkdtemp(prefix="bench-train-"))
     root.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": machine(), "quick": q}
-
-    # 1. Throughput on the same 400 rows (320 train), alternating naive, bertdemo, and bertdemo with for-each AdamW.
-    small = splits.split_data(data.read_labeled_csv(sentences, max_rows=40 if q else 400, seed=0), 0.2, seed=0)
-    naive, ours, foreach = [], [], []
-    for r in range(0 if args.skip_throughput else 1 if q else args.rounds):
-        naive.append(naive_epoch(small, model_path))
-        ours.append(bertdemo_epoch(small, root, f"{r}"))
-        foreach.append(bertdemo_epoch(small, root, f"{r}", optimizer="adamw_torch"))
-    results["throughput"] = {
-        "rows": len(small.train_texts),
-        "optimizer": config.TRAIN_OPTIMIZER,
-        "naive_samples_per_s": naive,
-        "bertdemo_samples_per_s": ours,
-        "bertdemo_foreach_adamw_samples_per_s": foreach,
-        "speedup": statistics.median(ours) / statistics.median(naive) if naive else None,
-        "fused_over_foreach": statistics.median(ours) / statistics.median(foreach) if foreach else None,
+    rounds = 1 if q else args.rounds
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "cpu": hardware.cpu_info().as_dict(),
+        "flags": sorted(hardware.cpu_info().flags),
+        "quick": q,
+        "rounds": rounds,
+        "load_average_1m": {"before": os.getloadavg()[0]},
+        "throughput": {},
+        "levers": {},
     }
-
-    # 2. Accuracy with the defaults: 400 rows (320/80), the 2400/600 split, and SST-2 dev.
-    results["small_400"] = accuracy_run(small, root, "acc-400", epochs=1 if q else 3)
-    if not args.skip_large:
-        full = data.read_labeled_csv(sentences, max_rows=100 if q else None, seed=0)
-        results["sentences_2400_600"] = accuracy_run(
-            splits.split_data(full, 0.2, seed=0), root, "acc-2400", epochs=1 if q else 3
-        )
-        sst_train = data.read_labeled_csv(SHARED_DATA / "sst2_train.csv", max_rows=100 if q else args.sst2_rows, seed=0)
-        sst_dev = data.read_labeled_csv(SHARED_DATA / "sst2_dev.csv", max_rows=50 if q else None, seed=0)
-        results["sst2_dev"] = accuracy_run(
-            splits.split_with_validation(sst_train, sst_dev), root, "acc-sst2", epochs=1 if q else 3
-        )
-
-    t = results["throughput"]
-    rows = []
-    if naive:
-        rows += [
-            [
-                "training throughput, naive loop (pad 128, fp32, batch 16)",
-                f"{statistics.median(naive):.1f} samples/s",
-                "",
-                f"{t['rows']} rows of sentiment_sentences, median of {len(naive)} alternating rounds",
-            ],
-            [
-                "training throughput, bertdemo defaults",
-                f"{statistics.median(ours):.1f} samples/s",
-                f"{t['speedup']:.2f}x naive (target >= 3x)",
-                f"incl. per-epoch evaluation; optimizer {t['optimizer']}",
-            ],
-            [
-                "training throughput, bertdemo with for-each AdamW (adamw_torch)",
-                f"{statistics.median(foreach):.1f} samples/s",
-                f"{statistics.median(foreach) / statistics.median(naive):.2f}x naive",
-                f"the fused optimizer is {t['fused_over_foreach']:.2f}x this",
-            ],
-        ]
-    for key, label, target in (
-        ("small_400", "accuracy, 400 rows (320/80), 3 epochs", ">= 0.85"),
-        ("sentences_2400_600", "accuracy, sentiment_sentences 2400/600, 3 epochs", ">= 0.92"),
-        ("sst2_dev", "accuracy, sst2_dev after sst2_train rows, 3 epochs", "MiniLM-L6 full-data figure: 0.915"),
-    ):
-        if key not in results:
-            rows.append([label, "not run (--skip-large)", target, ""])
-            continue
-        r = results[key]
-        if key == "sst2_dev":
-            label = label.replace("after", f"after {r['train_rows']}")
-        rows.append(
-            [
-                label,
-                f"{r['accuracy']:.4f} (macro-F1 {r['f1_macro']:.4f})",
-                target,
-                f"batch {r['batch_size']}, lr {r['learning_rate']:g}, {r['train_seconds']:.0f} s",
-            ]
-        )
-    table = md_table(["what", "measured", "vs", "notes"], rows)
-    table += (
-        f"\n\nMeasured by `python bench/train_bench.py` on {results['machine']['cpu']} "
-        f"({results['machine']['torch_threads']} torch threads, GPU: {results['machine']['gpu'] or 'none'})."
-    )
+    sentences = SHARED_DATA / "sentiment_sentences.csv"
+    short = splits.split_data(data.read_labeled_csv(sentences, max_rows=40 if q else args.short_rows, seed=0), 0.2, 0)
+    results["throughput"]["short"] = throughput(short, model_path, 128, root, rounds, "short", other_rows=80)
+    print(results["throughput"]["short"]["median"], flush=True)
+    long = None
+    if not args.skip_long:
+        long = imdb_split(20 if q else args.long_rows)
+        results["throughput"]["long"] = throughput(long, model_path, 256, root, rounds, "long", other_rows=24)
+        print(results["throughput"]["long"]["median"], flush=True)
+    if not args.skip_levers:
+        results["levers"]["compile"] = lever_compile(short, root)
+        print("compile", results["levers"]["compile"].get("steady_speedup"), flush=True)
+        full = data.read_labeled_csv(sentences, max_rows=200 if q else None, seed=0)
+        # A validation set larger than the per-epoch sample: half the rows (1,500) validate, 600 train.
+        half = splits.split_data(full, 0.5, 0)
+        n = 60 if q else 600
+        evsplit = replace(half, train_texts=half.train_texts[:n], train_labels=half.train_labels[:n])
+        results["levers"]["evaluation"] = lever_evaluation(evsplit, root)
+        tok = {}
+        for key, split in (("short sentences", short), ("IMDB 256 tokens", long)):
+            t = results["throughput"]["short" if split is short else "long"] if split is not None else None
+            if t:
+                a = t["bertdemo_auto"][-1]
+                tok[key] = lever_tokenization(split, model_path, a["max_length"], a["train_seconds"])
+        results["levers"]["tokenization"] = tok
+        results["levers"]["threads"] = lever_threads(short, root)
+    results["load_average_1m"]["after"] = os.getloadavg()[0]
+    table = render(results)
     write("train_quick" if q else "train", results, table)
     print(table)
 

@@ -66,9 +66,19 @@ class MonitorCallback(TrainerCallback):
                 "val_f1_macro": metrics.get("eval_f1_macro"),
                 "val_precision_macro": metrics.get("eval_precision_macro"),
                 "val_recall_macro": metrics.get("eval_recall_macro"),
+                # How many validation rows this epoch's figures read (a sample on large files) and what it cost.
+                "val_rows": _rows(kwargs.get("eval_dataloader")),
+                "eval_seconds": metrics.get("eval_runtime"),
             }
         )
         self._loss_sum, self._loss_steps = 0.0, 0
+
+
+def _rows(dataloader) -> int | None:
+    try:
+        return len(dataloader.dataset)
+    except (AttributeError, TypeError):
+        return None
 
 
 class AccuracyTrainer(Trainer):

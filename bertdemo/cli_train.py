@@ -78,7 +78,11 @@ class PrintingMonitor(TrainingMonitor):
     def begin(self, epochs: int, chosen: dict[str, str], device: dict[str, Any]) -> None:
         super().begin(epochs, chosen, device)
         if not self.quiet:
-            print(f"training on {device['device']} ({device.get('name')}) for {epochs} epoch(s)", file=sys.stderr)
+            print(
+                f"training on {device['device']} ({device.get('name')}) in {device.get('precision', 'fp32')} "
+                f"for {epochs} epoch(s)",
+                file=sys.stderr,
+            )
             for key, why in chosen.items():
                 print(f"  {key}: {why}", file=sys.stderr)
 

@@ -80,10 +80,19 @@ DEFAULT_WEIGHT_DECAY = 0.01
 # 2-core CPU with MiniLM at batch 8, where the optimizer step over 22.7M parameters rivals the compute.
 # It is also the Trainer's own default for torch >= 2.8. Measured by bench/train_bench.py.
 TRAIN_OPTIMIZER = "adamw_torch_fused"
+# torch.compile of the model while training (the Trainer's torch_compile): off, see bench/train_bench.py's levers.
+TRAIN_TORCH_COMPILE = False
+# Training arithmetic: "auto" picks bf16 where the hardware has bf16 units (AMX-BF16 or AVX512-BF16 CPUs,
+# Ampere+ GPUs), fp16 on older GPUs, else fp32 (an AVX2-only CPU emulates bf16 and trains slower with it).
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+# Per-epoch evaluation (curves, early stopping, the best epoch) reads at most this many validation rows, a
+# stratified sample; the final scores read all of them. bench/train_bench.py measures what it saves.
+EVAL_SAMPLE_ROWS = int(os.environ.get("BERTDEMO_EVAL_SAMPLE_ROWS") or 1000)
 BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regression
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
-RUN_SCHEMA_VERSION = 2  # run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation
+# run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation; 3: params/device precision
+RUN_SCHEMA_VERSION = 3
 LOSS_POINTS_PER_RUN = 60  # training-loss points logged over a run, for the live curve
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 

@@ -120,6 +120,14 @@ class CpuInfo:
         return bool({"avx512_vnni", "avx_vnni"} & self.flags)
 
     @property
+    def bf16(self) -> bool:
+        """True when the CPU has bf16 units (AMX-BF16 tiles or AVX512-BF16): mixed precision then trains faster.
+
+        Without them (AVX2-only CPUs) oneDNN emulates bf16 in fp32 registers and training gets slower.
+        """
+        return bool({"amx_bf16", "avx512_bf16"} & self.flags)
+
+    @property
     def flops_per_cycle(self) -> int:
         """fp32 FLOPs per cycle per core, assuming 2 FMA units (an FMA is 2 FLOPs per lane)."""
         if "avx512f" in self.flags:
@@ -142,6 +150,8 @@ class CpuInfo:
             ("fma", "FMA"),
             ("avx512_vnni", "VNNI"),
             ("avx_vnni", "AVX-VNNI"),
+            ("avx512_bf16", "AVX512-BF16"),
+            ("amx_bf16", "AMX-BF16"),
         ]
         return ", ".join(label for flag, label in named if flag in self.flags) or "SSE"
 
@@ -151,6 +161,7 @@ class CpuInfo:
         out.pop("flags")
         out.update(
             vnni=self.vnni,
+            bf16=self.bf16,
             simd=self.simd,
             flops_per_cycle=self.flops_per_cycle,
             peak_gflops=round(self.peak_flops / 1e9, 1),
@@ -201,17 +212,22 @@ def job_threads() -> int:
 
 
 def device_info() -> dict[str, Any]:
-    """Which device training uses and with which precision (imports torch)."""
+    """Which device training uses and whether it has bf16 units (imports torch).
+
+    `bf16_units` says what the hardware offers; the precision a run uses is chosen from it
+    (hyperparameters.choose_precision) and recorded as `precision`, `bf16` and `fp16`.
+    """
     import torch
 
     if torch.cuda.is_available():
         bf16 = torch.cuda.is_bf16_supported()
-        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16": bf16, "fp16": not bf16}
+        return {"device": "cuda", "name": torch.cuda.get_device_name(0), "bf16_units": bf16}
+    cpu = cpu_info()
     return {
         "device": "cpu",
-        "name": platform.processor() or platform.machine(),
-        "bf16": False,
-        "fp16": False,
+        "name": cpu.name if cpu.name else platform.processor() or platform.machine(),
+        "bf16_units": cpu.bf16,
+        "simd": cpu.simd,
         "threads": torch.get_num_threads(),
     }
 

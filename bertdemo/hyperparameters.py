@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from bertdemo import config
+from bertdemo.errors import BertDemoError
 from bertdemo.settings import SettingField, check_ranges, schema, setting
 
 
@@ -75,6 +76,13 @@ class TrainConfig:
         ui="advanced",
         step=0.01,
     )
+    precision: str = setting(
+        "auto",
+        label="precision",
+        help="training arithmetic: auto = bf16 where the CPU/GPU has bf16 units, fp16 on older GPUs, else fp32",
+        choices=config.PRECISIONS,
+        ui="advanced",
+    )
     early_stopping_patience: int = setting(
         0,
         label="early stopping patience",
@@ -108,14 +116,19 @@ def choose_hyperparameters(
     model_limit: int = 512,
     gpu: bool = False,
     processes: int = 1,
+    bf16_units: bool = False,
 ) -> TrainConfig:
     """Fill every setting left on auto (None) for the data, recording why in `chosen`.
 
     Small data needs enough optimizer steps: 320 rows at batch 32 for 2 epochs is
     20 steps and stays near chance, while batch 8 for 3 epochs (120 steps) learns.
     `token_lengths` are the training texts' token counts (special tokens included).
+    `bf16_units`: the device has bf16 arithmetic units (see choose_precision).
     """
     chosen = dict(cfg.chosen)
+    precision, why = choose_precision(cfg.precision, gpu, bf16_units)
+    if why:
+        chosen["precision"] = why
     batch_size, lr = cfg.batch_size, cfg.learning_rate
     if batch_size is None:
         batch_size = 8 if n_train < 1_000 else 16 if n_train < 10_000 else 32
@@ -144,8 +157,29 @@ def choose_hyperparameters(
         batch_size=batch_size,
         learning_rate=lr,
         early_stopping_patience=patience,
+        precision=precision,
         chosen=chosen,
     )
+
+
+def choose_precision(requested: str, gpu: bool, bf16_units: bool) -> tuple[str, str | None]:
+    """The arithmetic a run trains in ("fp32", "bf16" or "fp16"), and why when it was left on auto.
+
+    bf16 autocast keeps fp32 master weights, so the saved model is fp32 either way. It pays only
+    where the hardware has bf16 units; an AVX2-only CPU emulates it and trains slower
+    (bench/train_bench.py measures both).
+    """
+    if requested == "fp16" and not gpu:
+        raise BertDemoError("fp16 training needs a GPU; on a CPU choose bf16 or fp32.")
+    if requested != "auto":
+        return requested, None
+    if gpu:
+        if bf16_units:
+            return "bf16", "bf16 (auto: the GPU supports bf16)"
+        return "fp16", "fp16 (auto: the GPU has no bf16, so fp16 mixed precision with loss scaling)"
+    if bf16_units:
+        return "bf16", "bf16 (auto: the CPU has bf16 units, AMX-BF16 or AVX512-BF16)"
+    return "fp32", "fp32 (auto: this CPU has no bf16 units, and emulated bf16 would train slower)"
 
 
 def choose_epochs(n_train: int, batch_size: int) -> tuple[int, str]:

@@ -179,7 +179,7 @@ def _settings(info: dict[str, Any]) -> str:
     rows.append(["optimizer", config.TRAIN_OPTIMIZER])
     dev = info.get("device") or {}
     if dev:
-        rows.append(["device", f"{dev.get('device', '?')} ({dev.get('name', '?')})"])
+        rows.append(["device", f"{dev.get('device', '?')} ({dev.get('name', '?')}), {dev.get('precision', 'fp32')}"])
     for key, title in (("train_seconds", "training time (s)"), ("samples_per_second", "samples/s")):
         if info.get(key) is not None:
             rows.append([title, info[key]])

@@ -154,6 +154,15 @@ def upgrade_run(info: dict[str, Any]) -> RunInfo:
             if params.get(key) is None:
                 params[key] = value
         out["params"] = params
+    if version < 3:
+        # Before the precision setting: GPUs trained in bf16/fp16 as device_info said, CPUs in fp32.
+        device = dict(out.get("device") or {})
+        precision = "bf16" if device.get("bf16") else "fp16" if device.get("fp16") else "fp32"
+        device.setdefault("precision", precision)
+        out["device"] = device
+        params = dict(out.get("params") or {})
+        params.setdefault("precision", precision)
+        out["params"] = params
     out.setdefault("history", [])
     out.setdefault("labels", [])
     out.setdefault("metrics", {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import platform
 import shutil
 import time
@@ -86,7 +87,14 @@ def train_run(
         _model_limit(model_config, tokenizer),
         gpu=dev["device"] == "cuda",
         processes=distributed.world_size(),
+        bf16_units=bool(dev.get("bf16_units")),
     )
+    dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}
+    if 0 < config.EVAL_SAMPLE_ROWS < len(split.val_texts):
+        cfg.chosen["evaluation"] = (
+            f"a stratified sample of {config.EVAL_SAMPLE_ROWS:,} of the {len(split.val_texts):,} validation rows "
+            "after each epoch (curves, early stopping, best epoch); all of them for the final scores"
+        )
     monitor.begin(epochs=cfg.epochs, chosen=cfg.chosen, device=dev)
     # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
     baseline = bag_of_words_baseline(split.train_texts, split.train_labels, split.val_texts, split.val_labels)
@@ -102,11 +110,12 @@ def train_run(
     train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
+    epoch_eval_ds = _evaluation_sample(val_ds, val_ids, cfg.seed)
 
     staging = Path(distributed.agree(str(store.staging_dir(root)) if main else ""))
     started = time.perf_counter()
     try:
-        trainer = _build_trainer(model, tokenizer, train_ds, val_ds, cfg, staging / "checkpoints", monitor, dev)
+        trainer = _build_trainer(model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev)
         with _readable_failures(staging):
             train_output = trainer.train()
         stopped_early = _after_stop(trainer, model, monitor)
@@ -167,6 +176,23 @@ def _after_stop(trainer, model, monitor: TrainingMonitor) -> dict[str, Any] | No
     return {"stopped_at_step": trainer.state.global_step, "kept_step": kept, "kept_epoch": epoch}
 
 
+def _evaluation_sample(val_ds, val_ids: np.ndarray, seed: int):
+    """The validation rows evaluated after each epoch: all of them, or a stratified sample of EVAL_SAMPLE_ROWS.
+
+    Per-epoch evaluation only ranks epochs and draws the curves; on a large file it would read thousands
+    of rows every epoch. The final scores (trainer.predict below) always read the whole validation set.
+    """
+    cap = config.EVAL_SAMPLE_ROWS
+    if cap <= 0 or len(val_ds) <= cap:
+        return val_ds
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(val_ids)
+    stratify = val_ids if counts[counts > 0].min() >= 2 else None  # a class with one row cannot be stratified
+    keep, _ = train_test_split(np.arange(len(val_ids)), train_size=cap, random_state=seed, stratify=stratify)
+    return val_ds.select(sorted(keep.tolist()))
+
+
 def _model_limit(model_config, tokenizer) -> int:
     """The longest input the model takes: its position embeddings, or the tokenizer's limit when smaller."""
     limit = int(getattr(model_config, "max_position_embeddings", 0) or 512)
@@ -181,6 +207,10 @@ def _steps_per_epoch(train_ds, cfg: TrainConfig) -> int:
 def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
     cuda = dev["device"] == "cuda"
     early = cfg.early_stopping_patience > 0
+    # TrainingArguments writes its precision into os.environ["ACCELERATE_MIXED_PRECISION"] and reads it back as
+    # the default: without this, one bf16 run would make every later run in the process (thread jobs, tests,
+    # benchmarks) autocast to bf16 while recording fp32. The run's own choice is set here, every time.
+    os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(cfg.precision, "no")
     args = TrainingArguments(
         output_dir=str(out_dir),
         num_train_epochs=cfg.epochs,
@@ -191,6 +221,7 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         warmup_ratio=cfg.warmup_ratio,
         lr_scheduler_type="linear",
         optim=config.TRAIN_OPTIMIZER,
+        torch_compile=config.TRAIN_TORCH_COMPILE,
         eval_strategy="epoch",
         # The loss every few steps draws a live curve; MonitorCallback averages each epoch's windows.
         logging_strategy="steps",
@@ -206,7 +237,8 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         group_by_length=True,  # similar lengths per batch: less padding, faster on CPU
         seed=cfg.seed,
         data_seed=cfg.seed,
-        bf16=bool(cuda and dev.get("bf16")),
+        # On a CPU (use_cpu) bf16 is torch.autocast("cpu", bfloat16): chosen only where the CPU has bf16 units.
+        bf16=bool(dev.get("bf16")),
         fp16=bool(cuda and dev.get("fp16")),
         auto_find_batch_size=cuda,  # on CUDA OOM the Trainer halves the batch and retries
         report_to="none",

@@ -57,5 +57,10 @@ def test_cpu_facts_name_the_vector_extensions():
     vnni = hardware.CpuInfo(
         name="y", logical_cpus=2, physical_cores=1, ghz=2.0, flags=frozenset({"avx512f", "avx512_vnni"})
     )
-    assert vnni.simd == "AVX-512, VNNI" and vnni.vnni
+    assert vnni.simd == "AVX-512, VNNI" and vnni.vnni and not vnni.bf16
+    amx = hardware.CpuInfo(
+        name="z", logical_cpus=2, physical_cores=1, ghz=2.0, flags=frozenset({"avx512f", "amx_bf16", "amx_tile"})
+    )
+    assert amx.bf16 and "AMX-BF16" in amx.simd and amx.as_dict()["bf16"]
+    assert not cpu.bf16  # AVX2 only: no bf16 units
     assert hardware.cpu_info().simd  # this machine's, whatever it is

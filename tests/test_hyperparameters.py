@@ -42,3 +42,26 @@ def test_explicit_max_length_is_kept() -> None:
     assert cfg.max_length == 200 and "max_length" not in cfg.chosen
     auto = choose_hyperparameters(TrainConfig(), 100, token_lengths=[20] * 10)
     assert auto.max_length == 64 and "covers 100%" in auto.chosen["max_length"]
+
+
+def test_precision_on_auto_follows_the_hardwares_bf16_units() -> None:
+    import pytest
+
+    from bertdemo.errors import BertDemoError
+    from bertdemo.hyperparameters import choose_precision
+
+    assert choose_precision("auto", gpu=False, bf16_units=True)[0] == "bf16"
+    cpu, why = choose_precision("auto", gpu=False, bf16_units=False)
+    assert cpu == "fp32" and "no bf16 units" in why
+    assert choose_precision("auto", gpu=True, bf16_units=True)[0] == "bf16"
+    assert choose_precision("auto", gpu=True, bf16_units=False)[0] == "fp16"
+    assert choose_precision("bf16", gpu=False, bf16_units=False) == ("bf16", None)  # asked for: obeyed
+    assert choose_precision("fp32", gpu=True, bf16_units=True) == ("fp32", None)
+    with pytest.raises(BertDemoError, match="fp16 training needs a GPU"):
+        choose_precision("fp16", gpu=False, bf16_units=True)
+    auto = choose_hyperparameters(TrainConfig(), 240, bf16_units=True)
+    assert auto.precision == "bf16" and auto.chosen["precision"].startswith("bf16 (auto")
+    fixed = choose_hyperparameters(TrainConfig(precision="fp32"), 240, bf16_units=True)
+    assert fixed.precision == "fp32" and "precision" not in fixed.chosen
+    with pytest.raises(BertDemoError, match="precision must be one of"):
+        TrainConfig(precision="int4").validate()

@@ -18,6 +18,7 @@ def test_a_version_1_run_json_loads_with_what_it_lacks_filled_in(models_root) ->
     assert loaded["schema_version"] == config.RUN_SCHEMA_VERSION
     assert loaded["params"]["truncation"] == "head" and loaded["params"]["early_stopping_patience"] == 0
     assert loaded["params"]["max_length"] == 128 and loaded["params"]["epochs"] == 1  # recorded values are kept
+    assert loaded["params"]["precision"] == loaded["device"]["precision"] == "fp32"  # a CPU run before precision
     (summary,) = store.list_runs(models_root)
     assert set(summary) == set(typing.get_type_hints(records.RunSummary))
 

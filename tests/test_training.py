@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 
 import pytest
 
-from bertdemo import store
+from bertdemo import config, store
 from bertdemo.callbacks import MonitorCallback
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
@@ -276,3 +277,32 @@ def test_real_bundled_model_learns_sentiment(models_root) -> None:
     # The final report and the last epoch's evaluation see the same predictions.
     assert info["metrics"]["accuracy"] == pytest.approx(info["history"][-1]["val_accuracy"])
     assert store.load_run("minilm-uci", models_root)["metrics"]["accuracy"] == info["metrics"]["accuracy"]
+
+
+def test_large_validation_sets_are_sampled_per_epoch_and_scored_whole_at_the_end(
+    tiny_model, models_root, monkeypatch
+) -> None:
+    monkeypatch.setattr(config, "EVAL_SAMPLE_ROWS", 4)
+    split = tiny_split()
+    split.val_texts = POS[:6] + NEG[:6]
+    split.val_labels = ["positive"] * 6 + ["negative"] * 6
+    train_run(split, TrainConfig(model=tiny_model, epochs=2, batch_size=4), "sampled", root=models_root)
+    saved = json.loads((models_root / "sampled" / "run.json").read_text())
+    assert [h["val_rows"] for h in saved["history"]] == [4, 4]
+    assert all(h["eval_seconds"] > 0 for h in saved["history"])
+    assert sum(map(sum, saved["confusion_matrix"])) == 12  # the final scores read every validation row
+    assert "4 of the 12 validation rows" in saved["params"]["chosen"]["evaluation"]
+    assert saved["device"]["precision"] == saved["params"]["precision"] == "fp32"  # no bf16 units asked for here
+
+
+def test_bf16_on_request_trains_and_saves_an_fp32_model(tiny_model, models_root) -> None:
+    cfg = TrainConfig(model=tiny_model, epochs=1, batch_size=4, precision="bf16")
+    train_run(tiny_split(), cfg, "b", root=models_root)
+    saved = json.loads((models_root / "b" / "run.json").read_text())
+    assert saved["device"]["precision"] == "bf16" and saved["device"]["bf16"] is True
+    assert json.loads((models_root / "b" / "config.json").read_text()).get("dtype", "float32") == "float32"
+    assert math.isfinite(saved["history"][0]["val_loss"])
+    # The Trainer keeps its precision in os.environ: the next fp32 run in this process must not inherit bf16.
+    train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=1, batch_size=4), "after", root=models_root)
+    assert os.environ["ACCELERATE_MIXED_PRECISION"] == "no"
+    assert json.loads((models_root / "after" / "run.json").read_text())["device"]["precision"] == "fp32"

@@ -160,7 +160,8 @@ def device_markdown(status: dict[str, Any] | None) -> str:
     lines = []
     if dev:
         kind = "GPU" if dev.get("device") == "cuda" else "CPU"
-        precision = "bf16" if dev.get("bf16") else "fp16 (mixed)" if dev.get("fp16") else "fp32"
+        precision = dev.get("precision") or ("bf16" if dev.get("bf16") else "fp16" if dev.get("fp16") else "fp32")
+        precision = {"bf16": "bf16 (mixed)", "fp16": "fp16 (mixed)"}.get(precision, precision)
         threads = f", {dev['threads']} threads" if dev.get("threads") else ""
         lines.append(f"**Device:** {kind} ({html.escape(str(dev.get('name') or '?'))}{threads}), {precision} precision")
     chosen = status.get("chosen") or {}

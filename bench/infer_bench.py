@@ -7,7 +7,8 @@
 Exports every variant, then measures, side by side in one run and repeated:
 - each back-end as the Compare dashboard times it (bertdemo.benchmark.compare_backends) and alone in a
   fresh process (bench/infer_probes.py), and the old interleaved dashboard method, for the record;
-- the ORT variants against each other in blocks, with a candidate int8 built from the optimized graph;
+- the ORT variants against each other in blocks, with int8 of the plain graph (Optimum's quantizer) beside the
+  onnx-int8 back-end, which export builds from the O2 graph;
 - ORT spinning on and off, on free cores and next to a busy core;
 - the served /predict path against a bare tokenizer call + session.run;
 and writes bench/results/infer.json, infer.md and the README section (--quick: infer_quick.*).
@@ -29,7 +30,7 @@ from bench import infer_probes as probes  # noqa: E402
 from bench.infer_tables import render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
 from bertdemo import benchmark, config, hardware, predictors, store  # noqa: E402
-from bertdemo.export import export_run, quantize_fused_graph  # noqa: E402
+from bertdemo.export import export_run, quantize_plain_graph  # noqa: E402
 
 DEV_CSV = SHARED_DATA / "sst2_dev.csv"
 TRAIN_CSV = SHARED_DATA / "sst2_train.csv"
@@ -37,7 +38,7 @@ TARGET_SPEEDUP = 3.0  # best ORT variant vs PyTorch eager, p50 at batch 1, each 
 TARGET_INT8_DROP = 0.01  # int8 accuracy within 1 point of fp32
 TARGET_DASHBOARD = 1.25  # dashboard p50 / the same back-end timed alone, every back-end
 TARGET_SERVED = 1.15  # served /predict (int8) / bare tokenizer + session.run
-CANDIDATE = "onnx-int8 (from O2)"  # int8 of the optimized graph: measured, not (yet) a back-end
+CANDIDATE = "onnx-int8 (plain graph)"  # int8 of the unfused export, the alternative to onnx-int8 (from O2)
 
 
 def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int, epochs: int) -> str:
@@ -192,9 +193,8 @@ def main() -> None:
     print(f"exporting {name} (fp32, {config.ONNX_OPT_LEVEL_CPU}, int8) and checking it against PyTorch ...")
     exports = export_run(name, optimize=True, quantize=True, root=root)
     backends = ["pytorch", *exports["variants"]]
-    candidate = quantize_fused_graph(
-        predictors.onnx_file(run_path, "onnx-optimized"), Path(tempfile.mkdtemp()) / "model_optimized_int8.onnx"
-    )
+    plain_int8 = Path(tempfile.mkdtemp()) / "plain_int8.onnx"
+    candidate = quantize_plain_graph(name, run_path / config.ONNX_SUBDIR, plain_int8, exports["int8_preset"])
     policy = hardware.OrtPolicy(hardware.usable_cpus(), True, "benchmark")
     cand_predictor = predictors.OnnxPredictor(run_path, "onnx-int8", model_path=candidate, policy=policy)
 
@@ -208,7 +208,7 @@ def main() -> None:
     thr = (dev_texts * (1 + config.BENCH_THROUGHPUT_TEXTS // max(1, len(dev_texts))))[: config.BENCH_THROUGHPUT_TEXTS]
     print(f"dashboard vs alone: {len(lat)} texts x {reps} rounds at batch 1, {rounds} side-by-side rounds ...")
     honest = honest_latency(name, root, backends, lat, thr, reps, warm, rounds)
-    print("ORT variants and the int8-from-O2 candidate, in blocks ...")
+    print("ORT variants and int8 of the plain graph, in blocks ...")
     var = variants(run_path, candidate, lat, thr, reps)
     print("ORT spinning on and off, on free cores and next to a busy core ...")
     spin_backends = ["onnx", "onnx-int8"]

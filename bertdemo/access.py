@@ -54,9 +54,25 @@ def visible_names(secret: str | None, root: Path | None = None) -> list[str]:
     return [r["name"] for r in visible_runs(store.list_runs(root), secret)]
 
 
+# run.json path -> ((inode, mtime_ns, size), owner): every /predict checks the owner, and a stat is ~20x cheaper
+# than reading and parsing a run.json with its history (0.15 ms of a 5 ms int8 prediction).
+_OWNERS: dict[Path, tuple[tuple[int, int, int], str | None]] = {}
+_OWNERS_MAX = 1024
+
+
 def _owner_of(path: Path) -> str | None:
-    with open(path / store.RUN_JSON, encoding="utf-8") as fh:
-        return json.load(fh).get(OWNER_FIELD)
+    file = path / store.RUN_JSON
+    st = file.stat()
+    key = (st.st_ino, st.st_mtime_ns, st.st_size)  # a rewritten or replaced run.json changes at least one
+    hit = _OWNERS.get(file)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    with open(file, encoding="utf-8") as fh:
+        owner = json.load(fh).get(OWNER_FIELD)
+    if len(_OWNERS) >= _OWNERS_MAX:
+        _OWNERS.clear()
+    _OWNERS[file] = (key, owner)
+    return owner
 
 
 def _not_found(name: str, secret: str | None, root: Path | None) -> RunNotFound:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from bertdemo import config
 from bertdemo.data import read_labeled_csv
-from bertdemo.hardware import cpu_info
 from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.splits import check_class_sizes, split_data
 
@@ -51,8 +50,9 @@ def inspect_csv(
     if tokenizer is not None:
         lengths = token_lengths(data.texts, tokenizer)
         # What training on auto would pick for this file (bundled model's tokenizer, CPU): shown before Train.
-        auto = choose_hyperparameters(TrainConfig(), len(split.train_texts), lengths, bf16_units=cpu_info().bf16)
-        report["auto_settings"] = auto.chosen
+        auto = choose_hyperparameters(TrainConfig(), len(split.train_texts), lengths)
+        # Precision depends on the device training runs on, which the data report (torch-free) does not know.
+        report["auto_settings"] = {k: v for k, v in auto.chosen.items() if k != "precision"}
         stats = length_stats(lengths, auto.max_length)
         report["token_lengths"] = stats
         if stats["over_max_length"] > config.LONG_TEXT_WARN_FRACTION * len(data.texts):

@@ -56,6 +56,16 @@ def encode(tokenizer, texts: list[str], max_length: int, truncation: str = "head
         return tokenizer(texts, truncation=True, max_length=max_length, **kwargs)
     if truncation != "head_tail":
         raise ValueError(f"unknown truncation {truncation!r}")
+    texts = list(texts)
+    # Most texts fit: then one ordinary tokenizer call is the whole answer (the served /predict path costs a
+    # bare tokenizer call). Only when some text is longer than max_length is the batch cut by hand below.
+    fast = dict(kwargs)
+    if fast.get("return_tensors") and not fast.get("padding") and len(texts) > 1:
+        fast["padding"] = "longest"
+    whole = tokenizer(texts, truncation=False, verbose=False, **fast)
+    mask = whole.get("attention_mask")
+    if mask is not None and _longest(mask) <= max_length:
+        return whole
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
     head = max(1, round(budget * config.HEAD_TAIL_HEAD_FRACTION))
     ids = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
@@ -71,3 +81,10 @@ def encode(tokenizer, texts: list[str], max_length: int, truncation: str = "head
     if padding or return_tensors:
         return tokenizer.pad(features, padding=padding or "longest", return_tensors=return_tensors)
     return features
+
+
+def _longest(attention_mask) -> int:
+    """The longest sequence in a batch's attention mask (lists, or a padded numpy/torch array)."""
+    if hasattr(attention_mask, "shape"):
+        return int(attention_mask.sum(-1).max()) if attention_mask.shape[0] else 0
+    return max((len(m) for m in attention_mask), default=0)

@@ -204,13 +204,28 @@ def _steps_per_epoch(train_ds, cfg: TrainConfig) -> int:
     return max(1, math.ceil(len(train_ds) / (cfg.batch_size * distributed.world_size())))
 
 
+# What `accelerate launch` put in the environment when this process started (its --dynamo_backend, say).
+_LAUNCH_ENV = {k: v for k, v in os.environ.items() if k.startswith("ACCELERATE_DYNAMO_")}
+
+
+def _reset_accelerate_env(precision: str) -> None:
+    """Undo what an earlier run's TrainingArguments left in os.environ, and set this run's precision.
+
+    TrainingArguments writes its precision (ACCELERATE_MIXED_PRECISION) and torch_compile settings
+    (ACCELERATE_DYNAMO_*) into os.environ and reads them back as defaults: without this, one bf16 or
+    compiled run would make every later run in the process (thread jobs, tests, benchmarks) autocast to
+    bf16 or compile, while recording fp32 and eager.
+    """
+    for key in [k for k in os.environ if k.startswith("ACCELERATE_DYNAMO_")]:
+        del os.environ[key]
+    os.environ.update(_LAUNCH_ENV)
+    os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(precision, "no")
+
+
 def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
     cuda = dev["device"] == "cuda"
     early = cfg.early_stopping_patience > 0
-    # TrainingArguments writes its precision into os.environ["ACCELERATE_MIXED_PRECISION"] and reads it back as
-    # the default: without this, one bf16 run would make every later run in the process (thread jobs, tests,
-    # benchmarks) autocast to bf16 while recording fp32. The run's own choice is set here, every time.
-    os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(cfg.precision, "no")
+    _reset_accelerate_env(cfg.precision)
     args = TrainingArguments(
         output_dir=str(out_dir),
         num_train_epochs=cfg.epochs,

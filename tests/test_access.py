@@ -63,3 +63,15 @@ def test_unknown_run_lists_only_what_the_caller_sees(runs):
     with pytest.raises(RunNotFound) as err:
         appapi.predict("nope", "text", root=runs, owner="bob-browser-id")
     assert str(err.value) == "No saved run named 'nope' (saved runs: shipped)."  # alice's run is not named
+
+
+def test_the_owner_check_sees_a_changed_run_json(runs):
+    """The owner is cached by run.json's stat: an atomic rewrite (a new owner) is seen at the next call."""
+    assert access.check_visible("alices", "alice-browser-id", runs)
+    own(runs, "alices", "bob-browser-id")
+    with pytest.raises(NotOwner):
+        access.check_visible("alices", "alice-browser-id", runs)
+    assert access.check_visible("alices", "bob-browser-id", runs)
+    store.delete_run("alices", runs)
+    with pytest.raises(RunNotFound):
+        access.check_visible("alices", "bob-browser-id", runs)

@@ -34,3 +34,18 @@ def test_short_texts_are_the_same_either_way(tok) -> None:
 def test_unknown_truncation_is_refused(tok) -> None:
     with pytest.raises(ValueError, match="unknown truncation"):
         encode(tok, ["x"], 16, "middle")
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"padding": True, "return_tensors": "np"}, {"return_tensors": "np"}])
+def test_head_tail_cuts_only_the_long_texts_of_a_batch(tok, kwargs) -> None:
+    """A batch with one long text takes the cutting path; its short texts come out as a plain call makes them."""
+    short, long = "a short review", "opening " + "middle " * 400 + "ending"
+    texts = [short, long] if kwargs else [short, long, "fine"]
+    got = encode(tok, texts, 32, "head_tail", **kwargs)
+    ids = [list(x) for x in got["input_ids"]]
+    plain = tok([short], truncation=False)["input_ids"][0]
+    assert ids[0][: len(plain)] == plain
+    assert len([t for t in ids[1] if t != tok.pad_token_id]) == 32
+    assert tok.convert_ids_to_tokens(ids[1])[-2] == "ending"
+    one = encode(tok, [short], 32, "head_tail", **{k: v for k, v in kwargs.items() if k != "padding"})
+    assert [list(x) for x in one["input_ids"]] == [plain]  # one short text: one plain tokenizer call's answer

@@ -302,7 +302,13 @@ def test_bf16_on_request_trains_and_saves_an_fp32_model(tiny_model, models_root)
     assert saved["device"]["precision"] == "bf16" and saved["device"]["bf16"] is True
     assert json.loads((models_root / "b" / "config.json").read_text()).get("dtype", "float32") == "float32"
     assert math.isfinite(saved["history"][0]["val_loss"])
-    # The Trainer keeps its precision in os.environ: the next fp32 run in this process must not inherit bf16.
-    train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=1, batch_size=4), "after", root=models_root)
-    assert os.environ["ACCELERATE_MIXED_PRECISION"] == "no"
+    # The Trainer keeps its precision (and torch_compile) in os.environ: the next run in this process must not
+    # inherit them.
+    os.environ["ACCELERATE_DYNAMO_BACKEND"] = "inductor"  # as a torch_compile=True run leaves it
+    try:
+        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=1, batch_size=4), "after", root=models_root)
+        assert os.environ["ACCELERATE_MIXED_PRECISION"] == "no"
+        assert "ACCELERATE_DYNAMO_BACKEND" not in os.environ
+    finally:
+        os.environ.pop("ACCELERATE_DYNAMO_BACKEND", None)
     assert json.loads((models_root / "after" / "run.json").read_text())["device"]["precision"] == "fp32"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -142,6 +143,9 @@ def throughput(split, model_path, tutorial_len, root, rounds, tag, other_rows: i
 def lever_compile(split, root) -> dict[str, Any]:
     """torch.compile of the model (Trainer's torch_compile) against eager, one epoch each, compile time counted."""
     out: dict[str, Any] = {}
+    # A cold compile, as a user's first run on a fresh machine or Space: Inductor's on-disk caches would
+    # otherwise reuse an earlier run's kernels and hide most of the compile time.
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-inductor-")
     for compiled in (False, True):
         chosen, config.TRAIN_TORCH_COMPILE = config.TRAIN_TORCH_COMPILE, compiled
         try:
@@ -155,6 +159,7 @@ def lever_compile(split, root) -> dict[str, Any]:
         steps = e["train_seconds"] / e["steady_step_s"] if e.get("steady_step_s") else None
         out["steady_speedup"] = e["steady_step_s"] / c["steady_step_s"] if c.get("steady_step_s") else None
         # Extra seconds the compiled epoch took beyond its own steady steps: compilation (and recompiles).
+        # `steps` is the eager epoch in units of its steady step (evaluation and checkpoint included).
         if steps and c.get("steady_step_s"):
             out["compile_seconds"] = c["train_seconds"] - steps * c["steady_step_s"]
             # Break-even: seconds of eager training after which compiling pays for itself.
@@ -318,8 +323,6 @@ def render(res: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    import os
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smoke run on a few rows (numbers are not meaningful)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds for throughput")

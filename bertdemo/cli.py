@@ -61,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("export", help="export a saved run to ONNX (and check it against PyTorch)")
     sp.add_argument("name")
     sp.add_argument("--optimize", action="store_true", help="also a graph-optimized variant (ORTOptimizer)")
-    sp.add_argument("--quantize", action="store_true", help="also a dynamic int8 variant (ORTQuantizer)")
+    sp.add_argument(
+        "--quantize", action="store_true", help="also a dynamic int8 variant (of the O2 graph with --optimize)"
+    )
     sp.add_argument("--json", action="store_true")
 
     sp = sub.add_parser("compare", help="PyTorch vs ONNX Runtime: answers, latency, throughput, size")

@@ -78,7 +78,7 @@ DEFAULT_WARMUP_RATIO = 0.1
 DEFAULT_WEIGHT_DECAY = 0.01
 # Fused AdamW (one pass over params, grads and moments): 1.5x the samples/s of the for-each AdamW on a
 # 2-core CPU with MiniLM at batch 8, where the optimizer step over 22.7M parameters rivals the compute.
-# It is also the Trainer's own default for torch >= 2.8. Measured by bench/train_bench.py.
+# It is also the Trainer's own default for torch >= 2.8. Measured by bench/step_bench.py.
 TRAIN_OPTIMIZER = "adamw_torch_fused"
 # torch.compile of the model while training (the Trainer's torch_compile): off, see bench/train_bench.py's levers.
 TRAIN_TORCH_COMPILE = False

@@ -225,7 +225,7 @@ def device_info() -> dict[str, Any]:
     cpu = cpu_info()
     return {
         "device": "cpu",
-        "name": cpu.name if cpu.name else platform.processor() or platform.machine(),
+        "name": cpu.name,
         "bf16_units": cpu.bf16,
         "simd": cpu.simd,
         "threads": torch.get_num_threads(),

@@ -68,7 +68,7 @@ def encode(tokenizer, texts: list[str], max_length: int, truncation: str = "head
         return whole
     budget = max_length - tokenizer.num_special_tokens_to_add(pair=False)
     head = max(1, round(budget * config.HEAD_TAIL_HEAD_FRACTION))
-    ids = tokenizer(list(texts), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    ids = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     cut = [x if len(x) <= budget else x[:head] + x[len(x) - (budget - head) :] for x in ids]
     features = {
         "input_ids": [tokenizer.build_inputs_with_special_tokens(x) for x in cut],

@@ -13,7 +13,8 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from bertdemo import access, config, store
+from bertdemo import config
+from bertdemo.runs import access, store
 from tests.conftest import api_client
 from tests.helpers import make_tiny_run
 
@@ -26,7 +27,7 @@ VICTIM_TOKEN, THIEF_TOKEN = "victim-secret-token-0123456789", "thief-secret-toke
 @pytest.fixture(scope="module")
 def space(app_server):
     """The live app with a private run of the victim, a shared (command-line) run exported to int8, a broken run."""
-    from bertdemo.export import export_run
+    from bertdemo.onnx.export import export_run
 
     make_tiny_run(app_server.root, VICTIM)
     store.update_run(VICTIM, {access.OWNER_FIELD: access.owner_key(VICTIM_TOKEN)}, app_server.root)
@@ -164,28 +165,34 @@ def test_a_damaged_run_json_is_a_one_line_answer(space, thief) -> None:
     assert BROKEN not in {r["name"] for r in thief.predict(api_name="/models")}  # the list skips it
 
 
+def delete_twice_at_once(url: str, name: str, token: str) -> list:
+    """Two callers delete one run at the same moment; their answers (a dict, or the refusal's message)."""
+    clients = [api_client(url) for _ in range(2)]
+    answers: list = [None, None]
+    barrier = threading.Barrier(2)
+
+    def delete(k: int) -> None:
+        barrier.wait()
+        try:
+            answers[k] = clients[k].predict(name, token, api_name="/delete")
+        except AppError as exc:
+            answers[k] = str(exc)
+
+    threads = [threading.Thread(target=delete, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
 def test_two_deletes_of_one_run_at_once(space) -> None:
     """Both answers are one line: one deletes, the other finds no run (never a FileNotFoundError)."""
     for i in range(3):
         name = f"twice-{i}"
         make_tiny_run(space.root, name)
         store.update_run(name, {access.OWNER_FIELD: access.owner_key(VICTIM_TOKEN)}, space.root)
-        clients = [api_client(space.url) for _ in range(2)]
-        answers: list = [None, None]
-        barrier = threading.Barrier(2)
-
-        def delete(k: int) -> None:
-            barrier.wait()
-            try:
-                answers[k] = clients[k].predict(name, VICTIM_TOKEN, api_name="/delete")
-            except AppError as exc:
-                answers[k] = str(exc)
-
-        threads = [threading.Thread(target=delete, args=(k,)) for k in range(2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        answers = delete_twice_at_once(space.url, name, VICTIM_TOKEN)
         assert {"deleted": name} in answers, answers
         other = answers[1 - answers.index({"deleted": name})]
         assert other == {"deleted": name} or str(other).startswith("No saved run"), answers
@@ -197,12 +204,12 @@ def test_two_deletes_of_one_run_at_once(space) -> None:
 
 def test_a_training_without_an_owner_is_refused(space) -> None:
     """The page before it has its browser id: no run may be owned by a name every caller can pass."""
-    from bertdemo import appapi
+    from bertdemo import service
     from bertdemo.errors import BertDemoError
 
     for owner in ("", None, "   "):
         with pytest.raises(BertDemoError, match="reload"):
-            appapi.start_training(space.runner, str(space.small_csv), {"model": str(space.tiny)}, owner)
+            service.start_training(space.runner, str(space.small_csv), {"model": str(space.tiny)}, owner)
     assert space.runner.active_job() is None
 
 

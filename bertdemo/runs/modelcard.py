@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
+from bertdemo.runs import store
 
 CARD_FILE = "README.md"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name: a local path never goes in base_model
@@ -40,10 +41,10 @@ def write_model_card(run_dir: str | Path, info: dict[str, Any]) -> Path:
     run_dir = Path(run_dir)
     card = model_card(info)
     path = run_dir / CARD_FILE
-    path.write_text(card, encoding="utf-8")
+    store.write_text_atomic(path, card)  # the run may be live: a download zipping it never gets half a card
     onnx_dir = run_dir / config.ONNX_SUBDIR
     if onnx_dir.is_dir():  # the ONNX download is that folder alone: it carries the card too
-        (onnx_dir / CARD_FILE).write_text(card, encoding="utf-8")
+        store.write_text_atomic(onnx_dir / CARD_FILE, card)
     return path
 
 

@@ -108,6 +108,13 @@ SERVER_PORT = 7860
 # Reading CSV files (bertdemo.data.csvread, bertdemo.data.labeled).
 CSV_DELIMITERS = (",", ";", "\t", "|")  # the only ones detected; the first wins ties
 SNIFF_CHARS = 65_536  # decoded characters looked at to pick the delimiter
+SNIFF_BYTES = 1_048_576  # bytes of a file's start that decide its encoding (the rest streams)
+SNIFF_WIDE_BYTES = 4096  # bytes looked at for the NUL pattern of UTF-16/UTF-32 without a BOM
+MAX_FILE_ROWS = 1_000_000  # data rows any reader accepts (a 50 MB file of tiny rows must not fill memory)
+MAX_INFLATED_MB = 200  # a .csv.gz may inflate to this much (IMDB's 50k reviews: about 66 MB)
+TABLE_CHECK_MIN_ROWS = 5  # "not a table" is judged only with this many sample lines
+TABLE_CHECK_LONGER_SHARE = 0.2  # prose: at least this share of lines has more fields than the first...
+TABLE_CHECK_SAME_SHARE = 0.5  # ...and fewer than this share has as many
 NA_STRINGS = ("nan", "na", "n/a", "#n/a", "null", "none", "<na>", "nat")  # read as missing (case-insensitive)
 PREVIEW_ROWS = 10
 PREVIEW_MAX_CHARS = 500  # preview cells are cut: the UI shows a table, not whole documents

@@ -14,9 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError, ExportError, first_line
-from bertdemo.hardware import cpu_info
 from bertdemo.inference import predictors
 from bertdemo.metrics import scores
 from bertdemo.onnx.compare import backend_size_mb, file_size_mb, validation_texts
@@ -46,7 +45,7 @@ def export_run(
     report = progress or (lambda fraction, message: None)
     target = _target()
     level = config.ONNX_OPT_LEVEL_CUDA if target == "cuda" else config.ONNX_OPT_LEVEL_CPU
-    preset = "avx512_vnni" if cpu_info().vnni else "avx2"
+    preset = hardware.int8_preset()
     staging = store.staging_dir(root)
     try:
         report(0.0, "Exporting to ONNX (fp32)")
@@ -77,7 +76,7 @@ def export_run(
 
     exports = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_info().name,
+        "cpu": hardware.cpu_info().name,
         "target": target,
         "optimization": level if optimize else None,
         "int8_preset": preset if quantize else None,

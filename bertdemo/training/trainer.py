@@ -27,10 +27,9 @@ from transformers import (
     set_seed,
 )
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.data.splits import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.hardware import device_info
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
@@ -74,7 +73,7 @@ def train_run(
     name = distributed.agree(store.check_new_name(name, root) if main else name)
     base = basemodels.resolve_base_model(cfg.model)
     monitor = monitor or TrainingMonitor()
-    dev = device_info()
+    dev = hardware.device_info()  # one place for the hardware facts (tests fake them there)
     labels = split.labels
     label2id = {lab: i for i, lab in enumerate(labels)}
 

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bertdemo import config
-from bertdemo.errors import ModelLoadError
+from bertdemo.errors import ModelLoadError, first_line
 
 
 def bundled_model_path() -> Path:
@@ -31,6 +31,16 @@ def load_tokenizer(path: str):
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)
+
+
+def run_tokenizer(path: str | Path):
+    """A saved run's own tokenizer, fresh (a fast tokenizer is not thread-safe: each user holds its own)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"The tokenizer of run {Path(path).name!r} cannot be loaded: {first_line(exc)}") from exc
 
 
 def bundled_tokenizer():

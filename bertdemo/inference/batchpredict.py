@@ -23,7 +23,7 @@ from bertdemo.runs import store, tempfiles
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[dict[str, Any]], None]
+RowProgress = Callable[[dict[str, Any]], None]
 
 
 def fastest_backend(name: str, root: Path | None = None) -> str:
@@ -81,7 +81,7 @@ def predict_file(
     text_column: str | None = None,
     label_column: str | None = None,
     root: Path | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_rows: int | None = None,
 ) -> dict[str, Any]:
     """Predict every row of csv_path with run `name` into out_path (input columns + prediction + probabilities).
@@ -186,7 +186,7 @@ def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header) -> N
         stats["preview"] += [{c: v[:cut] for c, v in zip(header, r, strict=True)} for r in out_rows[:room]]
 
 
-def _report(progress: Progress | None, done: int, total: int, started: float) -> None:
+def _report(progress: RowProgress | None, done: int, total: int, started: float) -> None:
     if progress is None:
         return
     elapsed = time.perf_counter() - started

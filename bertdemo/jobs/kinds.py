@@ -23,7 +23,7 @@ from typing import Any
 
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, store
-from bertdemo.runs.records import Progress
+from bertdemo.runs.records import TrainingProgress
 from bertdemo.training.monitor import KEEP_BEST, TrainingMonitor
 from bertdemo.training.pipeline import TrainRequest
 
@@ -71,7 +71,7 @@ class Job:
     def poll(self) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def progress(self) -> Progress:  # pragma: no cover - interface
+    def progress(self) -> TrainingProgress:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -154,7 +154,7 @@ class ProcessJob(Job):
             error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
         return ("stopped" if self.stop_requested_at else "failed"), None, error
 
-    def progress(self) -> Progress:
+    def progress(self) -> TrainingProgress:
         """The status file's snapshot (or the one kept once the job ended)."""
         if self.final_progress is not None:
             return dict(self.final_progress)
@@ -233,7 +233,7 @@ class ThreadJob(Job):
         super().request_stop(keep_best)
         self.monitor.request_stop(keep_best)
 
-    def progress(self) -> Progress:
+    def progress(self) -> TrainingProgress:
         """The monitor's snapshot."""
         return self.monitor.snapshot()
 

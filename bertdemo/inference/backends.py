@@ -16,7 +16,7 @@ from bertdemo.errors import ExportError, ModelLoadError, UnknownBackend, first_l
 from bertdemo.hardware import OrtPolicy, ort_policy
 from bertdemo.metrics import softmax
 from bertdemo.runs.records import read_settings
-from bertdemo.tokenizing import encode, run_tokenizer
+from bertdemo.tokenizing import encode, load_classifier, run_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,11 @@ class TorchPredictor(_TextClassifier):
 
     def __init__(self, run_path: Path, device: str | None = None):
         import torch
-        from transformers import AutoModelForSequenceClassification
 
         super().__init__(run_path)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(self.run_path)
+            model = load_classifier(self.run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"The model of run {self.run_path.name!r} cannot be loaded: {first_line(exc)}"

@@ -18,7 +18,7 @@ from bertdemo.errors import BertDemoError, ModelLoadError
 from bertdemo.metrics import softmax
 from bertdemo.runs import store
 from bertdemo.runs.records import read_settings
-from bertdemo.tokenizing import encode, run_tokenizer
+from bertdemo.tokenizing import encode, load_classifier, run_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +29,12 @@ class _Explainer:
 
     def __init__(self, run_path: Path):
         import torch
-        from transformers import AutoModelForSequenceClassification
 
         settings = read_settings(run_path)  # as the run was trained: the same length and truncation
         self.max_length, self.truncation = settings.max_length, settings.truncation
         self.tokenizer = run_tokenizer(run_path)
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(run_path)
+            model = load_classifier(run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"The model of run {run_path.name!r} cannot be loaded: {exc}") from exc
         self.device = "cuda" if torch.cuda.is_available() else "cpu"

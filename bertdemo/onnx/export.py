@@ -21,6 +21,7 @@ from bertdemo.metrics import scores
 from bertdemo.onnx.compare import backend_size_mb, file_size_mb, validation_texts
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
+from bertdemo.tokenizing import model_loading
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def _export_fp32(name: str, run_path: Path, out: Path) -> None:
     from optimum.exporters.onnx import main_export
 
     # Validation is ours (check_variants, on real texts), so Optimum's random-input one is skipped.
-    with _wrapped(f"ONNX export of run {name!r} failed"):
+    with _wrapped(f"ONNX export of run {name!r} failed"), model_loading():  # it loads the PyTorch model first
         main_export(
             str(run_path),
             output=out,

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from transformers import (
     AutoConfig,
-    AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
     EarlyStoppingCallback,
@@ -33,7 +32,7 @@ from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
-from bertdemo.tokenizing import encode
+from bertdemo.tokenizing import encode, load_classifier
 from bertdemo.training import basemodels, distributed
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
@@ -100,7 +99,7 @@ def train_run(
     # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
     baseline = bag_of_words_baseline(split.train_texts, split.train_labels, split.val_texts, split.val_labels)
     monitor.set_baseline(baseline)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = load_classifier(
         base.path,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),

@@ -223,8 +223,8 @@ def main() -> None:
         rss_child(*args.rss_child, str(args.models_dir) if args.models_dir else None)
         return
     from bench.infer_bench import ensure_run
+    from bertdemo.hardware import ort_threads
     from bertdemo.inference.batchpredict import fastest_backend
-    from bertdemo.inference.predictors import ort_threads
 
     q, root = args.quick, args.models_dir
     load_before = os.getloadavg()[0]

@@ -55,7 +55,6 @@ HUB_CHECK_TTL_S = 60.0
 
 # Training.
 DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs, token-length warnings)
-DEFAULT_EPOCHS = 3
 # Settings left on auto (bertdemo.training.hyperparameters): epochs aim at this many optimizer steps (the example set,
 # 240 rows at batch 8: 3 epochs = 90 steps gave 0.75, 8 epochs 0.93), between the bounds, with early stopping.
 AUTO_TARGET_STEPS = 250
@@ -64,15 +63,15 @@ AUTO_MIN_EPOCHS_LARGE = 2  # from AUTO_LARGE_DATA_ROWS training rows: each epoch
 AUTO_LARGE_DATA_ROWS = 20_000
 AUTO_MAX_EPOCHS = 10
 AUTO_EARLY_STOPPING_PATIENCE = 2
-# Max length: the shortest of these covering AUTO_LENGTH_COVERAGE of the texts, capped (a 512-token batch costs
-# about 4x a 128-token one on a CPU; IMDB 1,600/400 gained 4 points from 128 to 256 tokens).
+# Max length: the shortest of these covering AUTO_LENGTH_COVERAGE of the texts, capped on a CPU, where a token
+# costs more and long texts gain less than they cost (bench/accuracy_bench.py and bench/train_bench.py, README).
 AUTO_LENGTH_CHOICES = (64, 128, 256, 384, 512)
 AUTO_LENGTH_COVERAGE = 0.99
 AUTO_MAX_LENGTH_CPU = 256
 AUTO_MAX_LENGTH_GPU = 512
 TRUNCATIONS = ("head", "head_tail")  # texts longer than max_length keep their first, or first and last, tokens
-# head_tail scored 0.8925 vs head 0.8875 on IMDB 1,600/400 at 256 tokens (bench/accuracy_bench.py
-# --truncation-study): a small gain, in line with Sun et al.; short texts are cut by neither.
+# head_tail: a small gain over head on long reviews (bench/accuracy_bench.py --truncation-study, README's table),
+# in line with Sun et al.; short texts are cut by neither.
 DEFAULT_TRUNCATION = "head_tail"
 HEAD_TAIL_HEAD_FRACTION = 0.25  # Sun et al. 2019: 128 head + 382 tail tokens of 510 did best on IMDB
 DEFAULT_VAL_FRACTION = 0.2
@@ -80,9 +79,9 @@ DEFAULT_SEED = 42
 SEED_MAX = 2**32 - 1  # numpy's seed range: a negative or larger seed crashes the job
 DEFAULT_WARMUP_RATIO = 0.1
 DEFAULT_WEIGHT_DECAY = 0.01
-# Fused AdamW (one pass over params, grads and moments): 1.5x the samples/s of the for-each AdamW on a
-# 2-core CPU with MiniLM at batch 8, where the optimizer step over 22.7M parameters rivals the compute.
-# It is also the Trainer's own default for torch >= 2.8. Measured by bench/step_bench.py.
+# Fused AdamW (one pass over params, grads and moments): faster than the for-each AdamW on a CPU, where the
+# optimizer step over MiniLM's 22.7M parameters rivals the compute (bench/step_bench.py's table). It is also the
+# Trainer's own default for torch >= 2.8.
 TRAIN_OPTIMIZER = "adamw_torch_fused"
 # torch.compile of the model while training (the Trainer's torch_compile): off, see bench/train_bench.py's levers.
 TRAIN_TORCH_COMPILE = False
@@ -112,6 +111,13 @@ SERVER_PORT = 7860
 # Reading CSV files (bertdemo.data.csvread, bertdemo.data.labeled).
 CSV_DELIMITERS = (",", ";", "\t", "|")  # the only ones detected; the first wins ties
 SNIFF_CHARS = 65_536  # decoded characters looked at to pick the delimiter
+SNIFF_BYTES = 1_048_576  # bytes of a file's start that decide its encoding (the rest streams)
+SNIFF_WIDE_BYTES = 4096  # bytes looked at for the NUL pattern of UTF-16/UTF-32 without a BOM
+MAX_FILE_ROWS = 1_000_000  # data rows any reader accepts (a 50 MB file of tiny rows must not fill memory)
+MAX_INFLATED_MB = 200  # a .csv.gz may inflate to this much (IMDB's 50k reviews: about 66 MB)
+TABLE_CHECK_MIN_ROWS = 5  # "not a table" is judged only with this many sample lines
+TABLE_CHECK_LONGER_SHARE = 0.2  # prose: at least this share of lines has more fields than the first...
+TABLE_CHECK_SAME_SHARE = 0.5  # ...and fewer than this share has as many
 NA_STRINGS = ("nan", "na", "n/a", "#n/a", "null", "none", "<na>", "nat")  # read as missing (case-insensitive)
 PREVIEW_ROWS = 10
 PREVIEW_MAX_CHARS = 500  # preview cells are cut: the UI shows a table, not whole documents
@@ -168,9 +174,9 @@ SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
 OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id
 
 # PyTorch threads when the app serves and trains on one machine (app.py, bertdemo.jobs.runner; bench/load_bench.py).
-# PyTorch's default, one intra-op thread per core, stalls whenever another process holds a core: on 2 cores a
-# batch-1 prediction took ~300 ms with 2 threads next to a busy process and ~25 ms with 1, and a 2-thread
-# training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: 12-16 alone, 6-8 while serving).
+# PyTorch's default, one intra-op thread per core, stalls whenever another process holds a core: a batch-1
+# prediction next to a busy process, and a training job next to the serving app, slow down many times over
+# (bench/load_bench.py, README's "Load" section).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1
 

@@ -232,6 +232,11 @@ def device_info() -> dict[str, Any]:
     }
 
 
+def int8_preset() -> str:
+    """Optimum's int8 quantization preset for this CPU: VNNI instructions where it has them, else AVX2."""
+    return "avx512_vnni" if cpu_info().vnni else "avx2"
+
+
 def gpu_name() -> str | None:
     """The first CUDA device's name, or None (imports torch)."""
     import torch

@@ -1,13 +1,15 @@
-"""The bundled base model's folder, tokenizers loaded once per process, and tokenizing as a run was trained."""
+"""Loading: the bundled base model's folder, tokenizers, classifier weights (one at a time); tokenizing as trained."""
 
 from __future__ import annotations
 
 import importlib.util
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from bertdemo import config
-from bertdemo.errors import ModelLoadError
+from bertdemo.errors import ModelLoadError, first_line
 
 
 def bundled_model_path() -> Path:
@@ -25,12 +27,45 @@ def bundled_model_path() -> Path:
     return path
 
 
+# transformers' from_pretrained swaps nn.Module.register_parameter for a meta-device version while it builds the
+# model (accelerate's init_empty_weights), process-wide. Two loads in two threads (two visitors' predictors, an
+# explanation, a thread-mode training) can restore each other's swap and leave it in place: every model built
+# afterwards has meta weights ("Cannot copy out of meta tensor") until the process restarts. So every model
+# load of bertdemo goes through this one lock.
+_MODEL_LOAD_LOCK = threading.RLock()
+
+
+@contextmanager
+def model_loading():
+    """Hold the process's model-loading lock (for loaders other than load_classifier, such as Optimum's export)."""
+    with _MODEL_LOAD_LOCK:
+        yield
+
+
+def load_classifier(path: str | Path, **kwargs):
+    """AutoModelForSequenceClassification.from_pretrained, one load at a time in this process (see above)."""
+    from transformers import AutoModelForSequenceClassification
+
+    with _MODEL_LOAD_LOCK:
+        return AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+
+
 @lru_cache(maxsize=4)
 def load_tokenizer(path: str):
     """A fast tokenizer from a model folder or id (cached)."""
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path)
+
+
+def run_tokenizer(path: str | Path):
+    """A saved run's own tokenizer, fresh (a fast tokenizer is not thread-safe: each user holds its own)."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"The tokenizer of run {Path(path).name!r} cannot be loaded: {first_line(exc)}") from exc
 
 
 def bundled_tokenizer():

@@ -77,3 +77,47 @@ def app_server(tmp_path_factory, tiny_model_dir):
             demo.runner.wait(job, timeout=120)
         demo.close()
         env.undo()
+
+
+# --- hardware facts, faked: tests of "auto" choices run under every kind of machine, whatever this one is ------
+
+_BASE_FLAGS = frozenset({"sse4_2", "avx", "avx2", "fma"})
+_AVX512 = frozenset({"avx512f", "avx512bw", "avx512_vnni"})
+HARDWARE_PROFILES: dict[str, dict] = {
+    # name: CPU flags, and the GPU (None: training runs on the CPU)
+    "avx2": {"flags": _BASE_FLAGS, "gpu": None},
+    "avx512-bf16": {"flags": _BASE_FLAGS | _AVX512 | {"avx512_bf16"}, "gpu": None},
+    "amx": {"flags": _BASE_FLAGS | _AVX512 | {"avx512_bf16", "amx_tile", "amx_bf16", "amx_int8"}, "gpu": None},
+    "cuda-bf16": {"flags": _BASE_FLAGS, "gpu": {"name": "NVIDIA H100", "bf16": True}},
+    "cuda-no-bf16": {"flags": _BASE_FLAGS, "gpu": {"name": "Tesla T4", "bf16": False}},
+}
+CPU_PROFILES = [name for name, p in HARDWARE_PROFILES.items() if p["gpu"] is None]
+
+
+@pytest.fixture(params=list(HARDWARE_PROFILES))
+def fake_hardware(request, monkeypatch):
+    """bertdemo.hardware's facts as on one kind of machine (parametrize indirectly to pick profiles).
+
+    Only the facts change (CPU flags, the GPU's name and bf16 support): the code still runs on this CPU.
+    """
+    from bertdemo import hardware
+
+    profile = HARDWARE_PROFILES[request.param]
+    real = hardware.cpu_info()
+    cpu = hardware.CpuInfo(
+        name=f"{real.name} (as {request.param})",
+        logical_cpus=real.logical_cpus,
+        physical_cores=real.physical_cores,
+        ghz=real.ghz,
+        flags=frozenset(profile["flags"]),
+    )
+    gpu = profile["gpu"]
+
+    def device_info() -> dict:
+        if gpu is not None:
+            return {"device": "cuda", "name": gpu["name"], "bf16_units": gpu["bf16"]}
+        return {"device": "cpu", "name": cpu.name, "bf16_units": cpu.bf16, "simd": cpu.simd, "threads": 1}
+
+    monkeypatch.setattr(hardware, "cpu_info", lambda: cpu)
+    monkeypatch.setattr(hardware, "device_info", device_info)
+    return request.param

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bertdemo import config
-from bertdemo.data.csvstream import count_rows, open_csv
+from bertdemo.data.csvread import count_rows, open_table
 from bertdemo.errors import DataError, ExportError, RunNotFound, UnknownBackend
 from bertdemo.inference import batchpredict, predictors
 from bertdemo.inference.batchpredict import fastest_backend, predict_file
@@ -148,7 +148,7 @@ def test_stream_reader_counts_blank_lines_out_and_pads_short_rows(tmp_path):
     src = tmp_path / "in.csv"
     src.write_text('text,label\n"multi\nline",pos\n\nshort\n"x",neg,\n', encoding="utf-8")
     assert count_rows(src) == 3
-    with open_csv(src) as (head, rows):
+    with open_table(src) as (head, rows):
         assert head.columns == ["text", "label"] and list(rows) == [["multi\nline", "pos"], ["short", ""], ["x", "neg"]]
 
 

@@ -30,4 +30,4 @@ def test_a_newer_run_json_is_read_as_it_is() -> None:
 
 
 def test_progress_snapshot_has_the_declared_keys() -> None:
-    assert set(TrainingMonitor().snapshot()) == set(typing.get_type_hints(records.Progress))
+    assert set(TrainingMonitor().snapshot()) == set(typing.get_type_hints(records.TrainingProgress))

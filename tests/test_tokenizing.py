@@ -49,3 +49,32 @@ def test_head_tail_cuts_only_the_long_texts_of_a_batch(tok, kwargs) -> None:
     assert tok.convert_ids_to_tokens(ids[1])[-2] == "ending"
     one = encode(tok, [short], 32, "head_tail", **{k: v for k, v in kwargs.items() if k != "padding"})
     assert [list(x) for x in one["input_ids"]] == [plain]  # one short text: one plain tokenizer call's answer
+
+
+def test_models_loaded_in_threads_never_leave_later_models_on_the_meta_device(tmp_path) -> None:
+    """from_pretrained patches nn.Module process-wide while it loads: concurrent loads must not leak the patch."""
+    import threading
+
+    from transformers import BertConfig, BertModel
+
+    from bertdemo.tokenizing import load_classifier
+    from tests.helpers import make_tiny_model_dir
+
+    path = make_tiny_model_dir(tmp_path / "tiny")
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            for _ in range(8):
+                load_classifier(path)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    fresh = BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64))
+    assert not any(p.is_meta for p in fresh.parameters())

@@ -287,13 +287,14 @@ def test_large_validation_sets_are_sampled_per_epoch_and_scored_whole_at_the_end
     split = tiny_split()
     split.val_texts = POS[:6] + NEG[:6]
     split.val_labels = ["positive"] * 6 + ["negative"] * 6
-    train_run(split, TrainConfig(model=tiny_model, epochs=2, batch_size=4), "sampled", root=models_root)
+    cfg = TrainConfig(model=tiny_model, epochs=2, batch_size=4, precision="fp32")  # what auto picks: see below
+    train_run(split, cfg, "sampled", root=models_root)
     saved = json.loads((models_root / "sampled" / "run.json").read_text())
     assert [h["val_rows"] for h in saved["history"]] == [4, 4]
     assert all(h["eval_seconds"] > 0 for h in saved["history"])
     assert sum(map(sum, saved["confusion_matrix"])) == 12  # the final scores read every validation row
     assert "4 of the 12 validation rows" in saved["params"]["chosen"]["evaluation"]
-    assert saved["device"]["precision"] == saved["params"]["precision"] == "fp32"  # no bf16 units asked for here
+    assert saved["device"]["precision"] == saved["params"]["precision"] == "fp32"  # as pinned
 
 
 def test_bf16_on_request_trains_and_saves_an_fp32_model(tiny_model, models_root) -> None:
@@ -307,7 +308,9 @@ def test_bf16_on_request_trains_and_saves_an_fp32_model(tiny_model, models_root)
     # inherit them.
     os.environ["ACCELERATE_DYNAMO_BACKEND"] = "inductor"  # as a torch_compile=True run leaves it
     try:
-        train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=1, batch_size=4), "after", root=models_root)
+        # fp32 pinned: on auto a CPU with bf16 units would pick bf16 (tests/test_hardware_profiles.py)
+        after = TrainConfig(model=tiny_model, epochs=1, batch_size=4, precision="fp32")
+        train_run(tiny_split(), after, "after", root=models_root)
         assert os.environ["ACCELERATE_MIXED_PRECISION"] == "no"
         assert "ACCELERATE_DYNAMO_BACKEND" not in os.environ
     finally:

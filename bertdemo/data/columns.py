@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bertdemo import config
-from bertdemo.data.csvread import RawTable, show, show_list
+from bertdemo.data.csvread import RawTable, TableHead, show, show_list
 from bertdemo.errors import ColumnError, DataError
 
 NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?%?$")
@@ -26,26 +26,68 @@ def _words(name: str) -> set[str]:
 
 
 def pick_columns(
-    table: RawTable, text_column: str | None, label_column: str | None, notes: list[str]
+    table: RawTable | TableHead, text_column: str | None, label_column: str | None, notes: list[str]
 ) -> tuple[int, int]:
-    """Indexes of the text and label columns: explicit names, then known names, then the contents."""
+    """Indexes of the text and label columns for training: explicit names, then known names, then the contents."""
+    ti, li = pick_text_and_label(table, text_column, label_column, notes)
+    assert li is not None  # label_required: found or ColumnError
+    return ti, li
+
+
+def pick_text_and_label(
+    table: RawTable | TableHead,
+    text_column: str | None,
+    label_column: str | None,
+    notes: list[str],
+    *,
+    label_required: bool = True,
+    prefer: tuple[str | None, str | None] = (None, None),
+    known_labels: list[str] | None = None,
+) -> tuple[int, int | None]:
+    """The one column picker (training, the data report, batch prediction): indexes of the text and label columns.
+
+    Explicit names win, then the names in `prefer` (the columns a run was trained on), then known names and
+    name words, then the contents. Without `label_required` (batch prediction: labels only score the result)
+    a file without a label column gives None, and a label column is guessed from its contents only when its
+    values are among `known_labels` (the run's classes).
+    """
     columns = table.columns
     ti = explicit_column(columns, text_column, "text")
-    li = explicit_column(columns, label_column, "label")
+    li = None if label_column == config.NO_COLUMN else explicit_column(columns, label_column, "label")
+    want_label = label_column != config.NO_COLUMN
+    if ti is None and prefer[0]:
+        ti = column_by_name(columns, (_key(prefer[0]),), exclude=li)
+    if li is None and want_label and prefer[1]:
+        li = column_by_name(columns, (_key(prefer[1]),), exclude=ti)
     if ti is None:
         ti = column_by_name(columns, config.TEXT_COLUMN_NAMES, exclude=li)
         if ti is None:
             ti = _text_by_name_words(table, exclude=li)
         elif _key(columns[ti]) in config.SUMMARY_COLUMN_NAMES:
             ti = _body_over_summary(table, ti, li, notes)
-    if li is None:
+    if li is None and want_label:
         li = column_by_name(columns, config.LABEL_COLUMN_NAMES, exclude=ti)
         if li is None:
             li = _label_by_name_words(table, exclude=ti)
-    if ti is None or li is None:
+    if li is None and want_label and known_labels and not label_required:
+        li = _label_by_values(table, ti, known_labels, notes)
+    if ti is None or (li is None and want_label):
         if ti is None and li is None and text_column is None and label_column is None:
             check_header_is_not_data(table)
-        ti, li = _fallback(table, ti, li, notes)
+        guessed: list[str] = []
+        try:
+            ti_guess, li_guess = _fallback(table, ti, li, guessed)
+        except ColumnError:
+            if label_required:
+                raise
+            ti_guess, li_guess, guessed = ti, None, []
+        # Batch prediction scores only against a guessed label column that holds the run's classes.
+        if li is None and not label_required and known_labels and not _holds(table, li_guess, known_labels):
+            li_guess, guessed = None, [n for n in guessed if "as the label" not in n and "as label" not in n]
+        ti, li = ti_guess, li_guess
+        notes += guessed
+    if ti is None:
+        ti = _text_alone(table, li, notes)
     if ti == li:
         raise ColumnError(
             f"Text and label are both column {show(columns[ti])}: pick two different columns.",
@@ -53,6 +95,38 @@ def pick_columns(
             cli_hint=_BOTH_FLAGS,
         )
     return ti, li
+
+
+def _text_alone(table: RawTable | TableHead, li: int | None, notes: list[str]) -> int:
+    """No text name: the only column, else the text-like one with the longest values (noted)."""
+    others = [i for i in range(len(table.columns)) if i != li]
+    if len(others) == 1:
+        return others[0]
+    stats = {i: column_stats(table, i) for i in others}
+    texts = [i for i in others if _text_like(stats[i])] or others
+    ti = max(texts, key=lambda i: stats[i].mean_length)
+    notes.append(f"No column named text: using {show(table.columns[ti])} (longest values); pick another one.")
+    return ti
+
+
+def _label_by_values(table: RawTable | TableHead, ti: int | None, known: list[str], notes: list[str]) -> int | None:
+    """A column whose values are (almost all) the run's classes: the file's gold labels, whatever its name."""
+    for i in range(len(table.columns)):
+        if i != ti and _holds(table, i, known):
+            notes.append(f"Scoring against column {show(table.columns[i])}: its values are the run's classes.")
+            return i
+    return None
+
+
+def _holds(table: RawTable | TableHead, index: int | None, known: list[str]) -> bool:
+    """Whether a column's values (read as training reads labels) are at least 90% among `known`."""
+    from bertdemo.data.labeled import normalize_label
+
+    if index is None:
+        return False
+    classes = {normalize_label(k).casefold() for k in known}
+    values = [v for v in (row[index].strip() for row in table.rows[: config.CONTENT_SAMPLE_ROWS]) if v]
+    return bool(values) and sum(normalize_label(v).casefold() in classes for v in values) >= 0.9 * len(values)
 
 
 def explicit_column(columns: list[str], name: str | None, role: str) -> int | None:

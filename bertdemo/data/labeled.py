@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bertdemo import config
-from bertdemo.data.columns import NUMBER, column_by_name, explicit_column, mean_length, pick_columns
+from bertdemo.data.columns import NUMBER, pick_columns, pick_text_and_label
 from bertdemo.data.csvread import RawTable, read_table, show
 from bertdemo.errors import ColumnError, DataError
 
@@ -153,13 +153,18 @@ def clip_text(text: str, limit: int = config.MAX_TEXT_CHARS) -> str:
     return text[: head - 1] + " " + text[len(text) - (limit - head) :]
 
 
+def normalize_label(value: str) -> str:
+    """One label as training reads it: whitespace collapsed, '1.0' -> '1' (case is merged per file)."""
+    return _WHOLE_FLOAT.sub(lambda m: str(int(m.group(1))), " ".join(value.split()))
+
+
 def normalize_labels(labels: list[str], notes: list[str]) -> list[str]:
     """Collapse whitespace, '1.0' -> '1', and merge spellings that differ only in case (noted)."""
     spaced = [" ".join(v.split()) for v in labels]
     if any(a != b for a, b in zip(labels, spaced, strict=True)):
         example = next(a for a, b in zip(labels, spaced, strict=True) if a != b)
         notes.append(f"Trimmed extra spaces in labels (e.g. {show(example)}).")
-    floats = [_WHOLE_FLOAT.sub(lambda m: str(int(m.group(1))), v) for v in spaced]
+    floats = [normalize_label(v) for v in spaced]
     if floats != spaced:
         example = next(a for a, b in zip(spaced, floats, strict=True) if a != b)
         notes.append(f"Read whole-number labels like {show(example)} as integers.")
@@ -255,14 +260,10 @@ def make_preview(table: RawTable) -> list[dict[str, str]]:
 
 
 def read_texts(path: str | Path, text_column: str | None = None) -> list[str]:
-    """Just the texts of a CSV (labels optional), decoded like read_labeled_csv; for compare/predict."""
+    """Just the texts of a CSV (labels optional), read and picked as everywhere else; for compare/predict."""
     table = read_table(path)
-    ti = explicit_column(table.columns, text_column, "text")
-    if ti is None:
-        ti = column_by_name(table.columns, config.TEXT_COLUMN_NAMES, exclude=None)
-    if ti is None:  # no known name: the column with the longest values
-        ti = max(range(len(table.columns)), key=lambda i: mean_length(table.rows, i))
-    texts = [row[ti].strip() for row in table.rows if ti < len(row) and not is_missing(row[ti])]
+    ti, _ = pick_text_and_label(table, text_column, config.NO_COLUMN, list(table.notes), label_required=False)
+    texts = [row[ti].strip() for row in table.rows if not is_missing(row[ti])]
     if not texts:
         raise DataError(f"Column {show(table.columns[ti])} of {Path(path).name} has no text: give one text per row.")
     return texts

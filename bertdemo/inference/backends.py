@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -16,9 +15,8 @@ from bertdemo.data.labeled import clip_text
 from bertdemo.errors import ExportError, ModelLoadError, UnknownBackend, first_line
 from bertdemo.hardware import OrtPolicy, ort_policy
 from bertdemo.metrics import softmax
-from bertdemo.runs import store
-from bertdemo.runs.records import upgrade_run
-from bertdemo.tokenizing import encode
+from bertdemo.runs.records import read_settings
+from bertdemo.tokenizing import encode, load_classifier, run_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -75,29 +73,15 @@ class _TextClassifier:
     device = "cpu"
 
     def __init__(self, run_path: Path):
-        from transformers import AutoTokenizer
-
         self.run_path = Path(run_path)
-        with open(self.run_path / store.RUN_JSON, encoding="utf-8") as fh:
-            info = json.load(fh)
-        params = upgrade_run(info)["params"]  # older run.json files: the settings they were trained with
+        settings = read_settings(self.run_path)  # older run.json files: the settings they were trained with
         # Predict exactly as the run was trained: same length, same truncation.
-        self.max_length = int(params["max_length"])
-        self.truncation = str(params["truncation"])
-        self.label_names: list[str] = [str(x) for x in info.get("labels") or []] or self._config_labels()
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.run_path)
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(
-                f"The tokenizer of run {self.run_path.name!r} cannot be loaded: {first_line(exc)}"
-            ) from exc
+        self.max_length = settings.max_length
+        self.truncation = settings.truncation
+        self.label_names: list[str] = list(settings.labels)
+        self.tokenizer = run_tokenizer(self.run_path)
         # A fast tokenizer is not thread-safe (its truncation/padding state is shared): 'Already borrowed'.
         self._tokenizer_lock = threading.Lock()
-
-    def _config_labels(self) -> list[str]:
-        with open(self.run_path / "config.json", encoding="utf-8") as fh:
-            id2label = json.load(fh).get("id2label") or {}
-        return [str(id2label[k]) for k in sorted(id2label, key=int)]
 
     def _check_outputs(self) -> None:
         """One forward pass at load time: warms the back-end up and catches a label/model mismatch early."""
@@ -173,12 +157,11 @@ class TorchPredictor(_TextClassifier):
 
     def __init__(self, run_path: Path, device: str | None = None):
         import torch
-        from transformers import AutoModelForSequenceClassification
 
         super().__init__(run_path)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(self.run_path)
+            model = load_classifier(self.run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(
                 f"The model of run {self.run_path.name!r} cannot be loaded: {first_line(exc)}"

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.data.columns import column_by_name, explicit_column, mean_length
-from bertdemo.data.csvread import show
-from bertdemo.data.csvstream import CsvHead, count_rows, open_csv
+from bertdemo.data.columns import pick_text_and_label
+from bertdemo.data.csvread import TableHead, count_rows, open_table, show
+from bertdemo.data.labeled import normalize_label
 from bertdemo.errors import DataError
 from bertdemo.runs import store, tempfiles
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[dict[str, Any]], None]
+RowProgress = Callable[[dict[str, Any]], None]
 
 
 def fastest_backend(name: str, root: Path | None = None) -> str:
@@ -43,28 +43,24 @@ def fastest_backend(name: str, root: Path | None = None) -> str:
     return "pytorch"
 
 
-def pick_text_column(head: CsvHead, text_column: str | None, notes: list[str]) -> int:
-    """The column named by the user, else a known name (text, review...), else the one with the longest values."""
-    ti = explicit_column(head.columns, text_column, "--text-column")
-    if ti is None:
-        ti = column_by_name(head.columns, config.TEXT_COLUMN_NAMES, exclude=None)
-    if ti is None:
-        ti = max(range(len(head.columns)), key=lambda i: mean_length(head.sample, i))
-        if len(head.columns) > 1:
-            notes.append(f"No column named text: using {show(head.columns[ti])} (longest values); pick another one.")
-    return ti
+def pick_columns(
+    head: TableHead, text_column: str | None, label_column: str | None, run: dict[str, Any], notes: list[str]
+) -> tuple[int, int | None]:
+    """The text column and the gold-label column (None: no scoring), picked as training picks them.
 
-
-def pick_label_column(head: CsvHead, text_index: int, label_column: str | None) -> int | None:
-    """The label column for scoring: named by the user, else a known name (label, sentiment...), else none."""
-    if label_column == config.NO_COLUMN:
-        return None
-    li = explicit_column(head.columns, label_column, "--label-column")
-    if li is None:
-        li = column_by_name(head.columns, config.LABEL_COLUMN_NAMES, exclude=text_index)
-    if li == text_index:
-        raise DataError(f"Text and label are both column {show(head.columns[li])}: pick two different columns.")
-    return li
+    The run's own text and label column names come first when the file has them, and a column holding the
+    run's classes is taken as the labels whatever its name.
+    """
+    data = run.get("data") or {}
+    return pick_text_and_label(
+        head,
+        text_column,
+        label_column,
+        notes,
+        label_required=False,
+        prefer=(data.get("text_column"), data.get("label_column")),
+        known_labels=run.get("labels") or [],
+    )
 
 
 def fresh_name(name: str, taken: set[str]) -> str:
@@ -85,7 +81,7 @@ def predict_file(
     text_column: str | None = None,
     label_column: str | None = None,
     root: Path | None = None,
-    progress: Progress | None = None,
+    progress: RowProgress | None = None,
     chunk_rows: int | None = None,
 ) -> dict[str, Any]:
     """Predict every row of csv_path with run `name` into out_path (input columns + prediction + probabilities).
@@ -99,19 +95,15 @@ def predict_file(
     backend = check_backend(backend) if backend else fastest_backend(name, root)
     store.run_dir(name, root)  # an unknown run is refused before the file is read
     csv_path = Path(csv_path)
-    total = count_rows(csv_path)  # a first, cheap pass: the ETA needs it and a huge file is refused at once
+    # A first, cheap pass: the ETA needs the total, and a huge file is refused as soon as the count passes the limit.
+    total = count_rows(csv_path, max_rows=config.PREDICT_MAX_ROWS)
     if total == 0:
         raise DataError(f"{csv_path.name} has a header row but no data rows: add one text per row.")
-    if total > config.PREDICT_MAX_ROWS:
-        raise DataError(
-            f"{csv_path.name} has {total:,} rows, over the {config.PREDICT_MAX_ROWS:,}-row limit: split the file."
-        )
     out = Path(out_path) if out_path else _result_path(csv_path)
     chunk_rows = max(1, int(chunk_rows or config.PREDICT_CHUNK_ROWS))
     notes: list[str] = []
-    with open_csv(csv_path) as (head, rows):
-        ti = pick_text_column(head, text_column, notes)
-        li = pick_label_column(head, ti, label_column)
+    with open_table(csv_path, max_rows=config.PREDICT_MAX_ROWS) as (head, rows):
+        ti, li = pick_columns(head, text_column, label_column, store.load_run(name, root), notes)
         predictor = load_predictor(name, backend, root)
         loaded = time.perf_counter()  # throughput and ETA count prediction only, not the model's loading
         labels = list(predictor.label_names)
@@ -141,6 +133,7 @@ def predict_file(
         finally:
             partial.unlink(missing_ok=True)
     seconds = time.perf_counter() - loaded
+    notes[:0] = head.notes  # how the file was read (complete only once every row went through)
     if stats["skipped"]:
         notes.append(f"{stats['skipped']:,} row(s) had no text: their prediction is left empty.")
     metrics = scorer.result(head.columns[li], notes) if scorer is not None else None
@@ -193,7 +186,7 @@ def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header) -> N
         stats["preview"] += [{c: v[:cut] for c, v in zip(header, r, strict=True)} for r in out_rows[:room]]
 
 
-def _report(progress: Progress | None, done: int, total: int, started: float) -> None:
+def _report(progress: RowProgress | None, done: int, total: int, started: float) -> None:
     if progress is None:
         return
     elapsed = time.perf_counter() - started
@@ -207,13 +200,14 @@ class _Scorer:
 
     def __init__(self, labels: list[str]):
         self.labels = labels
-        self._by_key = {lab.strip().casefold(): lab for lab in labels}
+        # Gold labels read as training reads them: '1.0' is the run's '1', 'Positive' its 'positive'.
+        self._by_key = {normalize_label(lab).casefold(): lab for lab in labels}
         self.gold: list[str] = []
         self.pred: list[str] = []
         self.unknown = 0
 
     def add(self, gold: str, pred: str) -> None:
-        label = self._by_key.get(gold.strip().casefold())
+        label = self._by_key.get(normalize_label(gold).casefold())
         if label is None:
             self.unknown += bool(gold.strip())
             return

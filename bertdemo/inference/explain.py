@@ -16,8 +16,10 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.errors import BertDemoError, ModelLoadError
+from bertdemo.metrics import softmax
 from bertdemo.runs import store
-from bertdemo.tokenizing import encode
+from bertdemo.runs.records import read_settings
+from bertdemo.tokenizing import encode, load_classifier, run_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +29,13 @@ class _Explainer:
     the predictors (a concurrent prediction would run through the hook), and one explanation runs at a time."""
 
     def __init__(self, run_path: Path):
-        import json
-
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        info = json.loads((run_path / store.RUN_JSON).read_text(encoding="utf-8"))
-        params = info.get("params") or {}
-        self.max_length = int(params.get("max_length") or config.DEFAULT_MAX_LENGTH)
-        self.truncation = str(params.get("truncation") or config.DEFAULT_TRUNCATION)
+        settings = read_settings(run_path)  # as the run was trained: the same length and truncation
+        self.max_length, self.truncation = settings.max_length, settings.truncation
+        self.tokenizer = run_tokenizer(run_path)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(run_path)
-            model = AutoModelForSequenceClassification.from_pretrained(run_path)
+            model = load_classifier(run_path)
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"The model of run {run_path.name!r} cannot be loaded: {exc}") from exc
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -46,7 +43,7 @@ class _Explainer:
         for param in self.model.parameters():  # gradients flow to the embeddings' output only: less to compute
             param.requires_grad_(False)
         id2label = self.model.config.id2label
-        self.labels = [str(x) for x in info.get("labels") or []] or [str(id2label[i]) for i in sorted(id2label)]
+        self.labels = list(settings.labels) or [str(id2label[i]) for i in sorted(id2label)]
         self.lock = threading.Lock()
 
 
@@ -121,7 +118,7 @@ def explain(
     with ex.lock:
         with torch.no_grad():
             logits = forward(ids, mask, types)[0].float()
-        probs = torch.softmax(logits, -1).cpu().tolist()
+        probs = softmax(logits.cpu().numpy()[None])[0].tolist()  # the one softmax, as the predictors use
         predicted = int(logits.argmax())
         target_i = ex.labels.index(str(target)) if target not in (None, "") else predicted
         lig = LayerIntegratedGradients(forward, ex.model.get_input_embeddings())

@@ -13,9 +13,7 @@ from pathlib import Path
 
 from bertdemo import config
 from bertdemo.errors import NotExported
-
-# app.py and bench/ take the thread policy from here.
-from bertdemo.hardware import OrtPolicy, ort_threads, torch_serve_threads, usable_cpus  # noqa: F401
+from bertdemo.hardware import OrtPolicy
 from bertdemo.inference.backends import (  # noqa: F401 - re-exported: callers import the back-ends from here
     ONNX_BACKENDS,
     OnnxPredictor,
@@ -40,7 +38,7 @@ _cache: OrderedDict[tuple[str, str], tuple[tuple[int, int], Predictor]] = Ordere
 _cache_lock = threading.Lock()
 _load_locks: dict[tuple[str, str], threading.Lock] = {}
 # (name as asked, models folder, back-end) -> cache key, for names already resolved once: a served request
-# then costs one stat of run.json instead of store.run_dir's path checks (~0.2-0.6 ms on a busy 2-core box).
+# then costs one stat of run.json instead of store.run_dir's path checks (bench/infer_bench.py's served overhead).
 _resolved: dict[tuple[str, str, str], tuple[str, str]] = {}
 
 
@@ -146,12 +144,6 @@ def _evict_oldest() -> tuple[str, str]:
 def _forget(match) -> None:
     for asked in [a for a, key in _resolved.items() if match(key)]:
         del _resolved[asked]
-
-
-def cached_predictors() -> list[tuple[str, str]]:
-    """(run folder, back-end) of every cached predictor, least recently used first."""
-    with _cache_lock:
-        return list(_cache)
 
 
 def clear_cache(name: str | None = None) -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, store
-from bertdemo.runs.records import Progress
+from bertdemo.runs.records import TrainingProgress
 from bertdemo.training.monitor import KEEP_BEST, TrainingMonitor
 from bertdemo.training.pipeline import TrainRequest
 
@@ -71,7 +71,7 @@ class Job:
     def poll(self) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def progress(self) -> Progress:  # pragma: no cover - interface
+    def progress(self) -> TrainingProgress:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -155,7 +155,7 @@ class ProcessJob(Job):
             error = f"Training failed unexpectedly (exit status {code}): the details are in the server log."
         return ("stopped" if self.stop_requested_at else "failed"), None, error
 
-    def progress(self) -> Progress:
+    def progress(self) -> TrainingProgress:
         """The status file's snapshot (or the one kept once the job ended)."""
         if self.final_progress is not None:
             return dict(self.final_progress)
@@ -174,7 +174,7 @@ class ThreadJob(Job):
     gpu_wrapper: Callable | None = None
     monitor: TrainingMonitor | None = None
     thread: threading.Thread | None = None
-    final_progress: Progress | None = None  # the monitor's last snapshot, as the (maybe forked) run returned it
+    final_progress: TrainingProgress | None = None  # the monitor's last snapshot, as the (maybe forked) run returned it
 
     def launch(self) -> None:
         """Start the thread."""
@@ -183,7 +183,7 @@ class ThreadJob(Job):
         self.monitor = TrainingMonitor(status_path=self.status_path, stop_path=self.stop_path)
         request = replace(self.request, csv_path=str(self.csv_copy))
 
-        def run() -> tuple[str, dict[str, Any] | None, str | None, Progress]:
+        def run() -> tuple[str, dict[str, Any] | None, str | None, TrainingProgress]:
             # On ZeroGPU, spaces.GPU runs this in a forked worker and hands back only what it returns: the outcome
             # and the last progress travel in the return value, never as changes to this object.
             from bertdemo.training.pipeline import train_from_request
@@ -238,7 +238,7 @@ class ThreadJob(Job):
         super().request_stop(keep_best)
         self.monitor.request_stop(keep_best)
 
-    def progress(self) -> Progress:
+    def progress(self) -> TrainingProgress:
         """The monitor's snapshot, or its status file when that is newer (written by a forked GPU worker)."""
         if self.final_progress is not None and self.state != "running":
             return dict(self.final_progress)

@@ -14,18 +14,18 @@ from typing import Any
 
 import numpy as np
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError, ExportError, first_line
-from bertdemo.hardware import cpu_info
 from bertdemo.inference import predictors
 from bertdemo.metrics import scores
 from bertdemo.onnx.compare import backend_size_mb, file_size_mb, validation_texts
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
+from bertdemo.tokenizing import model_loading
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
+ExportProgress = Callable[[float, str], None]
 _CHECK_START, _CHECK_END = 0.6, 0.95  # share of the progress bar spent checking variants
 
 
@@ -34,7 +34,7 @@ def export_run(
     optimize: bool = False,
     quantize: bool = False,
     root: Path | None = None,
-    progress: Progress | None = None,
+    progress: ExportProgress | None = None,
 ) -> dict[str, Any]:
     """Export models/<name>/onnx/ (fp32, plus optimized and int8 if asked), check it, and record it in run.json.
 
@@ -46,7 +46,7 @@ def export_run(
     report = progress or (lambda fraction, message: None)
     target = _target()
     level = config.ONNX_OPT_LEVEL_CUDA if target == "cuda" else config.ONNX_OPT_LEVEL_CPU
-    preset = "avx512_vnni" if cpu_info().vnni else "avx2"
+    preset = hardware.int8_preset()
     staging = store.staging_dir(root)
     try:
         report(0.0, "Exporting to ONNX (fp32)")
@@ -55,10 +55,9 @@ def export_run(
         if optimize:
             report(0.3, f"Optimizing the graph ({level})")
             files["onnx-optimized"] = _optimize(name, staging, level, target)
-        # int8 is built from the O2 graph when there is one (fused attention becomes QAttention): on a 2-core
-        # AVX2 CPU it was faster at batch 1 than int8 of the plain graph (3.57 vs 3.79 ms), about as fast at
-        # batch 32, and agreed more often with PyTorch (bench/infer_bench.py's variants table). O4 (CUDA) is
-        # fp16: never quantized.
+        # int8 is built from the O2 graph when there is one (fused attention becomes QAttention): faster at
+        # batch 1 than int8 of the plain graph, about as fast at batch 32, and closer to PyTorch
+        # (bench/infer_bench.py's variants table, bench/results/infer.md). O4 (CUDA) is fp16: never quantized.
         int8_source = "onnx-optimized" if optimize and level == "O2" else "onnx"
         if quantize:
             report(0.45, f"Quantizing to int8 ({preset}, from {int8_source})")
@@ -77,7 +76,7 @@ def export_run(
 
     exports = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_info().name,
+        "cpu": hardware.cpu_info().name,
         "target": target,
         "optimization": level if optimize else None,
         "int8_preset": preset if quantize else None,
@@ -94,7 +93,11 @@ def export_run(
 
 
 def check_variants(
-    name: str, files: dict[str, Path], root: Path | None = None, fp16: bool = False, progress: Progress | None = None
+    name: str,
+    files: dict[str, Path],
+    root: Path | None = None,
+    fp16: bool = False,
+    progress: ExportProgress | None = None,
 ) -> dict[str, Any]:
     """Compare each ONNX file with PyTorch on the run's validation texts: logits, labels, accuracy, size."""
     report = progress or (lambda fraction, message: None)
@@ -153,7 +156,7 @@ def _export_fp32(name: str, run_path: Path, out: Path) -> None:
     from optimum.exporters.onnx import main_export
 
     # Validation is ours (check_variants, on real texts), so Optimum's random-input one is skipped.
-    with _wrapped(f"ONNX export of run {name!r} failed"):
+    with _wrapped(f"ONNX export of run {name!r} failed"), model_loading():  # it loads the PyTorch model first
         main_export(
             str(run_path),
             output=out,

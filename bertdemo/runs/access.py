@@ -57,8 +57,8 @@ def visible_names(secret: str | None, root: Path | None = None) -> list[str]:
     return [r["name"] for r in visible_runs(store.list_runs(root), secret)]
 
 
-# run.json path -> ((inode, mtime_ns, size), owner): every /predict checks the owner, and a stat is ~20x cheaper
-# than reading and parsing a run.json with its history (0.15 ms of a 5 ms int8 prediction).
+# run.json path -> ((inode, mtime_ns, size), owner): every /predict checks the owner, and a stat is much cheaper
+# than reading and parsing a run.json with its history (bench/infer_bench.py's served overhead).
 _OWNERS: dict[Path, tuple[tuple[int, int, int], str | None]] = {}
 _OWNERS_MAX = 1024
 

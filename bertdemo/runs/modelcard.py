@@ -12,6 +12,7 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.runs import store
+from bertdemo.runs.records import settings_of
 
 CARD_FILE = "README.md"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # owner/name: a local path never goes in base_model
@@ -224,9 +225,8 @@ def _onnx(info: dict[str, Any]) -> str:
 
 def _usage(info: dict[str, Any]) -> str:
     name = str(info.get("name") or "bertdemo-run")
-    p = info.get("params") or {}
-    max_length = int(p.get("max_length") or config.DEFAULT_MAX_LENGTH)
-    head_tail = p.get("truncation") == "head_tail"
+    settings = settings_of(info)
+    max_length, head_tail = settings.max_length, settings.truncation == "head_tail"
     note = (
         "\nThis run was trained with head+tail truncation (first and last tokens of long texts); the pipeline "
         "keeps the first ones only. `python -m bertdemo predict` reproduces the training exactly.\n"

@@ -6,6 +6,9 @@ carries a schema_version; `upgrade_run` fills what older runs lack, so every sav
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypedDict
 
 from bertdemo import config
@@ -32,7 +35,7 @@ class Baseline(TypedDict, total=False):
     note: str
 
 
-class Progress(TypedDict):
+class TrainingProgress(TypedDict):
     """A training monitor's snapshot (also a job's status file)."""
 
     phase: str  # starting | loading | training | evaluating | saving | done | failed | stopped
@@ -51,7 +54,7 @@ class Progress(TypedDict):
     run: str | None
 
 
-class JobStatus(Progress):
+class JobStatus(TrainingProgress):
     """What /status answers: the progress plus the job's identity and outcome."""
 
     job_id: str
@@ -169,3 +172,41 @@ def upgrade_run(info: dict[str, Any]) -> RunInfo:
     out.setdefault("data", {})
     out["schema_version"] = config.RUN_SCHEMA_VERSION
     return out  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """How a saved run reads a text and names its classes: predictors, explanations, export checks and the
+    model card all take these from here, so a run is always used as it was trained."""
+
+    max_length: int
+    truncation: str  # head | head_tail
+    labels: tuple[str, ...]  # class names in the model's output order
+    text_column: str | None  # the columns it was trained on (batch prediction prefers them)
+    label_column: str | None
+
+
+def settings_of(info: dict[str, Any]) -> RunSettings:
+    """The RunSettings of a run.json's contents, of any schema version."""
+    info = upgrade_run(info)
+    params, data = info["params"], info["data"]
+    return RunSettings(
+        max_length=int(params.get("max_length") or config.DEFAULT_MAX_LENGTH),
+        truncation=str(params.get("truncation") or config.DEFAULT_TRUNCATION),
+        labels=tuple(str(x) for x in info.get("labels") or []),
+        text_column=data.get("text_column"),
+        label_column=data.get("label_column"),
+    )
+
+
+def read_settings(run_path: str | Path) -> RunSettings:
+    """The RunSettings of a saved run's folder; labels from config.json's id2label when run.json has none."""
+    from bertdemo.runs.store import RUN_JSON
+
+    run_path = Path(run_path)
+    settings = settings_of(json.loads((run_path / RUN_JSON).read_text(encoding="utf-8")))
+    if settings.labels:
+        return settings
+    id2label = json.loads((run_path / "config.json").read_text(encoding="utf-8")).get("id2label") or {}
+    labels = tuple(str(id2label[k]) for k in sorted(id2label, key=int))
+    return RunSettings(settings.max_length, settings.truncation, labels, settings.text_column, settings.label_column)

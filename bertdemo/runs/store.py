@@ -32,7 +32,6 @@ RUN_JSON = "run.json"
 VALIDATION_CSV = "validation.csv"
 MAX_NAME_LEN = 64
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_STALE_SECONDS = 0  # a staging folder left over when no process owns it is always stale
 
 
 def models_dir(root: Path | None = None) -> Path:

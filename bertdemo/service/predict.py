@@ -12,6 +12,7 @@ from bertdemo import config
 from bertdemo.errors import BertDemoError, Cancelled
 from bertdemo.runs import access
 from bertdemo.service.common import is_blank, need_file
+from bertdemo.service.runs import load_run
 
 # One file prediction at a time in this process. Gradio's concurrency limit frees its slot as soon as the caller
 # goes away, while the work goes on in its thread: without this, closing and reopening a page starts another.
@@ -37,21 +38,26 @@ def predict(
     return {"label": pred.labels[0], "probabilities": probs}
 
 
-def csv_columns(csv_path: str | Path | None) -> dict[str, Any]:
-    """The columns of a CSV to label, and which ones would be used: {columns, text_column, label_column, notes}."""
-    from bertdemo.data.csvstream import open_csv
-    from bertdemo.inference.batchpredict import pick_label_column, pick_text_column
+def csv_columns(
+    csv_path: str | Path | None, name: str | None = None, root: Path | None = None, owner: str | None = None
+) -> dict[str, Any]:
+    """The columns of a CSV to label, and which ones would be used: {columns, text_column, label_column, notes}.
+
+    With a run chosen, its own text and label column names come first, as predict_file picks them.
+    """
+    from bertdemo.data.csvread import open_table
+    from bertdemo.inference.batchpredict import pick_columns
 
     path = need_file(csv_path)
+    run = {} if is_blank(name) else load_run(str(name), root, owner)
     notes: list[str] = []
-    with open_csv(path) as (head, _):
-        ti = pick_text_column(head, None, notes)
-        li = pick_label_column(head, ti, None)
+    with open_table(path, max_rows=config.PREDICT_MAX_ROWS) as (head, _):
+        ti, li = pick_columns(head, None, None, run, notes)
     return {
         "columns": head.columns,
         "text_column": head.columns[ti],
         "label_column": head.columns[li] if li is not None else None,
-        "notes": notes,
+        "notes": head.notes + notes,
     }
 
 

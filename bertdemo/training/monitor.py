@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.runs.records import Progress
+from bertdemo.runs.records import TrainingProgress
 
 KEEP_BEST = "keep-best"  # stop file content: stop, but save the best epoch so far
 
@@ -133,7 +133,7 @@ class TrainingMonitor:
         with self._lock:
             return list(self._state["history"])
 
-    def snapshot(self) -> Progress:
+    def snapshot(self) -> TrainingProgress:
         """A copy of the current state (JSON-able)."""
         with self._lock:
             return json.loads(json.dumps(self._state))

@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from transformers import (
     AutoConfig,
-    AutoModelForSequenceClassification,
     AutoTokenizer,
     DataCollatorWithPadding,
     EarlyStoppingCallback,
@@ -27,14 +26,13 @@ from transformers import (
     set_seed,
 )
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.data.splits import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.hardware import device_info
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
-from bertdemo.tokenizing import encode
+from bertdemo.tokenizing import encode, load_classifier
 from bertdemo.training import basemodels, distributed
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
@@ -74,7 +72,7 @@ def train_run(
     name = distributed.agree(store.check_new_name(name, root) if main else name)
     base = basemodels.resolve_base_model(cfg.model)
     monitor = monitor or TrainingMonitor()
-    dev = device_info()
+    dev = hardware.device_info()  # one place for the hardware facts (tests fake them there)
     labels = split.labels
     label2id = {lab: i for i, lab in enumerate(labels)}
 
@@ -101,7 +99,7 @@ def train_run(
     # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
     baseline = bag_of_words_baseline(split.train_texts, split.train_labels, split.val_texts, split.val_labels)
     monitor.set_baseline(baseline)
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = load_classifier(
         base.path,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),

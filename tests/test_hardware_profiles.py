@@ -1,0 +1,59 @@
+"""Every choice bertdemo makes from the hardware, under each kind of machine (faked: tests/conftest.py).
+
+The suite runs on whatever CPU CI has (AVX2 only, AVX-512 with BF16, AMX) and never on a GPU, so the
+choices are checked here against faked facts instead of the machine's own.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bertdemo import hardware
+from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
+from tests.conftest import CPU_PROFILES
+
+EXPECTED_PRECISION = {
+    "avx2": "fp32",  # no bf16 units: emulated bf16 trains slower
+    "avx512-bf16": "bf16",
+    "amx": "bf16",
+    "cuda-bf16": "bf16",
+    "cuda-no-bf16": "fp16",
+}
+EXPECTED_INT8_PRESET = {"avx2": "avx2", "avx512-bf16": "avx512_vnni", "amx": "avx512_vnni"}
+
+
+def _auto_precision() -> str:
+    dev = hardware.device_info()
+    cfg = choose_hyperparameters(TrainConfig(), 240, gpu=dev["device"] == "cuda", bf16_units=dev["bf16_units"])
+    return cfg.precision
+
+
+def test_auto_precision_follows_the_machine(fake_hardware) -> None:
+    assert _auto_precision() == EXPECTED_PRECISION[fake_hardware]
+
+
+def test_a_pinned_precision_is_kept_on_every_machine(fake_hardware) -> None:
+    dev = hardware.device_info()
+    cfg = choose_hyperparameters(TrainConfig(precision="fp32"), 240, gpu=dev["device"] == "cuda", bf16_units=True)
+    assert cfg.precision == "fp32" and "precision" not in cfg.chosen
+
+
+@pytest.mark.parametrize("fake_hardware", list(EXPECTED_INT8_PRESET), indirect=True)
+def test_the_int8_preset_follows_the_cpus_vnni(fake_hardware) -> None:
+    assert hardware.int8_preset() == EXPECTED_INT8_PRESET[fake_hardware]
+
+
+@pytest.mark.parametrize("fake_hardware", CPU_PROFILES, indirect=True)
+def test_a_run_on_auto_records_the_precision_it_trained_in(fake_hardware, tiny_model_dir, models_root) -> None:
+    """The whole path: the trainer reads the facts, trains in that precision, and says so in run.json."""
+    from bertdemo.training.trainer import train_run
+    from tests.test_training import tiny_split
+
+    train_run(tiny_split(), TrainConfig(model=str(tiny_model_dir), epochs=1, batch_size=4), "auto", root=models_root)
+    saved = json.loads((models_root / "auto" / "run.json").read_text())
+    assert saved["device"]["precision"] == saved["params"]["precision"] == EXPECTED_PRECISION[fake_hardware]
+    assert saved["device"]["bf16_units"] is (fake_hardware != "avx2")
+    # bf16 autocast keeps fp32 master weights: the saved model is fp32 on every machine
+    assert json.loads((models_root / "auto" / "config.json").read_text()).get("dtype", "float32") == "float32"

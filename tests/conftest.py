@@ -53,6 +53,7 @@ def app_server(tmp_path_factory, tiny_model_dir):
     """The real app on a free port over an empty models folder; any job still running is stopped at the end."""
     from types import SimpleNamespace
 
+    from bertdemo import config
     from bertdemo.ui import build_app, launch_options
     from tests.helpers import write_csv
 
@@ -60,6 +61,9 @@ def app_server(tmp_path_factory, tiny_model_dir):
     root = base / "models"
     root.mkdir()
     small_csv = write_csv(base / "small.csv", tiny_rows())
+    env = pytest.MonkeyPatch()
+    # The operator's allow-list: visitors may train from the tiny model's folder, and from no other server path.
+    env.setenv(config.BASE_MODELS_ENV, str(tiny_model_dir))
     demo = build_app(root=root)
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(), quiet=True, **launch_options())
     try:
@@ -72,6 +76,7 @@ def app_server(tmp_path_factory, tiny_model_dir):
             demo.runner.stop(job)
             demo.runner.wait(job, timeout=120)
         demo.close()
+        env.undo()
 
 
 # --- hardware facts, faked: tests of "auto" choices run under every kind of machine, whatever this one is ------

@@ -210,9 +210,14 @@ def remote_code_model(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("kind", ["hub-id", "empty-folder", "remote-code"])
-def test_unusable_base_models_through_the_api(kind, app_server, client, remote_code_model, tmp_path) -> None:
+def test_unusable_base_models_through_the_api(
+    kind, app_server, client, remote_code_model, tmp_path, monkeypatch
+) -> None:
     folder, marker = remote_code_model
     (tmp_path / "empty").mkdir()
+    # Folders reach the API's checks only when the operator lists them (any other is refused unread: issue 19).
+    listed = [app_server.tiny, tmp_path / "empty", folder]
+    monkeypatch.setenv(config.BASE_MODELS_ENV, os.pathsep.join(map(str, listed)))
     model, fragment = {
         "hub-id": ("no-such-org/no-such-model", "'no-such-org/no-such-model'"),
         "empty-folder": (str(tmp_path / "empty"), "has no config.json"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+
+import pytest
 
 from bertdemo import config
 from bertdemo.training import basemodels
@@ -31,3 +34,43 @@ def test_hub_reachable_is_checked_again_after_its_ttl(monkeypatch) -> None:
 def test_hub_offline_env_wins(monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert basemodels.hub_reachable() is False
+
+
+# --- what a visitor (the app, the API) may train from (issue 19) -----------------------------------------------------
+
+
+def test_visitors_train_from_listed_folders_only(monkeypatch, tmp_path, tiny_model_dir) -> None:
+    from bertdemo.errors import ModelLoadError
+    from tests.helpers import make_tiny_run
+
+    models = tmp_path / "models"
+    run = make_tiny_run(models, "someones-run")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv(config.BASE_MODELS_ENV, f"{tiny_model_dir}{os.pathsep}{run}")  # the run: an operator's slip
+    assert basemodels.resolve_app_base_model(str(tiny_model_dir), models).source == "local"
+    assert basemodels.listed_folders(models) == [tiny_model_dir.resolve()]  # never a folder inside models/
+    with pytest.raises(ModelLoadError) as listed_run:
+        basemodels.resolve_app_base_model(str(run), models)
+    with pytest.raises(ModelLoadError) as unlisted:
+        basemodels.resolve_app_base_model(str(tmp_path / "nothing-here"), models)
+    assert str(listed_run.value).replace(str(run), "X") == str(unlisted.value).replace(
+        str(tmp_path / "nothing-here"), "X"
+    )
+    assert basemodels.resolve_base_model(str(run)).source == "local"  # the command line keeps local folders
+
+
+def test_a_hub_like_name_that_is_a_folder_here_is_not_loaded(monkeypatch, tmp_path, tiny_model_dir) -> None:
+    """transformers would load ./org/model instead of the Hub repo: answered as for a Hub id that does not exist."""
+    import shutil
+
+    from bertdemo.errors import ModelLoadError
+
+    shutil.copytree(tiny_model_dir, tmp_path / "org" / "model")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.delenv(config.BASE_MODELS_ENV, raising=False)
+    with pytest.raises(ModelLoadError) as here:
+        basemodels.resolve_app_base_model("org/model")
+    with pytest.raises(ModelLoadError) as nowhere:
+        basemodels.resolve_app_base_model("org/absent")
+    assert str(here.value).replace("org/model", "X") == str(nowhere.value).replace("org/absent", "X")

@@ -170,7 +170,8 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
     models.mkdir()
     make_tiny_run(models, "earlier")
     port = free_port()
-    app = start_app(models, port, tmp_path / "app.log", timeout=APP_START_S)
+    allowed = {config.BASE_MODELS_ENV: str(tiny_model_dir)}  # the operator lets visitors train from it
+    app = start_app(models, port, tmp_path / "app.log", env_extra=allowed, timeout=APP_START_S)
     child = None
     try:
         client = api_client(f"http://127.0.0.1:{port}/")

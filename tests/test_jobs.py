@@ -20,8 +20,9 @@ def test_job_trains_and_reports(tiny, models_root) -> None:
     csv_path, model = tiny
     runner = JobRunner(root=models_root)
     job = runner.start(TrainRequest(csv_path=str(csv_path), name="job-run", model=model, epochs=2), owner="alice")
-    with pytest.raises(BusyError, match="Busy: another user's training 'job-run'"):
+    with pytest.raises(BusyError, match="^Busy: another user's training is running") as busy:
         runner.start(TrainRequest(csv_path=str(csv_path), name="other", model=model), owner="bob")
+    assert "job-run" not in str(busy.value)  # alice's run name is hers: bob is not told it
     with pytest.raises(RunNotFound):
         runner.status(job, owner="bob")  # bob never sees alice's job
     assert runner.active_job("alice") == job and runner.active_job("bob") is None

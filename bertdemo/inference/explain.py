@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ class _Explainer:
         self.lock = threading.Lock()
 
 
-_cache: dict[str, tuple[int, _Explainer]] = {}
+# run folder -> (run.json mtime, explainer), least recently used first: at most config.EXPLAIN_CACHE_MAX models
+# stay loaded, so visitors explaining many runs cannot fill the memory, and a deleted run's model is dropped.
+_cache: OrderedDict[str, tuple[int, _Explainer]] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
@@ -54,13 +57,24 @@ def _explainer(name: str, root: Path | None) -> _Explainer:
     """The run's explainer, loaded once and reloaded when run.json changes (retrained under the same name)."""
     run_path = store.run_dir(name, root)
     stamp = (run_path / store.RUN_JSON).stat().st_mtime_ns
+    key = str(run_path)
     with _cache_lock:
-        hit = _cache.get(str(run_path))
+        hit = _cache.get(key)
         if hit is None or hit[0] != stamp:
-            _cache.pop(str(run_path), None)
+            _cache.pop(key, None)
+            while len(_cache) >= config.EXPLAIN_CACHE_MAX:
+                _cache.popitem(last=False)
             hit = (stamp, _Explainer(run_path))
-            _cache[str(run_path)] = hit
+            _cache[key] = hit
+        _cache.move_to_end(key)
     return hit[1]
+
+
+def forget(name: str) -> None:
+    """Drop a run's explainer (the run was deleted), in whichever models folder it was."""
+    with _cache_lock:
+        for key in [k for k in _cache if Path(k).name == name]:
+            del _cache[key]
 
 
 def clear_cache() -> None:

@@ -150,8 +150,9 @@ class ProcessJob(Job):
         elif code < 0:
             error = _killed_message(-code)
         else:
-            tail = " | ".join(err[-3:]) or "no output"
-            error = " ".join(f"Training process ended with exit status {code}: {tail}".split())
+            # A crash: its traceback names server paths and code, so it goes to the log, not to the visitor.
+            log.warning("job %s ended with exit status %s; its last output:\n%s", self.id, code, "\n".join(err[-30:]))
+            error = f"Training failed unexpectedly (exit status {code}): the details are in the server log."
         return ("stopped" if self.stop_requested_at else "failed"), None, error
 
     def progress(self) -> TrainingProgress:
@@ -173,6 +174,7 @@ class ThreadJob(Job):
     gpu_wrapper: Callable | None = None
     monitor: TrainingMonitor | None = None
     thread: threading.Thread | None = None
+    final_progress: TrainingProgress | None = None  # the monitor's last snapshot, as the (maybe forked) run returned it
 
     def launch(self) -> None:
         """Start the thread."""
@@ -181,16 +183,18 @@ class ThreadJob(Job):
         self.monitor = TrainingMonitor(status_path=self.status_path, stop_path=self.stop_path)
         request = replace(self.request, csv_path=str(self.csv_copy))
 
-        def run() -> None:
+        def run() -> tuple[str, dict[str, Any] | None, str | None, TrainingProgress]:
+            # On ZeroGPU, spaces.GPU runs this in a forked worker and hands back only what it returns: the outcome
+            # and the last progress travel in the return value, never as changes to this object.
             from bertdemo.training.pipeline import train_from_request
 
             try:
                 owner = access.owner_key(self.owner)
                 result = train_from_request(request, monitor=self.monitor, root=self.root, owner=owner)
             except BertDemoError as exc:  # already reported to the monitor by the pipeline
-                self._end("stopped" if self.monitor.stop_requested else "failed", error=str(exc))
-            else:
-                self._end("done", result=result)
+                state = "stopped" if self.monitor.stop_requested else "failed"
+                return state, None, str(exc), self.monitor.snapshot()
+            return "done", result, None, self.monitor.snapshot()
 
         target = self.gpu_wrapper(run) if self.gpu_wrapper else run
 
@@ -198,7 +202,8 @@ class ThreadJob(Job):
             # Whatever happens (the GPU wrapper refusing, a crash, a failing failure report), the job ends:
             # a job left "running" would make every later Train "Busy" until a restart.
             try:
-                target()
+                state, result, error, self.final_progress = target()
+                self._end(state, result=result, error=error)
             except BaseException as exc:  # noqa: BLE001 - a thread must report, not die silently
                 log.exception("training job %s crashed", self.id)
                 self._end("failed", error=f"Training crashed: {type(exc).__name__}: {exc}")
@@ -234,8 +239,15 @@ class ThreadJob(Job):
         self.monitor.request_stop(keep_best)
 
     def progress(self) -> TrainingProgress:
-        """The monitor's snapshot."""
-        return self.monitor.snapshot()
+        """The monitor's snapshot, or its status file when that is newer (written by a forked GPU worker)."""
+        if self.final_progress is not None and self.state != "running":
+            return dict(self.final_progress)
+        snap = self.monitor.snapshot()
+        try:
+            shared = json.loads(self.status_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # not written yet, or the job's folder is gone
+            return snap
+        return shared if (shared.get("elapsed") or 0) > (snap.get("elapsed") or 0) else snap
 
 
 def _read_lines(path: Path) -> list[str]:

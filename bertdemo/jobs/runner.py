@@ -141,10 +141,10 @@ class JobRunner:
             return
         snap = active.progress()
         pct = f"{100 * snap['step'] / snap['total_steps']:.0f}% done" if snap.get("total_steps") else "starting"
-        who = "your" if active.owner == owner else "another user's"
+        # Another visitor's run name is theirs: it may say what they work on, so only the caller's own is named.
+        who = f"your training '{active.request.name}'" if active.owner == owner else "another user's training"
         raise BusyError(
-            f"Busy: {who} training '{active.request.name}' is running ({pct}); "
-            "one training runs at a time here: try again when it finishes."
+            f"Busy: {who} is running ({pct}); one training runs at a time here: try again when it finishes."
         )
 
     def _new_job(self, request: TrainRequest, owner: str, workdir: Path) -> Job:

@@ -1,8 +1,9 @@
 """Who sees and deletes which saved run.
 
 A run trained from the app belongs to the browser (its id in local storage) or API caller (the owner token
-that /train returns) that trained it: only they see it, use it and delete it. Runs saved from the command line
-or shipped with the app have no owner: everyone sees and uses them, nobody deletes them from the app.
+that /train returns) that trained it: only they see it, use it, export and delete it; to everyone else it does
+not exist (the same answer as for a name nobody used). Runs saved from the command line or shipped with the app
+have no owner: everyone sees and uses them, nobody deletes or exports them from the app.
 run.json keeps a hash of the owner's secret, never the secret itself.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +71,10 @@ def _owner_of(path: Path) -> str | None:
     if hit is not None and hit[0] == key:
         return hit[1]
     with open(file, encoding="utf-8") as fh:
-        owner = json.load(fh).get(OWNER_FIELD)
+        info = json.load(fh)
+    if not isinstance(info, dict):
+        raise ValueError(f"{file} holds no JSON object")
+    owner = info.get(OWNER_FIELD)
     if len(_OWNERS) >= _OWNERS_MAX:
         _OWNERS.clear()
     _OWNERS[file] = (key, owner)
@@ -81,22 +87,37 @@ def _not_found(name: str, secret: str | None, root: Path | None) -> RunNotFound:
 
 
 def check_visible(name: str, secret: str | None, root: Path | None = None) -> Path:
-    """The run's folder if this caller may use it; else RunNotFound or NotOwner (one line)."""
+    """The run's folder if this caller may use it; else RunNotFound, worded as for a run that does not exist."""
     try:
         path = store.run_dir(name, root)
         owner = _owner_of(path)
-    except (RunNotFound, FileNotFoundError):  # FileNotFoundError: deleted between the two reads
+    except (RunNotFound, FileNotFoundError, ValueError):  # deleted between the two reads; run.json damaged
         raise _not_found(name, secret, root) from None
-    if not visible(owner, secret):
-        raise NotOwner(
-            f"Run {name!r} belongs to another user: only the browser or API caller that trained it can use it."
-        )
+    if not visible(owner, secret):  # "belongs to another user" would tell that the name is taken
+        raise _not_found(name, secret, root)
     return path
 
 
-def check_deletable(name: str, secret: str | None, root: Path | None = None) -> Path:
-    """The run's folder if this caller may delete it: only the owner may; shared runs are read-only here."""
+def check_owned(name: str, secret: str | None, root: Path | None = None) -> Path:
+    """The run's folder if this caller may change it (delete, export): only the owner; shared runs are read-only."""
     path = check_visible(name, secret, root)
-    if _owner_of(path) is None:
+    try:
+        owner = _owner_of(path)
+    except (FileNotFoundError, ValueError):  # deleted or damaged since the check
+        raise _not_found(name, secret, root) from None
+    if owner is None:
         raise NotOwner(f"Run {name!r} came with the app or was saved from the command line: it is read-only here.")
     return path
+
+
+check_deletable = check_owned  # the older name
+
+
+@contextmanager
+def as_seen_by(name: str, secret: str | None, root: Path | None = None) -> Iterator[None]:
+    """A run that vanishes after the check (deleted meanwhile) is answered with the caller's own list of runs,
+    not with the store's, which names every run."""
+    try:
+        yield
+    except RunNotFound:
+        raise _not_found(name, secret, root) from None

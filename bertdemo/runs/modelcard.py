@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
+from bertdemo.runs import store
 from bertdemo.runs.records import settings_of
 
 CARD_FILE = "README.md"
@@ -41,10 +42,10 @@ def write_model_card(run_dir: str | Path, info: dict[str, Any]) -> Path:
     run_dir = Path(run_dir)
     card = model_card(info)
     path = run_dir / CARD_FILE
-    path.write_text(card, encoding="utf-8")
+    store.write_text_atomic(path, card)  # the run may be live: a download zipping it never gets half a card
     onnx_dir = run_dir / config.ONNX_SUBDIR
     if onnx_dir.is_dir():  # the ONNX download is that folder alone: it carries the card too
-        (onnx_dir / CARD_FILE).write_text(card, encoding="utf-8")
+        store.write_text_atomic(onnx_dir / CARD_FILE, card)
     return path
 
 

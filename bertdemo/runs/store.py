@@ -8,17 +8,25 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.errors import RunNameError, RunNotFound, TrainingError
+from bertdemo.errors import RunNameError, RunNotFound, TrainingError, first_line
 from bertdemo.runs import tempfiles
 from bertdemo.runs.records import RunInfo, RunSummary, upgrade_run
 
 log = logging.getLogger(__name__)
+
+try:  # POSIX: run.json updates from other processes (a CLI export beside the app) wait their turn too
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: this process's threads only
+    fcntl = None
 
 RUN_JSON = "run.json"
 VALIDATION_CSV = "validation.csv"
@@ -73,9 +81,13 @@ def run_dir(name: str, root: Path | None = None) -> Path:
     # Exact names only: folding is for new names, a lookup of '../x' or 'ẗiny' must not reach 'x' or 'tiny'
     # (deleting a look-alike would remove someone else's run).
     if clean != str(name).strip() or not (path / RUN_JSON).is_file():
-        known = ", ".join(r["name"] for r in list_runs(root)[:10]) or "none yet"
-        raise RunNotFound(f"No saved run named {name!r} (saved runs: {known}).")
+        raise _not_found(name, root)
     return path
+
+
+def _not_found(name: str, root: Path | None) -> RunNotFound:
+    known = ", ".join(r["name"] for r in list_runs(root)[:10]) or "none yet"
+    return RunNotFound(f"No saved run named {name!r} (saved runs: {known}).")
 
 
 def check_new_name(name: str, root: Path | None = None) -> str:
@@ -142,11 +154,17 @@ def _fsync_dir(path: Path) -> None:
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write JSON through a temp file + os.replace: readers never see half a file."""
+    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file of a live run through a temp file + os.replace: a reader (a download zipping the run)
+    gets the old file or the new one, whole, never a truncated one."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".run-", suffix=".json", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False, default=_json_default)
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -168,16 +186,46 @@ def _json_default(obj: Any) -> Any:
 def load_run(name: str, root: Path | None = None) -> RunInfo:
     """The run.json of a saved run, upgraded to the current schema (older runs still load)."""
     path = run_dir(name, root) / RUN_JSON
-    with open(path, encoding="utf-8") as fh:
-        return upgrade_run(json.load(fh))
+    try:
+        with open(path, encoding="utf-8") as fh:
+            info = json.load(fh)
+    except FileNotFoundError:  # deleted since run_dir looked
+        raise _not_found(name, root) from None
+    except ValueError as exc:
+        raise RunNotFound(
+            f"Run {name!r} has a damaged {RUN_JSON} ({first_line(exc)}): restore the file or delete the run."
+        ) from None
+    if not isinstance(info, dict):
+        raise RunNotFound(f"Run {name!r} has a damaged {RUN_JSON} (not a JSON object): restore it or delete the run.")
+    return upgrade_run(info)
+
+
+_update_lock = threading.Lock()
+
+
+@contextmanager
+def run_lock(path: Path) -> Iterator[None]:
+    """Hold one run folder for a read-modify-write of its files (threads here, and other processes on POSIX)."""
+    with _update_lock:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes
+            yield
+        finally:
+            os.close(fd)
 
 
 def update_run(name: str, patch: dict[str, Any], root: Path | None = None) -> RunInfo:
-    """Merge top-level keys into a run's run.json, atomically."""
+    """Merge top-level keys into a run's run.json, atomically, under the run's lock (no update is lost)."""
     path = run_dir(name, root)
-    info = load_run(name, root)
-    info.update(patch)
-    write_json_atomic(path / RUN_JSON, info)
+    try:
+        with run_lock(path):
+            info = load_run(name, root)
+            info.update(patch)
+            write_json_atomic(path / RUN_JSON, info)
+    except FileNotFoundError:  # deleted meanwhile
+        raise _not_found(name, root) from None
     return info
 
 
@@ -223,7 +271,10 @@ def delete_run(name: str, root: Path | None = None) -> None:
     """Remove a run: renamed away first, so it vanishes from lists at once, then deleted."""
     path = run_dir(name, root)
     trash = path.with_name(f"{config.TMP_PREFIX}deleted-{path.name}-{os.getpid()}-{time.time_ns()}")
-    os.rename(path, trash)
+    try:
+        os.rename(path, trash)
+    except FileNotFoundError:  # another delete of the same run won the race
+        raise _not_found(name, root) from None
     shutil.rmtree(trash, ignore_errors=True)
 
 

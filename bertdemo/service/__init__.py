@@ -9,10 +9,11 @@ from bertdemo.jobs.runner import JobRunner
 from bertdemo.runs.store import default_run_name, sweep_staging
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.exports import compare, export, split_texts
-from bertdemo.service.predict import backends, csv_columns, explain, predict, predict_file
+from bertdemo.service.predict import FilePrediction, backends, csv_columns, explain, predict, predict_file
 from bertdemo.service.runs import delete_model, list_models, load_run, run_names, zip_onnx, zip_run
 from bertdemo.service.training import (
     TrainRequest,
+    base_model_choices,
     file_columns,
     inspect,
     job_status,
@@ -26,11 +27,13 @@ from bertdemo.training.baseline import verdict
 from bertdemo.training.hyperparameters import training_settings
 
 __all__ = [
+    "FilePrediction",
     "JobRunner",
     "TrainRequest",
     "default_run_name",
     "sweep_staging",
     "backends",
+    "base_model_choices",
     "compare",
     "csv_columns",
     "delete_model",

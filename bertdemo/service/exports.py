@@ -19,14 +19,19 @@ def export(
     progress=None,
     owner: str | None = None,
 ) -> dict[str, Any]:
-    """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch."""
+    """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch.
+
+    Only the owner's runs: a shared run is read-only here (an export replaces its onnx/ folder, which every
+    visitor uses).
+    """
     from bertdemo.inference.predictors import clear_cache
     from bertdemo.onnx.export import export_run
 
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to export.")
-    access.check_visible(name, owner, root)
-    report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
+    access.check_owned(name, owner, root)
+    with access.as_seen_by(name, owner, root):
+        report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
     clear_cache(name)  # a re-export replaces files that a cached ONNX session may hold
     return report
 
@@ -53,4 +58,5 @@ def compare(
     if not items:
         raise BertDemoError("Type at least one review to compare (one per line).")
     access.check_visible(name, owner, root)
-    return compare_backends(name, items, root=root, repeats=repeats)
+    with access.as_seen_by(name, owner, root):
+        return compare_backends(name, items, root=root, repeats=repeats)

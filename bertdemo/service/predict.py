@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.errors import BertDemoError
+from bertdemo.errors import BertDemoError, Cancelled
 from bertdemo.runs import access
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.runs import load_run
+
+# One file prediction at a time in this process. Gradio's concurrency limit frees its slot as soon as the caller
+# goes away, while the work goes on in its thread: without this, closing and reopening a page starts another.
+_FILE_SLOT = threading.Lock()
+_SLOT_POLL_S = 0.2
+GONE = "The page that asked for this prediction was closed or reloaded: the prediction was stopped."
 
 
 def predict(
@@ -23,7 +32,8 @@ def predict(
     if is_blank(text):
         raise BertDemoError("Type a text to classify.")
     access.check_visible(name, owner, root)
-    pred = load_predictor(name, backend, root).predict([text])
+    with access.as_seen_by(name, owner, root):
+        pred = load_predictor(name, backend, root).predict([text])
     probs = {lab: round(float(p), 6) for lab, p in zip(pred.label_names, pred.probabilities[0], strict=True)}
     return {"label": pred.labels[0], "probabilities": probs}
 
@@ -59,7 +69,8 @@ def backends(name: str | None, root: Path | None = None, owner: str | None = Non
     if is_blank(name):
         return {"choices": list(config.BACKENDS[:1]), "default": config.BACKENDS[0]}
     access.check_visible(str(name), owner, root)
-    return {"choices": available_backends(name, root), "default": fastest_backend(name, root)}
+    with access.as_seen_by(str(name), owner, root):
+        return {"choices": available_backends(name, root), "default": fastest_backend(name, root)}
 
 
 def predict_file(
@@ -71,23 +82,100 @@ def predict_file(
     root: Path | None = None,
     progress=None,
     owner: str | None = None,
+    cancelled: threading.Event | None = None,
 ) -> dict[str, Any]:
-    """Label every row of an uploaded CSV; the report's "out" is the result CSV (see batchpredict.predict_file)."""
+    """Label every row of an uploaded CSV; the report's "out" is the result CSV (see batchpredict.predict_file).
+
+    One at a time in this process; once `cancelled` is set, it stops at its next chunk (raises Cancelled).
+    """
     from bertdemo.inference.batchpredict import predict_file as run
 
     path = need_file(csv_path)
     if is_blank(name):
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     access.check_visible(str(name), owner, root)  # private runs: only their owner's
-    return run(
-        name,
-        path,
-        backend=None if is_blank(backend) or backend == "auto" else str(backend).strip(),
-        text_column=None if is_blank(text_column) else text_column,
-        label_column=None if is_blank(label_column) else label_column,
-        root=root,
-        progress=progress,
-    )
+    stop = cancelled or threading.Event()
+
+    def report(p: dict[str, Any]) -> None:
+        if stop.is_set():  # called after every chunk: the worker ends here
+            raise Cancelled(GONE)
+        if progress is not None:
+            progress(p)
+
+    with _file_slot(stop), access.as_seen_by(str(name), owner, root):
+        return run(
+            name,
+            path,
+            backend=None if is_blank(backend) or backend == "auto" else str(backend).strip(),
+            text_column=None if is_blank(text_column) else text_column,
+            label_column=None if is_blank(label_column) else label_column,
+            root=root,
+            progress=report,
+        )
+
+
+@contextmanager
+def _file_slot(cancelled: threading.Event) -> Iterator[None]:
+    """Hold the one file-prediction slot; waits for a cancelled worker to reach its next chunk and stop."""
+    while not _FILE_SLOT.acquire(timeout=_SLOT_POLL_S):
+        if cancelled.is_set():
+            raise Cancelled(GONE)
+    try:
+        yield
+    finally:
+        _FILE_SLOT.release()
+
+
+class FilePrediction:
+    """predict_file in a worker thread: progress to poll, and cancel() for when the page that asked goes away."""
+
+    def __init__(
+        self,
+        csv_path: str | Path | None,
+        name: str | None,
+        backend: str | None = None,
+        text_column: str | None = None,
+        label_column: str | None = None,
+        root: Path | None = None,
+        owner: str | None = None,
+    ):
+        self.progress: dict[str, Any] = {}
+        self._cancelled = threading.Event()
+        self._outcome: dict[str, Any] = {}
+        args = (csv_path, name, backend, text_column, label_column, root)
+        self._thread = threading.Thread(target=self._work, args=(args, owner), name="predict-file", daemon=True)
+
+    def start(self) -> None:
+        """Start the worker."""
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Stop at the next chunk (nothing is written under the result's name); a no-op once it ended."""
+        self._cancelled.set()
+
+    @property
+    def running(self) -> bool:
+        """True until the worker has ended (done, failed or cancelled)."""
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until it ends, or `timeout` seconds."""
+        self._thread.join(timeout)
+
+    def result(self) -> dict[str, Any]:
+        """The report (waits for the end); the worker's error is raised here."""
+        self._thread.join()
+        if "error" in self._outcome:
+            raise self._outcome["error"]
+        return self._outcome["report"]
+
+    def _work(self, args: tuple, owner: str | None) -> None:
+        try:
+            self._outcome["report"] = predict_file(
+                *args, progress=self.progress.update, owner=owner, cancelled=self._cancelled
+            )
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result(), in the caller's thread
+            self._outcome["error"] = exc
 
 
 def explain(
@@ -101,4 +189,5 @@ def explain(
     if is_blank(text):
         raise BertDemoError("Type a text to explain.")
     access.check_visible(str(name), owner, root)
-    return run(str(name), str(text), target=None if is_blank(target) else str(target), root=root)
+    with access.as_seen_by(str(name), owner, root):
+        return run(str(name), str(text), target=None if is_blank(target) else str(target), root=root)

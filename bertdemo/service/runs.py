@@ -25,14 +25,17 @@ def run_names(root: Path | None = None, owner: str | None = None) -> list[str]:
 
 
 def delete_model(name: str, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
-    """Delete a saved run of this owner (and forget its loaded predictors); shared runs are read-only."""
+    """Delete a saved run of this owner (and forget its loaded models); shared runs are read-only."""
+    from bertdemo.inference import explain
     from bertdemo.inference.predictors import clear_cache
 
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to delete.")
-    access.check_deletable(name, owner, root)
-    store.delete_run(name, root)
+    access.check_owned(name, owner, root)
+    with access.as_seen_by(name, owner, root):  # two deletes at once: the second finds no run
+        store.delete_run(name, root)
     clear_cache(name)
+    explain.forget(name)
     return {"deleted": store.sanitize_name(name)}
 
 
@@ -41,7 +44,8 @@ def load_run(name: str, root: Path | None = None, owner: str | None = None) -> d
     if is_blank(name):
         raise BertDemoError("No run chosen: pick a saved run.")
     access.check_visible(name, owner, root)
-    return store.load_run(name, root)
+    with access.as_seen_by(name, owner, root):
+        return store.load_run(name, root)
 
 
 def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Path:
@@ -49,7 +53,8 @@ def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Pa
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to download.")
     access.check_visible(name, owner, root)
-    return store.zip_run(name, root=root)
+    with access.as_seen_by(name, owner, root):
+        return store.zip_run(name, root=root)
 
 
 def zip_onnx(name: str, root: Path | None = None, owner: str | None = None, variant: str | None = None) -> Path:

@@ -59,14 +59,26 @@ def make_request(csv_path: str | Path | None, values: dict[str, Any] | None, roo
     from bertdemo.training.pipeline import prepare
 
     request = TrainRequest(csv_path=str(need_file(csv_path)), **parse_settings(values))
-    request.name = prepare(request, root).name
+    request.name = prepare(request, root, visitor=True).name  # a visitor's base model: never a server folder
     return request
+
+
+def base_model_choices(root: Path | None = None) -> list[str]:
+    """The base models the Train tab offers: the bundled default, then the folders the operator lists."""
+    from bertdemo.training.basemodels import listed_folders
+
+    return [config.DEFAULT_MODEL, *(str(folder) for folder in listed_folders(root))]
 
 
 def start_training(
     runner: JobRunner, csv_path: str | Path | None, settings: dict[str, Any] | None, owner: str
 ) -> dict[str, Any]:
     """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs."""
+    if is_blank(owner):  # a run owned by nobody in particular would be anybody's who names the same owner
+        raise BertDemoError(
+            "This page has not finished loading (it has no browser id yet): wait a moment or reload it, "
+            "then press Train again."
+        )
     request = make_request(csv_path, settings, runner.root)
     job_id = runner.start(request, owner)
     return {"job_id": job_id, "name": request.name, "state": "running"}

@@ -1,9 +1,16 @@
-"""Resolve a base model: the bundled offline MiniLM, a local folder, or a Hub id."""
+"""Resolve a base model: the bundled offline MiniLM, a local folder, or a Hub id.
+
+The command line (the machine's owner) may name any local folder. The app and the API (any visitor) may not:
+`resolve_app_base_model` takes the bundled model, Hub ids and the folders the operator lists in
+config.BASE_MODELS_ENV, and answers every other value the same way, so nobody trains from another visitor's
+run in models/ or learns which paths exist on the server.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -50,6 +57,70 @@ def resolve_base_model(name: str | None) -> BaseModel:
     return base
 
 
+# A Hub repo id: "name" or "namespace/name" (the Hub's own rules: letters, digits, '-', '_', '.'; no '--' or '..').
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?$")
+
+
+def listed_folders(models_root: Path | None = None) -> list[Path]:
+    """The folders the operator lets the app and the API train from (config.BASE_MODELS_ENV), outside models/."""
+    models = Path(models_root or config.MODELS_DIR).resolve()
+    folders = []
+    for entry in os.environ.get(config.BASE_MODELS_ENV, "").split(os.pathsep):
+        if not entry.strip():
+            continue
+        folder = Path(entry.strip()).expanduser().resolve()
+        if folder == models or models in folder.parents:  # a visitor's run is never anyone's base model
+            log.warning("%s lists %s, inside the models folder: ignored", config.BASE_MODELS_ENV, folder)
+            continue
+        folders.append(folder)
+    return folders
+
+
+def refused(typed: str) -> ModelLoadError:
+    """The one answer to every base model the app does not take (the same whether the path exists or not)."""
+    return ModelLoadError(
+        f"Base model {typed[:120]!r} cannot be used here: pick the bundled default {config.BUNDLED_MODEL!r}, "
+        "a Hugging Face Hub id such as 'bert-base-uncased', or a folder the app's operator lists."
+    )
+
+
+def resolve_app_base_model(name: str | None, models_root: Path | None = None) -> BaseModel:
+    """resolve_base_model for a visitor: the bundled model, a listed folder or a Hub id; never a server path."""
+    typed = (name or "").strip()
+    if typed.lower() in _BUNDLED_ALIASES:
+        return resolve_base_model(typed)
+    folders = listed_folders(models_root)
+    if folders and not typed.startswith("~"):
+        try:
+            as_path = Path(typed).resolve()
+        except (OSError, RuntimeError, ValueError):
+            as_path = None
+        if as_path in folders:
+            return resolve_base_model(str(as_path))
+    if not _HUB_ID.match(typed) or ".." in typed or "--" in typed or typed.endswith(".git"):
+        raise refused(typed)
+    base = BaseModel(typed, typed, "hub")
+    # transformers loads a folder of that name instead of the Hub repo (here, and in the job, which runs in the
+    # project folder): such a name is answered exactly like a Hub id that does not exist.
+    if any((where / typed).exists() for where in (Path.cwd(), config.PROJECT_ROOT)):
+        raise _hub_error(base, offline=not hub_reachable())
+    _check_config(base)
+    return base
+
+
+def _hub_error(base: BaseModel, offline: bool) -> ModelLoadError:
+    """Why a Hub id cannot be used: the Hub is out of reach, or it has no such (public) model."""
+    if offline:
+        return ModelLoadError(
+            f"The Hugging Face Hub cannot be reached from here, so {base.name!r} cannot be downloaded: "
+            f"use the bundled default {config.BUNDLED_MODEL!r} (or a model folder)."
+        )
+    return ModelLoadError(
+        f"{base.name!r} is not a model id on the Hugging Face Hub (or it is private): check the spelling, "
+        f"or use the bundled default {config.BUNDLED_MODEL!r}."
+    )
+
+
 def _check_config(base: BaseModel) -> None:
     """Load only the config: fails fast (and small) on unknown ids, no network or custom code."""
     from transformers import AutoConfig
@@ -67,16 +138,8 @@ def _check_config(base: BaseModel) -> None:
             ) from exc
         raise ModelLoadError(f"Model {base.name!r} cannot be used: {first_line(exc)}") from exc
     except OSError as exc:
-        if offline:
-            raise ModelLoadError(
-                f"The Hugging Face Hub cannot be reached from here, so {base.name!r} cannot be downloaded: "
-                f"use the bundled default {config.BUNDLED_MODEL!r} or a local model folder."
-            ) from exc
         if base.source == "hub":
-            raise ModelLoadError(
-                f"{base.name!r} is not a model id on the Hugging Face Hub (or it is private): check the spelling, "
-                f"or use the bundled default {config.BUNDLED_MODEL!r}."
-            ) from exc
+            raise _hub_error(base, offline) from exc
         raise ModelLoadError(f"Could not read model config in {base.name!r}: {first_line(exc)}") from exc
     if getattr(cfg, "auto_map", None):
         raise ModelLoadError(

@@ -95,7 +95,12 @@ class TrainConfig:
         ui="advanced",
     )
     seed: int = setting(
-        config.DEFAULT_SEED, label="seed", help="random seed: data split, sampling, weights", ui="advanced"
+        config.DEFAULT_SEED,
+        label="seed",
+        help="random seed: data split, sampling, weights",
+        minimum=0,
+        maximum=config.SEED_MAX,
+        ui="advanced",
     )
     chosen: dict[str, str] = field(default_factory=dict)  # filled in: why each auto value was picked
 

@@ -99,8 +99,11 @@ class Prepared:
     summary: dict[str, Any]
 
 
-def prepare(request: TrainRequest, root: Path | None = None) -> Prepared:
-    """Check everything that can be checked before torch loads: name, settings, data, base model."""
+def prepare(request: TrainRequest, root: Path | None = None, visitor: bool = False) -> Prepared:
+    """Check everything that can be checked before torch loads: name, settings, data, base model.
+
+    `visitor`: the request comes from the app or the API, whose base models are restricted (basemodels).
+    """
     from bertdemo.data import labeled, splits
     from bertdemo.runs import store
     from bertdemo.training import basemodels
@@ -117,7 +120,10 @@ def prepare(request: TrainRequest, root: Path | None = None) -> Prepared:
         split = splits.split_with_validation(loaded, val)
     else:
         split = splits.split_data(loaded, request.val_fraction, request.seed)
-    basemodels.resolve_base_model(request.model)  # last: it imports transformers
+    if visitor:  # last: it imports transformers
+        basemodels.resolve_app_base_model(request.model, root)
+    else:
+        basemodels.resolve_base_model(request.model)
     summary = {
         "source": loaded.source,
         "rows": len(loaded.texts),

@@ -76,7 +76,8 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
     train.__doc__ = (  # from the settings schema, so a new setting is documented here without an edit
         "Start training on a CSV and return at once: {job_id, name, state, owner_token}. Settings (all optional; "
         f"0 or blank = auto or default): {', '.join(service.setting_keys())}, and owner_token (reuse one to own "
-        "several runs). Poll /status with the job id; keep owner_token to use and delete the run."
+        "several runs). model: the bundled default, a Hugging Face Hub id, or a folder the operator lists "
+        "(no other server path). Poll /status with the job id; keep owner_token to use and delete the run."
     )
 
     c["train_btn"].click(train, [c["csv"], c["settings"]], c["report"], api_name="train", show_progress="hidden")
@@ -113,7 +114,8 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
 
     @ui_errors
     def export(name: str, optimize: bool = False, quantize: bool = False, owner_token: str = "") -> dict[str, Any]:
-        """Export a run to ONNX (+ optimized / int8 variants) and check each against PyTorch."""
+        """Export a run of yours to ONNX (+ optimized / int8 variants) and check each against PyTorch. Shared
+        runs are read-only here (their ONNX files are everyone's)."""
         return plain(service.export(name, optimize, quantize, root, owner=owner_token))
 
     @ui_errors

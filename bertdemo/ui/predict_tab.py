@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -99,28 +98,20 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
     @ui_errors
     def predict(owner_id, csv, name, backend, text_column, label_column, current_file):
-        latest: dict[str, Any] = {}
-        outcome: dict[str, Any] = {}
-
-        def work() -> None:
-            try:
-                outcome["report"] = service.predict_file(
-                    csv, name, backend, text_column, label_column, root, progress=latest.update, owner=owner_id
-                )
-            except BaseException as exc:  # re-raised in the handler, where ui_errors shows it
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=work, name="predict-file", daemon=True)
-        worker.start()
-        # The last result's plot and preview stay until replaced: hiding a never-shown component in Gradio 6
-        # makes a later visible=True update of it not show (seen on this tab after the other tabs were wired).
-        yield progress_text(None, backend), hide_file(current_file), gr.skip(), gr.skip()
-        while worker.is_alive():
-            worker.join(POLL_S)
-            yield progress_text(dict(latest), backend), gr.skip(), gr.skip(), gr.skip()
-        if "error" in outcome:
-            raise outcome["error"]
-        report = outcome["report"]
+        job = service.FilePrediction(csv, name, backend, text_column, label_column, root, owner_id)
+        job.start()
+        try:
+            # The last result's plot and preview stay until replaced: hiding a never-shown component in Gradio 6
+            # makes a later visible=True update of it not show (seen on this tab after the other tabs were wired).
+            yield progress_text(None, backend), hide_file(current_file), gr.skip(), gr.skip()
+            while job.running:
+                job.wait(POLL_S)
+                yield progress_text(dict(job.progress), backend), gr.skip(), gr.skip(), gr.skip()
+            report = job.result()
+        finally:
+            # The page was closed or reloaded (Gradio closes this generator): the worker stops at its next chunk,
+            # and the next prediction waits for it, so nobody piles up workers by reloading.
+            job.cancel()
         m = report.get("metrics")
         figure = charts.confusion_matrix_figure(m["confusion_matrix"], m["labels"], "Confusion matrix") if m else None
         yield (

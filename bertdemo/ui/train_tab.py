@@ -73,11 +73,11 @@ def create_train_tab(
         with gr.Row():
             c["model"] = gr.Dropdown(
                 label="Base model",
-                choices=[config.DEFAULT_MODEL],
+                choices=service.base_model_choices(root),
                 value=config.DEFAULT_MODEL,
                 allow_custom_value=True,
                 scale=3,
-                info="The bundled default works offline; or type a Hub id or a local folder.",
+                info="The bundled default works offline; or type a Hugging Face Hub id (or pick a folder listed here).",
             )
             c["run_name"] = gr.Textbox(
                 label="Run name",
@@ -163,7 +163,7 @@ def _wire(
     def train(owner_id, csv_path, text_column, label_column, model, name, results_shown, *values):
         settings = dict(zip(_SETTINGS, values, strict=True))
         settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
-        started = service.start_training(runner, csv_path, settings, owner_id or "anonymous")
+        started = service.start_training(runner, csv_path, settings, owner_id)
         status = {"state": "running", "phase": "starting", "name": started["name"], "started": time.time()}
         return (
             started["job_id"],

@@ -1,0 +1,38 @@
+"""Page-wide CSS and a small script for what Gradio 6.17 leaves to the app: keyboard order, names, looks.
+
+Passed to launch() (ui.launch_options), so app.py and the tests serve the same page.
+"""
+
+from __future__ import annotations
+
+PAGE_CSS = """
+/* Gradio measures tab widths on a hidden copy of the tab bar; visibility (not only a clip) keeps that copy
+   out of the keyboard's tab order, where it came first, off-screen (Tab pressed 12 times to reach the form). */
+.tab-wrapper .tab-container.visually-hidden { visibility: hidden; }
+
+/* A disabled button looks disabled whatever its variant (a pale red Stop read as active). */
+button.lg[disabled], button.md[disabled], button.sm[disabled] {
+  background: var(--neutral-100) !important; color: var(--neutral-400) !important;
+  border: 1px dashed var(--neutral-300) !important; box-shadow: none !important; cursor: not-allowed !important;
+}
+
+/* Explain: a button of its own size, not a thin full-width strip. */
+button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; }
+
+/* Several explanations (Compare): one text per line, as typed. */
+#bd-explanation-lines .textfield { white-space: pre-wrap; }
+"""
+
+# Gradio 6.17 gives a multiselect dropdown's input no accessible name: name every unnamed control after the
+# label of its block, now and whenever Gradio redraws one.
+PAGE_JS = """() => {
+  const name = () => {
+    for (const e of document.querySelectorAll('.block input:not([aria-label]):not([type=file]), .block textarea:not([aria-label])')) {
+      if ((e.labels && e.labels.length && e.labels[0].innerText.trim()) || e.getAttribute('aria-labelledby')) continue;
+      const label = e.closest('.block')?.querySelector('[data-testid="block-info"]');
+      if (label && label.innerText.trim()) e.setAttribute('aria-label', label.innerText.trim());
+    }
+  };
+  name();
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+}"""

@@ -12,11 +12,11 @@ from bertdemo.hardware import torch_serve_threads  # noqa: E402 - no torch: it i
 # (config.SERVE_TORCH_THREADS); an OMP_NUM_THREADS set by the user still wins.
 os.environ.setdefault("OMP_NUM_THREADS", str(torch_serve_threads()))
 
-from bertdemo import store  # noqa: E402
+from bertdemo import service  # noqa: E402
 from bertdemo.ui import build_app, launch_options, server_address  # noqa: E402
 
 # Staging folders of a crashed or killed training are swept before anything can list runs.
-store.sweep_staging()
+service.sweep_staging()
 demo = build_app()
 
 

@@ -25,9 +25,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
-from bertdemo import config, data, splits  # noqa: E402
-from bertdemo.hyperparameters import TrainConfig  # noqa: E402
-from bertdemo.training import train_run  # noqa: E402
+from bertdemo import config  # noqa: E402
+from bertdemo.data import labeled, splits
+from bertdemo.training.hyperparameters import TrainConfig  # noqa: E402
+from bertdemo.training.trainer import train_run  # noqa: E402
 
 # The old fixed recipe, for the "no data set gets worse" check.
 LEGACY = {"epochs": 3, "max_length": 128, "truncation": "head"}
@@ -46,7 +47,7 @@ def _csv(file: str, rows: int) -> Path:
 
 def _sample(file: str, rows: int, quick: bool) -> Callable[[], splits.Split]:
     def make() -> splits.Split:
-        loaded = data.read_labeled_csv(_csv(file, min(rows, 120) if quick else rows), max_rows=None, seed=0)
+        loaded = labeled.read_labeled_csv(_csv(file, min(rows, 120) if quick else rows), max_rows=None, seed=0)
         return splits.split_data(loaded, 0.2, seed=0)
 
     return make
@@ -54,8 +55,8 @@ def _sample(file: str, rows: int, quick: bool) -> Callable[[], splits.Split]:
 
 def _sst2(rows: int, quick: bool) -> Callable[[], splits.Split]:
     def make() -> splits.Split:
-        train = data.read_labeled_csv(SHARED_DATA / "sst2_train.csv", max_rows=120 if quick else rows, seed=0)
-        dev = data.read_labeled_csv(SHARED_DATA / "sst2_dev.csv", max_rows=60 if quick else None, seed=0)
+        train = labeled.read_labeled_csv(SHARED_DATA / "sst2_train.csv", max_rows=120 if quick else rows, seed=0)
+        dev = labeled.read_labeled_csv(SHARED_DATA / "sst2_dev.csv", max_rows=60 if quick else None, seed=0)
         return splits.split_with_validation(train, dev)
 
     return make
@@ -63,7 +64,7 @@ def _sst2(rows: int, quick: bool) -> Callable[[], splits.Split]:
 
 def _example(quick: bool) -> splits.Split:
     # Exactly what the app does with "Use example data": all rows, the default split and seed.
-    loaded = data.read_labeled_csv(config.EXAMPLE_CSV, max_rows=90 if quick else None)
+    loaded = labeled.read_labeled_csv(config.EXAMPLE_CSV, max_rows=90 if quick else None)
     return splits.split_data(loaded, config.DEFAULT_VAL_FRACTION, config.DEFAULT_SEED)
 
 

@@ -5,7 +5,7 @@
     python bench/infer_bench.py --quick                  # smoke run: few texts and repeats (numbers meaningless)
 
 Exports every variant, then measures, side by side in one run and repeated:
-- each back-end as the Compare dashboard times it (bertdemo.benchmark.compare_backends) and alone in a
+- each back-end as the Compare dashboard times it (bertdemo.onnx.compare.compare_backends) and alone in a
   fresh process (bench/infer_probes.py), and the old interleaved dashboard method, for the record;
 - the ORT variants against each other in blocks, with int8 of the plain graph (Optimum's quantizer) beside the
   onnx-int8 back-end, which export builds from the O2 graph;
@@ -29,8 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import infer_probes as probes  # noqa: E402
 from bench.infer_tables import render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
-from bertdemo import benchmark, config, hardware, predictors, store  # noqa: E402
-from bertdemo.export import export_run, quantize_plain_graph  # noqa: E402
+from bertdemo import config, hardware  # noqa: E402
+from bertdemo.inference import predictors
+from bertdemo.onnx import compare
+from bertdemo.onnx.export import export_run, quantize_plain_graph  # noqa: E402
+from bertdemo.runs import store
 
 DEV_CSV = SHARED_DATA / "sst2_dev.csv"
 TRAIN_CSV = SHARED_DATA / "sst2_train.csv"
@@ -47,12 +50,12 @@ def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int
         store.run_dir(name, root)  # RunNotFound now, not after minutes of work
         return name
     name = "sst2-minilm-quick" if quick else "sst2-minilm-bench"
-    from bertdemo import data, splits
+    from bertdemo.data import labeled, splits
 
     def sst2_split():
         print(f"fine-tuning {name} on {train_rows} rows of {TRAIN_CSV.name}, validated on {DEV_CSV.name} ...")
-        train = data.read_labeled_csv(TRAIN_CSV, max_rows=train_rows, seed=0)
-        dev = data.read_labeled_csv(DEV_CSV, max_rows=None, seed=0)
+        train = labeled.read_labeled_csv(TRAIN_CSV, max_rows=train_rows, seed=0)
+        dev = labeled.read_labeled_csv(DEV_CSV, max_rows=None, seed=0)
         return splits.split_with_validation(train, dev)
 
     return reuse_or_train(name, root, sst2_split, epochs)
@@ -60,13 +63,13 @@ def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int
 
 def dev_set(dev_csv: str, run_path: Path, quick: bool) -> tuple[list[str], list[str], str]:
     """Texts, labels and the name of the scoring set: a CSV, or 'validation' for the run's own (quick: 64)."""
-    from bertdemo import data
+    from bertdemo.data import labeled
 
     if dev_csv == "validation":
-        texts, gold = benchmark.validation_texts(run_path)
+        texts, gold = compare.validation_texts(run_path)
         source = f"the run's {store.VALIDATION_CSV}"
     else:
-        dev = data.read_labeled_csv(Path(dev_csv), max_rows=None)
+        dev = labeled.read_labeled_csv(Path(dev_csv), max_rows=None)
         texts, gold, source = dev.texts, dev.labels, Path(dev_csv).name
     n = 64 if quick else len(texts)
     return texts[:n], gold[:n], source
@@ -96,16 +99,16 @@ def floors(name: str, root: Path | None, lat_texts: list[str], thr_texts: list[s
 
     cfg = AutoConfig.from_pretrained(store.run_dir(name, root))
     p = predictors.load_predictor(name, "pytorch", root)
-    cpu = benchmark.cpu_info()
+    cpu = compare.cpu_info()
     lat_lens, thr_lens = p.count_tokens(lat_texts), p.count_tokens(thr_texts)
-    flops_per_text = statistics.fmean(benchmark.model_flops(cfg, n) for n in thr_lens)
+    flops_per_text = statistics.fmean(compare.model_flops(cfg, n) for n in thr_lens)
     return {
-        "latency_ms": statistics.median(benchmark.flops_floor(cfg, n, 1, cpu) for n in lat_lens),
+        "latency_ms": statistics.median(compare.flops_floor(cfg, n, 1, cpu) for n in lat_lens),
         "latency_tokens_p50": statistics.median(lat_lens),
         "throughput_texts_per_s": cpu.peak_flops / flops_per_text,
         "throughput_tokens_mean": statistics.fmean(thr_lens),
         "cpu": cpu.as_dict(),
-        "assumption": benchmark.FLOOR_ASSUMPTION,
+        "assumption": compare.FLOOR_ASSUMPTION,
     }
 
 
@@ -124,7 +127,7 @@ def honest_latency(
             got = probes.time_alone(run_path, b, lat, reps, warm, scratch)
             alone[b].append(got["p50_ms"])
             alone_threads[b] = got["threads"]
-        report = benchmark.compare_backends(
+        report = compare.compare_backends(
             name, lat, backends, root, reps, warm, throughput_texts=thr, batch_size=32, owns_cores=True
         )
         for b in backends:
@@ -154,7 +157,7 @@ def honest_latency(
 
 def variants(run_path: Path, candidate: Path, lat: list[str], thr: list[str], reps: int) -> dict[str, Any]:
     """The ORT variants and the candidate against each other: blocks, order rotated, spinning on, all cores."""
-    from bertdemo import timing
+    from bertdemo.onnx import timing
 
     policy = hardware.OrtPolicy(hardware.usable_cpus(), True, "benchmark")
     loaded = {b: predictors.OnnxPredictor(run_path, b, policy=policy) for b in predictors.ONNX_BACKENDS}
@@ -166,7 +169,7 @@ def variants(run_path: Path, candidate: Path, lat: list[str], thr: list[str], re
         b: {
             "p50_ms": probes.p50_ms(latency[b]),
             "texts_per_s": throughput[b],
-            "size_mb": benchmark.file_size_mb(files[b]),
+            "size_mb": compare.file_size_mb(files[b]),
             **probes.fused_ops(files[b]),
         }
         for b in loaded
@@ -204,7 +207,7 @@ def main() -> None:
     del cand_predictor
     predictors.clear_cache()  # the scoring predictors must not sit on the cores' caches and memory while timing
 
-    lat = benchmark.spread_by_length(dev_texts, 4 if q else config.BENCH_LATENCY_TEXTS)
+    lat = compare.spread_by_length(dev_texts, 4 if q else config.BENCH_LATENCY_TEXTS)
     thr = (dev_texts * (1 + config.BENCH_THROUGHPUT_TEXTS // max(1, len(dev_texts))))[: config.BENCH_THROUGHPUT_TEXTS]
     print(f"dashboard vs alone: {len(lat)} texts x {reps} rounds at batch 1, {rounds} side-by-side rounds ...")
     honest = honest_latency(name, root, backends, lat, thr, reps, warm, rounds)

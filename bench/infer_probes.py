@@ -4,7 +4,7 @@
   PyTorch model, tokenizer call included), the reference the Compare dashboard is held to;
 - interleaved: the old dashboard method (back-ends taking turns call by call, spinning off), for the record;
 - spinning: the same variant with ORT spinning on and off, on free cores and next to a busy neighbour;
-- overhead: the served /predict path (appapi.predict) against a bare tokenizer call + session.run;
+- overhead: the served /predict path (service.predict) against a bare tokenizer call + session.run;
 - fused ops: what each graph holds (is attention fused?).
 
     python bench/infer_probes.py alone RUN_PATH BACKEND TEXTS_JSON REPEATS WARMUP   # used by time_alone()
@@ -24,7 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from bertdemo import hardware, predictors, timing  # noqa: E402
+from bertdemo import hardware  # noqa: E402
+from bertdemo.inference import predictors
+from bertdemo.onnx import timing
 
 
 def p50_ms(samples: list[float]) -> float:
@@ -147,8 +149,8 @@ def spinning(
 
 
 def overhead(name: str, root: Path | None, backend: str, texts: list[str], repeats: int) -> dict[str, Any]:
-    """p50 of appapi.predict (the /predict endpoint's function) vs tokenizer + session.run on the same session."""
-    from bertdemo import appapi
+    """p50 of service.predict (the /predict endpoint's function) vs tokenizer + session.run on the same session."""
+    from bertdemo import service
 
     p = predictors.load_predictor(name, backend, root)
     tok, session, max_length = p.tokenizer, p.session, p.max_length
@@ -157,7 +159,7 @@ def overhead(name: str, root: Path | None, backend: str, texts: list[str], repea
         session.run(None, dict(tok([text], truncation=True, max_length=max_length, return_tensors="np")))
 
     def served(text: str) -> None:
-        appapi.predict(name, text, backend, root)
+        service.predict(name, text, backend, root)
 
     ways = {"bare": bare, "served": served}
     for fn in ways.values():

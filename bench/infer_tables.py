@@ -140,7 +140,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"Spinning on vs off for the same session type, in blocks; the busy core is a `while True` process, standing "
         f"in for a training job next to the app.\n\n"
         f"{served}\n\n"
-        f"Served /predict = `appapi.predict` (run lookup, cached predictor, tokenization as trained, softmax, labels) "
+        f"Served /predict = `service.predict` (run lookup, cached predictor, tokenization as trained, softmax, labels) "
         f"against the bare tokenizer call + `session.run` on the same session, taking turns call by call.\n\n"
         f"Targets: dashboard within {t['dashboard_over_alone']['target']}x of alone for every back-end (worst "
         f"{t['dashboard_over_alone']['worst_backend']} {t['dashboard_over_alone']['measured']:.2f}x: "

@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.appprocess import api_client, free_port, start_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
-from bertdemo import config, data, hardware, splits, store  # noqa: E402
+from bertdemo import config, hardware  # noqa: E402
+from bertdemo.data import labeled, splits
+from bertdemo.runs import store
 
 REPO = Path(__file__).resolve().parents[1]
 CSV = SHARED_DATA / "sentiment_sentences.csv"
@@ -49,7 +51,7 @@ def ensure_run(name: str | None, root: Path, rows: int) -> str:
 
     def small_split():
         print(f"fine-tuning load-minilm on {rows} rows of {CSV.name} (1 epoch) ...", flush=True)
-        return splits.split_data(data.read_labeled_csv(CSV, max_rows=rows, seed=0))
+        return splits.split_data(labeled.read_labeled_csv(CSV, max_rows=rows, seed=0))
 
     return reuse_or_train("load-minilm", root, small_split, epochs=1)
 
@@ -146,9 +148,9 @@ def main() -> None:
     root.mkdir(parents=True, exist_ok=True)
     run = ensure_run(args.run, root, args.serve_rows)
 
-    texts = [t for t in data.read_labeled_csv(CSV, max_rows=500, seed=3).texts if t.strip()][:200]
+    texts = [t for t in labeled.read_labeled_csv(CSV, max_rows=500, seed=3).texts if t.strip()][:200]
     job_csv = root.parent / "load-job.csv"
-    job_data = data.read_labeled_csv(CSV, max_rows=args.job_rows, seed=1)
+    job_data = labeled.read_labeled_csv(CSV, max_rows=args.job_rows, seed=1)
     with open(job_csv, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["text", "label"])

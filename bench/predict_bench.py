@@ -4,7 +4,7 @@
     python bench/predict_bench.py --run NAME     # measures an existing run
     python bench/predict_bench.py --quick        # smoke run: small files, few repeats (numbers are not meaningful)
 
-Measures, through bertdemo.batchpredict.predict_file (read CSV, predict in length-sorted chunks, write CSV):
+Measures, through bertdemo.inference.batchpredict.predict_file (read CSV, predict in length-sorted chunks, write CSV):
 texts/s of every back-end on 2,000 IMDB reviews (imdb_test_2k.csv) and on sst2_dev.csv; the peak RSS growth of a
 fresh process labeling the 50,000-review imdb_50k.csv.gz with the default (fastest passed) back-end; and the
 latency of an explanation (Captum layer integrated gradients) of a 30-token review. Writes
@@ -30,7 +30,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import SHARED_DATA, machine, md_table, write  # noqa: E402
-from bertdemo import config, store  # noqa: E402
+from bertdemo import config  # noqa: E402
+from bertdemo.runs import store
 
 IMDB_2K = SHARED_DATA / "imdb_test_2k.csv"
 SST2_DEV = SHARED_DATA / "sst2_dev.csv"
@@ -56,8 +57,8 @@ def head_csv(src: Path, rows: int, dest: Path) -> Path:
 
 def ensure_exported(name: str, root: Path | None) -> list[str]:
     """Every back-end of the run, exporting (fp32, O2, int8) first when a variant is missing."""
-    from bertdemo.benchmark import available_backends
-    from bertdemo.export import export_run
+    from bertdemo.onnx.compare import available_backends
+    from bertdemo.onnx.export import export_run
 
     if len(available_backends(name, root)) < len(config.BACKENDS):
         print(f"exporting {name} (fp32, {config.ONNX_OPT_LEVEL_CPU}, int8) ...", flush=True)
@@ -67,8 +68,8 @@ def ensure_exported(name: str, root: Path | None) -> list[str]:
 
 def throughput(name: str, backends: list[str], files: dict[str, Path], root: Path | None, out_dir: Path) -> dict:
     """{file: {backend: report}} from predict_file; models loaded first, so texts/s is predicting and writing."""
-    from bertdemo.batchpredict import predict_file
-    from bertdemo.predictors import load_predictor
+    from bertdemo.inference.batchpredict import predict_file
+    from bertdemo.inference.predictors import load_predictor
 
     results: dict[str, dict[str, Any]] = {}
     for label, path in files.items():
@@ -92,8 +93,8 @@ def rss_child(name: str, backend: str, path: str, root: str | None) -> None:
     """In a fresh process: load the predictor, then label the file while sampling RSS; print one JSON line."""
     import psutil
 
-    from bertdemo.batchpredict import predict_file
-    from bertdemo.predictors import load_predictor
+    from bertdemo.inference.batchpredict import predict_file
+    from bertdemo.inference.predictors import load_predictor
 
     root_path = Path(root) if root else None
     proc = psutil.Process()
@@ -140,12 +141,12 @@ def memory(name: str, backend: str, path: Path, root: Path | None) -> dict[str, 
 
 def explain_latency(name: str, root: Path | None, repeats: int) -> dict[str, Any]:
     """Seconds per explanation of an sst2_dev review of 30 tokens (after one warm-up)."""
-    from bertdemo import data
-    from bertdemo.explain import explain
-    from bertdemo.predictors import load_predictor
+    from bertdemo.data import labeled
+    from bertdemo.inference.explain import explain
+    from bertdemo.inference.predictors import load_predictor
 
     counts = load_predictor(name, "pytorch", root)
-    texts = data.read_labeled_csv(SST2_DEV, max_rows=None).texts
+    texts = labeled.read_labeled_csv(SST2_DEV, max_rows=None).texts
     n_tokens = counts.count_tokens(texts)
     text = min(zip(texts, n_tokens, strict=True), key=lambda t: abs(t[1] - EXPLAIN_TOKENS))
     explain(name, text[0], root=root)
@@ -222,8 +223,8 @@ def main() -> None:
         rss_child(*args.rss_child, str(args.models_dir) if args.models_dir else None)
         return
     from bench.infer_bench import ensure_run
-    from bertdemo.batchpredict import fastest_backend
-    from bertdemo.predictors import ort_threads
+    from bertdemo.inference.batchpredict import fastest_backend
+    from bertdemo.inference.predictors import ort_threads
 
     q, root = args.quick, args.models_dir
     load_before = os.getloadavg()[0]

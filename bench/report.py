@@ -58,10 +58,10 @@ def md_table(header: list[str], rows: list[list[Any]]) -> str:
 
 def reuse_or_train(name: str, root: Path | None, make_split: Callable[[], Any], epochs: int) -> str:
     """The saved run `name`, reused when it exists, else fine-tuned once from the bundled model on make_split()."""
-    from bertdemo import store
     from bertdemo.errors import RunNotFound
-    from bertdemo.hyperparameters import TrainConfig
-    from bertdemo.training import train_run
+    from bertdemo.runs import store
+    from bertdemo.training.hyperparameters import TrainConfig
+    from bertdemo.training.trainer import train_run
 
     try:
         store.run_dir(name, root)

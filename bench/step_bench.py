@@ -19,7 +19,8 @@ from transformers import AutoModelForSequenceClassification
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.report import machine, md_table, write  # noqa: E402
-from bertdemo import basemodels, config  # noqa: E402
+from bertdemo import config  # noqa: E402
+from bertdemo.training import basemodels
 
 
 def time_steps(model, optimizer, batch: int, tokens: int, steps: int, warmup: int = 5) -> dict[str, float]:

@@ -35,11 +35,13 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
-from bertdemo import basemodels, config, data, hardware, splits  # noqa: E402
-from bertdemo.hyperparameters import TrainConfig  # noqa: E402
-from bertdemo.inspection import token_lengths  # noqa: E402
-from bertdemo.monitor import TrainingMonitor  # noqa: E402
-from bertdemo.training import _tokenized, train_run  # noqa: E402
+from bertdemo import config, hardware  # noqa: E402
+from bertdemo.data import labeled, splits
+from bertdemo.training import basemodels
+from bertdemo.training.hyperparameters import TrainConfig  # noqa: E402
+from bertdemo.training.inspection import token_lengths  # noqa: E402
+from bertdemo.training.monitor import TrainingMonitor  # noqa: E402
+from bertdemo.training.trainer import _tokenized, train_run  # noqa: E402
 
 TARGET_SHORT = 5.0  # bertdemo / tutorial samples/s on short sentences, on a CPU with bf16 units
 TARGET_LONG = 4.0  # the same on 256-token reviews
@@ -220,7 +222,7 @@ def imdb_split(rows: int) -> splits.Split:
     frame = pd.read_csv(SHARED_DATA / "imdb_50k.csv.gz").sample(n=rows, random_state=0)
     path = Path(tempfile.mkdtemp(prefix="bench-train-")) / "imdb.csv"
     frame.to_csv(path, index=False)
-    return splits.split_data(data.read_labeled_csv(path, max_rows=None, seed=0), 0.2, seed=0)
+    return splits.split_data(labeled.read_labeled_csv(path, max_rows=None, seed=0), 0.2, seed=0)
 
 
 def render(res: dict[str, Any]) -> str:
@@ -351,7 +353,9 @@ def main() -> None:
         "levers": {},
     }
     sentences = SHARED_DATA / "sentiment_sentences.csv"
-    short = splits.split_data(data.read_labeled_csv(sentences, max_rows=40 if q else args.short_rows, seed=0), 0.2, 0)
+    short = splits.split_data(
+        labeled.read_labeled_csv(sentences, max_rows=40 if q else args.short_rows, seed=0), 0.2, 0
+    )
     long = None if args.skip_long else imdb_split(20 if q else args.long_rows)
     if args.levers_only:
         kept = json.loads((RESULTS / "train.json").read_text())
@@ -364,7 +368,7 @@ def main() -> None:
             results["throughput"]["long"] = throughput(long, model_path, 256, root, rounds, "long", other_rows=24)
             print(results["throughput"]["long"]["median"], flush=True)
     if not args.skip_levers:
-        full = data.read_labeled_csv(sentences, max_rows=200 if q else None, seed=0)
+        full = labeled.read_labeled_csv(sentences, max_rows=200 if q else None, seed=0)
         # A validation set larger than the per-epoch sample: half the rows (1,500) validate, 600 train.
         half = splits.split_data(full, 0.5, 0)
         n = 60 if q else 600

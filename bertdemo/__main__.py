@@ -2,7 +2,7 @@
 
 import sys
 
-from bertdemo.cli import main
+from bertdemo.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

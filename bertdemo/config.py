@@ -10,7 +10,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Saved runs; BERTDEMO_MODELS_DIR lets tests, Spaces and Deta point elsewhere.
 MODELS_DIR = Path(os.environ.get("BERTDEMO_MODELS_DIR", PROJECT_ROOT / "models")).resolve()
 TMP_PREFIX = ".tmp-"  # staging folders inside MODELS_DIR, swept at start-up
-# Folders in the system temp dir (bertdemo.tempfiles): a job's folder untouched this long belongs to a server
+# Folders in the system temp dir (bertdemo.runs.tempfiles): a job's folder untouched this long belongs to a server
 # that died (a live job rewrites its status file every few seconds); a download's zip is copied by gradio at once.
 JOB_DIR_PREFIX = "bertdemo-job-"
 ZIP_DIR_PREFIX = "bertdemo-zip-"
@@ -53,7 +53,7 @@ HUB_CHECK_TTL_S = 60.0
 # Training.
 DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs, token-length warnings)
 DEFAULT_EPOCHS = 3
-# Settings left on auto (bertdemo.hyperparameters): epochs aim at this many optimizer steps (the example set,
+# Settings left on auto (bertdemo.training.hyperparameters): epochs aim at this many optimizer steps (the example set,
 # 240 rows at batch 8: 3 epochs = 90 steps gave 0.75, 8 epochs 0.93), between the bounds, with early stopping.
 AUTO_TARGET_STEPS = 250
 AUTO_MIN_EPOCHS = 3
@@ -91,7 +91,7 @@ EVAL_SAMPLE_ROWS = int(os.environ.get("BERTDEMO_EVAL_SAMPLE_ROWS") or 1000)
 BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regression
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
-# run.json layout (bertdemo.records.upgrade_run reads older ones); 2: params.truncation; 3: params/device precision
+# run.json layout (bertdemo.runs.records.upgrade_run reads older ones); 2: params.truncation; 3: params/device precision
 RUN_SCHEMA_VERSION = 3
 LOSS_POINTS_PER_RUN = 60  # training-loss points logged over a run, for the live curve
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
@@ -105,7 +105,7 @@ BACKENDS = ("pytorch", "onnx", "onnx-optimized", "onnx-int8")
 SERVER_NAME_LOCAL = "127.0.0.1"
 SERVER_PORT = 7860
 
-# Reading CSV files (bertdemo.csvread, bertdemo.data).
+# Reading CSV files (bertdemo.data.csvread, bertdemo.data.labeled).
 CSV_DELIMITERS = (",", ";", "\t", "|")  # the only ones detected; the first wins ties
 SNIFF_CHARS = 65_536  # decoded characters looked at to pick the delimiter
 NA_STRINGS = ("nan", "na", "n/a", "#n/a", "null", "none", "<na>", "nat")  # read as missing (case-insensitive)
@@ -115,7 +115,7 @@ SMALL_CLASS_ROWS = 10  # warn when a class has fewer rows than this
 IMBALANCE_RATIO = 10  # warn when the largest class is this many times the smallest
 LONG_TEXT_WARN_FRACTION = 0.1  # warn when more than this share of texts exceeds max_length tokens
 
-# ONNX export, inference and benchmarks (bertdemo.export, bertdemo.predictors, bertdemo.benchmark).
+# ONNX export, inference and benchmarks (bertdemo.onnx.export, bertdemo.inference.predictors, bertdemo.onnx.compare).
 ONNX_FILES = {"onnx": "model.onnx", "onnx-optimized": "model_optimized.onnx", "onnx-int8": "model_quantized.onnx"}
 ONNX_OPT_LEVEL_CPU = "O2"  # O3 approximates GELU, O4 is fp16: both trade accuracy for speed
 ONNX_OPT_LEVEL_CUDA = "O4"  # fp16 pays off only on a GPU
@@ -154,7 +154,7 @@ BUSY_POLL_S = 5.0  # ...and this often whether another user's training still kee
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
-# Training jobs (bertdemo.jobs): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
+# Training jobs (bertdemo.jobs.runner): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
 # CLI's clean-up JOB_KILL_GRACE_S more before SIGKILL (a job stuck in native code never sees SIGTERM).
 JOB_STOP_GRACE_S = 60
 JOB_KILL_GRACE_S = 30
@@ -163,21 +163,21 @@ STATUS_WRITE_EVERY_S = 0.5  # a job's status-file writes are throttled; epoch en
 SPACES_GPU_DURATION = 600  # seconds of ZeroGPU asked for per training job
 OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owner id
 
-# PyTorch threads when the app serves and trains on one machine (app.py, bertdemo.jobs; bench/load_bench.py).
+# PyTorch threads when the app serves and trains on one machine (app.py, bertdemo.jobs.runner; bench/load_bench.py).
 # PyTorch's default, one intra-op thread per core, stalls whenever another process holds a core: on 2 cores a
 # batch-1 prediction took ~300 ms with 2 threads next to a busy process and ~25 ms with 1, and a 2-thread
 # training job next to the serving app fell from ~15 to ~2 samples/s (1 thread: 12-16 alone, 6-8 while serving).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1
 
-# Column detection by content (bertdemo.columns), when no column has a known name.
+# Column detection by content (bertdemo.data.columns), when no column has a known name.
 CONTENT_SAMPLE_ROWS = 2_000  # rows looked at per column
 LABEL_MAX_DISTINCT = 100  # a label column has at most this many distinct values...
 LABEL_MAX_DISTINCT_FRACTION = 0.5  # ...and at most this share of its rows distinct (ids and texts are not labels)
 SUMMARY_COLUMN_NAMES = ("title",)  # text names of a summary: a column BODY_OVER_SUMMARY_RATIO times longer wins
 BODY_OVER_SUMMARY_RATIO = 2.0
 
-# Batch prediction of an uploaded CSV (bertdemo.batchpredict, Predict tab, /predict_file).
+# Batch prediction of an uploaded CSV (bertdemo.inference.batchpredict, Predict tab, /predict_file).
 PREDICT_MAX_ROWS = 100_000  # a file with more data rows is refused before any model loads
 PREDICT_CHUNK_ROWS = 256  # rows read, predicted (length-sorted inside the chunk) and written at a time
 PREDICTED_COLUMN = "predicted_label"
@@ -188,7 +188,7 @@ NO_COLUMN = "(none)"  # as a label column: the file has no labels, report no acc
 FASTEST_BACKENDS_CPU = ("onnx-int8", "onnx-optimized", "onnx", "pytorch")
 FASTEST_BACKENDS_CUDA = ("onnx-optimized", "onnx", "pytorch", "onnx-int8")
 
-# Token attributions (bertdemo.explain, /explain): Captum's layer integrated gradients over the embeddings.
+# Token attributions (bertdemo.inference.explain, /explain): Captum's layer integrated gradients over the embeddings.
 EXPLAIN_STEPS = 24  # Riemann steps along the path from the all-[PAD] baseline; completeness error is reported
 EXPLAIN_INTERNAL_BATCH = 24  # interpolation steps per forward/backward pass
 EXPLAIN_MAX_LINES = 5  # the Compare tab explains at most this many of its lines

@@ -136,7 +136,9 @@ def from_namespace(cls: type, args: argparse.Namespace, **extra: Any) -> Any:
 # --- JSON dicts (the API, the UI, a job's request file) ----------------------------------------------------------
 
 
-def _blank(value: Any) -> bool:
+def is_blank(value: Any) -> bool:
+    """None or a string of only whitespace: a form field left empty."""
+    """None or a string of only whitespace: a form field left empty."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -155,7 +157,7 @@ def parse_values(cls: type, values: dict[str, Any] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in values.items():
         s = by_key[key]
-        if _blank(value):
+        if is_blank(value):
             continue
         if s.kind is str:
             out[s.name] = str(value).strip()

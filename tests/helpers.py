@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bertdemo import basemodels, store
-from bertdemo.data import LabeledData, read_labeled_csv
+from bertdemo.data.labeled import LabeledData, read_labeled_csv
 from bertdemo.errors import DataError
+from bertdemo.runs import store
+from bertdemo.training import basemodels
 
 TINY_LABELS = ["negative", "positive"]
 

@@ -1,4 +1,4 @@
-"""bertdemo.access: who sees, uses and deletes which saved run."""
+"""bertdemo.runs.access: who sees, uses and deletes which saved run."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from bertdemo import access, appapi, store
+from bertdemo import service
 from bertdemo.errors import NotOwner, RunNotFound
+from bertdemo.runs import access, store
 from tests.helpers import make_tiny_run
 
 
@@ -31,37 +32,37 @@ def test_the_secret_is_never_stored(runs):
 
 
 def test_lists_show_own_and_shared_runs_only(runs):
-    assert sorted(appapi.run_names(runs, "alice-browser-id")) == ["alices", "shipped"]
-    assert appapi.run_names(runs, "bob-browser-id") == ["shipped"]
-    assert appapi.run_names(runs) == ["shipped"]  # no owner: what the page shows before it knows the browser
-    access_of = {r["name"]: r["access"] for r in appapi.list_models(runs, "alice-browser-id")}
+    assert sorted(service.run_names(runs, "alice-browser-id")) == ["alices", "shipped"]
+    assert service.run_names(runs, "bob-browser-id") == ["shipped"]
+    assert service.run_names(runs) == ["shipped"]  # no owner: what the page shows before it knows the browser
+    access_of = {r["name"]: r["access"] for r in service.list_models(runs, "alice-browser-id")}
     assert access_of == {"alices": "yours", "shipped": "shared"}
-    assert all("owner" not in r for r in appapi.list_models(runs, "alice-browser-id"))
+    assert all("owner" not in r for r in service.list_models(runs, "alice-browser-id"))
 
 
 def test_only_the_owner_uses_and_deletes_a_private_run(runs):
     for call in (
-        lambda: appapi.predict("alices", "a wonderful film", root=runs, owner="bob-browser-id"),
-        lambda: appapi.load_run("alices", runs, "bob-browser-id"),
-        lambda: appapi.delete_model("alices", runs, "bob-browser-id"),
+        lambda: service.predict("alices", "a wonderful film", root=runs, owner="bob-browser-id"),
+        lambda: service.load_run("alices", runs, "bob-browser-id"),
+        lambda: service.delete_model("alices", runs, "bob-browser-id"),
     ):
         with pytest.raises(NotOwner, match="belongs to another user"):
             call()
-    assert appapi.predict("alices", "a wonderful film", root=runs, owner="alice-browser-id")["label"]
-    assert appapi.delete_model("alices", runs, "alice-browser-id") == {"deleted": "alices"}
+    assert service.predict("alices", "a wonderful film", root=runs, owner="alice-browser-id")["label"]
+    assert service.delete_model("alices", runs, "alice-browser-id") == {"deleted": "alices"}
 
 
 def test_shared_runs_are_read_only(runs):
-    assert appapi.predict("shipped", "dull", root=runs, owner="bob-browser-id")["label"]
+    assert service.predict("shipped", "dull", root=runs, owner="bob-browser-id")["label"]
     for who in (None, "bob-browser-id", "alice-browser-id"):
         with pytest.raises(NotOwner, match="read-only here"):
-            appapi.delete_model("shipped", runs, who)
+            service.delete_model("shipped", runs, who)
     assert (runs / "shipped" / store.RUN_JSON).is_file()
 
 
 def test_unknown_run_lists_only_what_the_caller_sees(runs):
     with pytest.raises(RunNotFound) as err:
-        appapi.predict("nope", "text", root=runs, owner="bob-browser-id")
+        service.predict("nope", "text", root=runs, owner="bob-browser-id")
     assert str(err.value) == "No saved run named 'nope' (saved runs: shipped)."  # alice's run is not named
 
 

@@ -8,7 +8,8 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
-from bertdemo import config, store
+from bertdemo import config
+from bertdemo.runs import store
 from tests.conftest import tiny_rows
 from tests.helpers import make_tiny_run, unlisted_column_csvs, wait_done, write_csv
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bertdemo import config
-from bertdemo.data import read_labeled_csv
+from bertdemo.data.labeled import read_labeled_csv
+from bertdemo.data.splits import split_data
 from bertdemo.errors import DataError
-from bertdemo.splits import split_data
 
 BAD_DIR = Path(__file__).resolve().parent / "data" / "bad"
 CASES = json.loads((BAD_DIR / "cases.json").read_text(encoding="utf-8"))

@@ -17,7 +17,8 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from bertdemo import config, store
+from bertdemo import config
+from bertdemo.runs import store
 from tests.conftest import REPO, api_client
 from tests.helpers import make_tiny_run
 from tests.test_bad_inputs import BAD_DIR, CASES

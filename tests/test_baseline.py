@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bertdemo.baseline import bag_of_words_baseline, verdict
+from bertdemo.training.baseline import bag_of_words_baseline, verdict
 
 
 def test_baseline_learns_words_and_reports_scores() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 
-from bertdemo import basemodels, config
+from bertdemo import config
+from bertdemo.training import basemodels
 
 
 def test_hub_reachable_is_checked_again_after_its_ttl(monkeypatch) -> None:

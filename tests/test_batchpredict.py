@@ -9,10 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from bertdemo import batchpredict, config, predictors, store
-from bertdemo.batchpredict import fastest_backend, predict_file
-from bertdemo.csvstream import count_rows, open_csv
+from bertdemo import config
+from bertdemo.data.csvstream import count_rows, open_csv
 from bertdemo.errors import DataError, ExportError, RunNotFound, UnknownBackend
+from bertdemo.inference import batchpredict, predictors
+from bertdemo.inference.batchpredict import fastest_backend, predict_file
+from bertdemo.runs import store
 from tests.conftest import tiny_rows
 from tests.helpers import make_tiny_run
 

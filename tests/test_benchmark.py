@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bertdemo import benchmark, config, hardware, predictors
+from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError, NotExported, UnknownBackend
-from bertdemo.export import export_run
+from bertdemo.inference import predictors
+from bertdemo.onnx import compare
+from bertdemo.onnx.export import export_run
 from tests.helpers import make_tiny_run
 
 TEXTS = ["a wonderful, moving film", "dull", "the plot drags and the jokes fall flat, but the cast is great " * 3]
@@ -28,7 +30,7 @@ def root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(root) -> dict:
-    return benchmark.compare_backends("tiny", TEXTS, root=root, repeats=3, warmup=1)
+    return compare.compare_backends("tiny", TEXTS, root=root, repeats=3, warmup=1)
 
 
 def test_compare_has_every_backend_and_row(report):
@@ -55,7 +57,7 @@ def test_compare_numbers_are_positive_and_finite(report):
 
 
 def test_compare_chosen_backends_without_pytorch(root):
-    out = benchmark.compare_backends(
+    out = compare.compare_backends(
         "tiny",
         ["fine"],
         backends=["onnx-int8", "onnx"],
@@ -70,56 +72,54 @@ def test_compare_chosen_backends_without_pytorch(root):
 
 
 def test_compare_defaults_to_exported_backends(root):
-    assert benchmark.available_backends("plain", root) == ["pytorch"]
-    out = benchmark.compare_backends("plain", ["fine"], root=root, repeats=1, warmup=0)
+    assert compare.available_backends("plain", root) == ["pytorch"]
+    out = compare.compare_backends("plain", ["fine"], root=root, repeats=1, warmup=0)
     assert list(out["backends"]) == ["pytorch"]
 
 
 def test_compare_errors(root):
     with pytest.raises(BertDemoError, match="Nothing to compare"):
-        benchmark.compare_backends("tiny", ["  "], root=root)
+        compare.compare_backends("tiny", ["  "], root=root)
     with pytest.raises(UnknownBackend):
-        benchmark.compare_backends("tiny", ["x"], backends=["tflite"], root=root)
+        compare.compare_backends("tiny", ["x"], backends=["tflite"], root=root)
     with pytest.raises(NotExported):
-        benchmark.compare_backends("plain", ["x"], backends=["pytorch", "onnx"], root=root)
+        compare.compare_backends("plain", ["x"], backends=["pytorch", "onnx"], root=root)
     with pytest.raises(BertDemoError, match="repeats"):
-        benchmark.compare_backends("tiny", ["x"], root=root, repeats=0)
+        compare.compare_backends("tiny", ["x"], root=root, repeats=0)
 
 
 def test_model_flops_of_bert_base():
     """BERT-base at 128 tokens: the often-quoted ~22 GFLOPs (2 x 85M matmul weights x 128 + attention)."""
     bert_base = {"num_hidden_layers": 12, "hidden_size": 768, "intermediate_size": 3072}
-    assert benchmark.model_flops(bert_base, 128) == pytest.approx(22.35e9, rel=1e-3)
-    assert benchmark.model_flops(bert_base, 128, batch_size=4) == 4 * benchmark.model_flops(bert_base, 128)
+    assert compare.model_flops(bert_base, 128) == pytest.approx(22.35e9, rel=1e-3)
+    assert compare.model_flops(bert_base, 128, batch_size=4) == 4 * compare.model_flops(bert_base, 128)
     distil = {"n_layers": 6, "dim": 768, "hidden_dim": 3072}  # DistilBERT names its fields differently
-    assert benchmark.model_flops(distil, 128) == pytest.approx(benchmark.model_flops(bert_base, 128) / 2)
+    assert compare.model_flops(distil, 128) == pytest.approx(compare.model_flops(bert_base, 128) / 2)
 
 
 def test_flops_floor_uses_the_cpu_peak():
-    cpu = benchmark.CpuInfo(name="test", logical_cpus=4, physical_cores=2, ghz=2.5, flags=frozenset({"avx2", "fma"}))
+    cpu = compare.CpuInfo(name="test", logical_cpus=4, physical_cores=2, ghz=2.5, flags=frozenset({"avx2", "fma"}))
     assert cpu.flops_per_cycle == 32 and cpu.peak_flops == 2 * 2.5e9 * 32
     cfg = {"num_hidden_layers": 6, "hidden_size": 384, "intermediate_size": 1536}
-    assert benchmark.flops_floor(cfg, 16, cpu=cpu) == pytest.approx(benchmark.model_flops(cfg, 16) / 160e9 * 1e3)
-    here = benchmark.cpu_info()
+    assert compare.flops_floor(cfg, 16, cpu=cpu) == pytest.approx(compare.model_flops(cfg, 16) / 160e9 * 1e3)
+    here = compare.cpu_info()
     assert here.physical_cores >= 1 and here.ghz > 0 and here.flops_per_cycle in {16, 32, 64}
-    assert benchmark.flops_floor(cfg, 16) > 0
+    assert compare.flops_floor(cfg, 16) > 0
 
 
 def test_compare_says_how_it_measured_and_leaves_the_cache_alone(root):
     """The dashboard states the method and the spinning choice; compare loads its own predictors, not the cache's."""
     predictors.clear_cache()
-    out = benchmark.compare_backends(
+    out = compare.compare_backends(
         "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=False
     )
     m = out["measurement"]
     assert "own block" in m["method"] and "rotated" in m["method"]
     assert m["ort_spinning"] is False and "shared" in m["why"] and m["busy_elsewhere_cores"] is None
     assert predictors._cache == {}
-    out = benchmark.compare_backends(
-        "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=True
-    )
+    out = compare.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=True)
     assert out["measurement"]["ort_spinning"] is True
     assert out["threads"]["onnxruntime"] == out["threads"]["torch"] == hardware.usable_cpus()
-    probed = benchmark.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0)
+    probed = compare.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0)
     busy = probed["measurement"]["busy_elsewhere_cores"]
     assert busy >= 0 and probed["measurement"]["ort_spinning"] is (busy < config.BUSY_ELSEWHERE_CORES)

@@ -1,11 +1,11 @@
-"""bertdemo.charts: figures built from metric records have the traces the UI relies on."""
+"""bertdemo.ui.charts: figures built from metric records have the traces the UI relies on."""
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
 import pytest
 
-from bertdemo import charts
+from bertdemo.ui import charts
 
 HISTORY = [
     {

@@ -1,10 +1,10 @@
-"""Unit tests of bertdemo.columns: which column is the text and which the label."""
+"""Unit tests of bertdemo.data.columns: which column is the text and which the label."""
 
 from __future__ import annotations
 
 import pytest
 
-from bertdemo.data import read_labeled_csv
+from bertdemo.data.labeled import read_labeled_csv
 from bertdemo.errors import ColumnError
 from tests.helpers import ROWS, csv_text, refused, write_text
 

@@ -13,7 +13,7 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
-from bertdemo import access, store
+from bertdemo.runs import access, store
 from tests.conftest import api_client, tiny_rows
 from tests.helpers import make_tiny_run, wait_done, write_csv
 

@@ -1,4 +1,7 @@
-"""Unit tests of bertdemo.data / bertdemo.csvread: encodings, delimiters, rows, labels, sampling, shared data."""
+"""Unit tests of bertdemo.data.labeled and bertdemo.data.csvread.
+
+Encodings, delimiters, rows, labels, sampling, shared data.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bertdemo import config
-from bertdemo.data import read_labeled_csv
-from bertdemo.splits import split_data
+from bertdemo.data.labeled import read_labeled_csv
+from bertdemo.data.splits import split_data
 from tests.helpers import ROWS, csv_text, refused, write_text
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

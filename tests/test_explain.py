@@ -7,10 +7,11 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from bertdemo import explain as explain_mod
-from bertdemo import predictors, store
 from bertdemo.errors import BertDemoError, RunNotFound
-from bertdemo.explain import explain
+from bertdemo.inference import explain as explain_mod
+from bertdemo.inference import predictors
+from bertdemo.inference.explain import explain
+from bertdemo.runs import store
 from tests.helpers import make_tiny_run
 
 TEXTS = [

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from bertdemo import config, predictors, store
+from bertdemo import config
 from bertdemo.errors import BertDemoError, ExportError, RunNotFound
-from bertdemo.export import export_run
+from bertdemo.inference import predictors
+from bertdemo.onnx.export import export_run
+from bertdemo.runs import store
 from tests.helpers import make_tiny_run
 
 
@@ -48,17 +50,17 @@ def test_download_one_variant_alone(exported):
     """The int8 model can be downloaded without the fp32 ones: its .onnx plus what loading it needs."""
     import zipfile
 
-    from bertdemo import appapi
+    from bertdemo import service
 
     root, _, _ = exported
-    with zipfile.ZipFile(appapi.zip_onnx("tiny", root, variant="onnx-int8")) as zf:
+    with zipfile.ZipFile(service.zip_onnx("tiny", root, variant="onnx-int8")) as zf:
         names = {Path(n).name for n in zf.namelist()}
     assert config.ONNX_FILES["onnx-int8"] in names and {"config.json", "tokenizer.json"} <= names
     assert not names & {config.ONNX_FILES["onnx"], config.ONNX_FILES["onnx-optimized"]}
-    with zipfile.ZipFile(appapi.zip_onnx("tiny", root)) as zf:  # the default: every variant
+    with zipfile.ZipFile(service.zip_onnx("tiny", root)) as zf:  # the default: every variant
         assert set(config.ONNX_FILES.values()) <= {Path(n).name for n in zf.namelist()}
     with pytest.raises(BertDemoError, match="Unknown variant"):
-        appapi.zip_onnx("tiny", root, variant="fp8")
+        service.zip_onnx("tiny", root, variant="fp8")
 
 
 def test_report_is_recorded_in_run_json(exported):
@@ -144,7 +146,7 @@ def make_minilm_run(root: Path, name: str) -> Path:
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from bertdemo import basemodels
+    from bertdemo.training import basemodels
     from tests.helpers import TINY_LABELS, write_csv
 
     torch.manual_seed(0)

@@ -19,9 +19,11 @@ import pytest
 from gradio_client import handle_file
 
 from bench.appprocess import start_app
-from bertdemo import config, jobs, store
-from bertdemo.jobs import JobRunner, TrainRequest
-from bertdemo.predictors import load_predictor
+from bertdemo import config
+from bertdemo.inference.predictors import load_predictor
+from bertdemo.jobs import runner as job_runner
+from bertdemo.jobs.runner import JobRunner, TrainRequest
+from bertdemo.runs import store
 from bertdemo.ui import views
 from tests.conftest import REPO, api_client, free_port, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
@@ -111,7 +113,7 @@ def test_killed_and_terminated_jobs_leave_nothing(models_root, tiny_model_dir, s
 
     # The runner is not stuck on the dead job: the next one starts. Its Stop is not honoured in time
     # (grace 0), so it ends in SIGTERM, and the CLI still removes its staging folder on the way out.
-    monkeypatch.setattr(jobs, "STOP_GRACE_S", 0)
+    monkeypatch.setattr(job_runner, "STOP_GRACE_S", 0)
     job2 = runner.start(long_request(small_csv, tiny_model_dir, "terminated"), owner="alice")
     wait_training(models_root, lambda: runner.status(job2))
     runner.stop(job2, owner="alice")
@@ -126,7 +128,7 @@ def test_orphaned_job_stops_when_its_app_dies(models_root, tiny_model_dir, small
     """SIGKILL of the app's process group misses the job (its own session): the job notices and cleans up."""
     parent_code = textwrap.dedent(f"""
         import sys, time
-        from bertdemo.jobs import JobRunner, TrainRequest
+        from bertdemo.jobs.runner import JobRunner, TrainRequest
         runner = JobRunner(root={str(models_root)!r})
         runner.start(TrainRequest(csv_path={str(small_csv)!r}, name="orphan", model={str(tiny_model_dir)!r},
                                   epochs=100, batch_size=1), owner="a")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bertdemo import config
-from bertdemo.hyperparameters import TrainConfig, choose_epochs, choose_hyperparameters, choose_max_length
+from bertdemo.training.hyperparameters import TrainConfig, choose_epochs, choose_hyperparameters, choose_max_length
 
 
 def test_small_data_gets_more_epochs_large_data_fewer() -> None:
@@ -48,7 +48,7 @@ def test_precision_on_auto_follows_the_hardwares_bf16_units() -> None:
     import pytest
 
     from bertdemo.errors import BertDemoError
-    from bertdemo.hyperparameters import choose_precision
+    from bertdemo.training.hyperparameters import choose_precision
 
     assert choose_precision("auto", gpu=False, bf16_units=True)[0] == "bf16"
     cpu, why = choose_precision("auto", gpu=False, bf16_units=False)

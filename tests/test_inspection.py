@@ -1,4 +1,4 @@
-"""Unit tests of bertdemo.inspection: the data report and token lengths."""
+"""Unit tests of bertdemo.training.inspection: the data report and token lengths."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bertdemo.errors import DataError
-from bertdemo.inspection import inspect_csv, token_length_stats
+from bertdemo.training.inspection import inspect_csv, token_length_stats
 from tests.helpers import ROWS, csv_text, write_text
 
 # --- inspect_csv and token lengths ------------------------------------------------------------------------------
@@ -17,7 +17,7 @@ from tests.helpers import ROWS, csv_text, write_text
 def tokenizer():
     from transformers import AutoTokenizer
 
-    from bertdemo.basemodels import bundled_model_path
+    from bertdemo.tokenizing import bundled_model_path
 
     return AutoTokenizer.from_pretrained(bundled_model_path())
 

@@ -10,10 +10,12 @@ import typing
 
 import pytest
 
-from bertdemo import config, jobs, tempfiles
-from bertdemo.jobkinds import ProcessJob
-from bertdemo.jobs import JobRunner, TrainRequest
-from bertdemo.records import JobStatus
+from bertdemo import config
+from bertdemo.jobs import runner as job_runner
+from bertdemo.jobs.kinds import ProcessJob
+from bertdemo.jobs.runner import JobRunner, TrainRequest
+from bertdemo.runs import tempfiles
+from bertdemo.runs.records import JobStatus
 from tests.conftest import tiny_rows
 from tests.helpers import write_csv
 
@@ -82,7 +84,7 @@ def test_a_thread_job_whose_gpu_wrapper_raises_fails_and_frees_the_runner(models
 
 
 def test_a_thread_job_whose_failure_report_raises_still_ends(models_root, small_csv, monkeypatch) -> None:
-    from bertdemo.monitor import TrainingMonitor
+    from bertdemo.training.monitor import TrainingMonitor
 
     def broken_fail(self, message, phase="failed"):
         raise OSError(28, "No space left on device")
@@ -132,14 +134,14 @@ def test_stop_after_the_job_folder_is_gone(models_root, small_csv) -> None:
 def test_start_copies_the_upload_without_holding_the_lock(models_root, small_csv, monkeypatch) -> None:
     """Copying a 50 MB upload must not hold up every other session's status poll."""
     copying, release = threading.Event(), threading.Event()
-    real_copy = jobs.shutil.copyfile
+    real_copy = job_runner.shutil.copyfile
 
     def slow_copy(src, dst, *args, **kwargs):
         copying.set()
         release.wait(30)
         return real_copy(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(jobs.shutil, "copyfile", slow_copy)
+    monkeypatch.setattr(job_runner.shutil, "copyfile", slow_copy)
     runner = JobRunner(root=models_root, mode="thread", gpu_wrapper=refusing_gpu)
     starter = threading.Thread(
         target=lambda: runner.start(TrainRequest(csv_path=str(small_csv), name="big"), owner="a"), daemon=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bertdemo.errors import BusyError, RunNotFound
-from bertdemo.jobs import JobRunner, TrainRequest
+from bertdemo.jobs.runner import JobRunner, TrainRequest
 from tests.helpers import make_tiny_model_dir, write_csv
 from tests.test_cli import ROWS
 

@@ -10,12 +10,13 @@ import zipfile
 import pytest
 import yaml
 
-from bertdemo import config, store
-from bertdemo.export import export_run
-from bertdemo.hyperparameters import TrainConfig
-from bertdemo.modelcard import model_card, write_model_card
-from bertdemo.splits import split_data
-from bertdemo.training import train_run
+from bertdemo import config
+from bertdemo.data.splits import split_data
+from bertdemo.onnx.export import export_run
+from bertdemo.runs import store
+from bertdemo.runs.modelcard import model_card, write_model_card
+from bertdemo.training.hyperparameters import TrainConfig
+from bertdemo.training.trainer import train_run
 from tests.conftest import tiny_rows
 from tests.helpers import labeled, make_tiny_run
 
@@ -88,7 +89,7 @@ def test_export_updates_the_card_and_downloads_carry_it(trained):
 
 def test_both_load_snippets_work(trained):
     """The card's pipeline() and ORTModelForSequenceClassification snippets, run as written."""
-    from bertdemo.predictors import load_predictor
+    from bertdemo.inference.predictors import load_predictor
 
     root, _, _ = trained
     card = (store.run_dir("card-run", root) / "README.md").read_text(encoding="utf-8")
@@ -118,8 +119,8 @@ def test_baseline_and_hub_base_model_when_present(tmp_path):
 
 
 def test_an_older_run_without_baseline_still_gets_a_card(tmp_path):
-    from bertdemo import store
-    from bertdemo.modelcard import write_model_card
+    from bertdemo.runs import store
+    from bertdemo.runs.modelcard import write_model_card
     from tests.helpers import make_tiny_run
 
     path = make_tiny_run(tmp_path, "old")

@@ -7,11 +7,13 @@ import csv
 import pytest
 from scipy.stats import pearsonr
 
-from bertdemo import data, predictors, splits, store
-from bertdemo.batchpredict import predict_file
-from bertdemo.explain import explain
-from bertdemo.hyperparameters import TrainConfig
-from bertdemo.training import train_run
+from bertdemo.data import labeled, splits
+from bertdemo.inference import predictors
+from bertdemo.inference.batchpredict import predict_file
+from bertdemo.inference.explain import explain
+from bertdemo.runs import store
+from bertdemo.training.hyperparameters import TrainConfig
+from bertdemo.training.trainer import train_run
 from tests.conftest import SHARED_DATA
 from tests.test_explain import without_each_word
 from tests.test_modelcard import code_blocks, front_matter, run_snippet
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.slow
 def real(tmp_path_factory):
     """The bundled model fine-tuned on 400 labeled sentences (2 epochs)."""
     root = tmp_path_factory.mktemp("models")
-    loaded = data.read_labeled_csv(SHARED_DATA / "sentiment_sentences.csv", max_rows=400, seed=0)
+    loaded = labeled.read_labeled_csv(SHARED_DATA / "sentiment_sentences.csv", max_rows=400, seed=0)
     train_run(splits.split_data(loaded, 0.2, 0), TrainConfig(epochs=2), "real", root=root)
     return root
 

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from bertdemo import config, predictors, store
+from bertdemo import config
 from bertdemo.errors import BertDemoError, NotExported, RunNotFound, UnknownBackend
-from bertdemo.export import export_run
 from bertdemo.hardware import OrtPolicy
+from bertdemo.inference import predictors
+from bertdemo.onnx.export import export_run
+from bertdemo.runs import store
 from tests.helpers import make_tiny_run
 
 REAL = [

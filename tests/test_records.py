@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import typing
 
-from bertdemo import config, records, store
-from bertdemo.monitor import TrainingMonitor
+from bertdemo import config
+from bertdemo.runs import records, store
+from bertdemo.training.monitor import TrainingMonitor
 from tests.helpers import make_tiny_run
 
 

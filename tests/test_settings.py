@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from bertdemo import appapi, config, settings
-from bertdemo.cli import build_parser
+from bertdemo import config, service, settings
+from bertdemo.cli.main import build_parser
 from bertdemo.errors import BertDemoError
-from bertdemo.hyperparameters import TrainConfig
-from bertdemo.pipeline import TrainRequest
 from bertdemo.settings import setting
+from bertdemo.training.hyperparameters import TrainConfig
+from bertdemo.training.pipeline import TrainRequest
 
 
 def test_cli_defaults_are_auto_and_flags_come_from_the_schema() -> None:
@@ -36,13 +36,13 @@ def test_cli_defaults_are_auto_and_flags_come_from_the_schema() -> None:
 
 
 def test_api_zero_or_blank_means_auto_and_the_old_key_still_works() -> None:
-    parsed = appapi.parse_settings(
+    parsed = service.parse_settings(
         {"epochs": 0, "max_length": "", "batch_size": "0", "learning_rate": None, "early_stopping": "2", "seed": "7"}
     )
     assert parsed == {"early_stopping_patience": 2, "seed": 7}
     request = TrainRequest(csv_path="x.csv", **parsed)
     assert request.epochs is None and request.max_length is None
-    assert appapi.parse_settings({"truncation": "head_tail"}) == {"truncation": "head_tail"}
+    assert service.parse_settings({"truncation": "head_tail"}) == {"truncation": "head_tail"}
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ def test_api_zero_or_blank_means_auto_and_the_old_key_still_works() -> None:
 )
 def test_api_refuses_bad_settings_in_one_line(values, fragment) -> None:
     with pytest.raises(BertDemoError) as err:
-        appapi.parse_settings(values)
+        service.parse_settings(values)
     assert fragment in str(err.value) and "\n" not in str(err.value)
 
 

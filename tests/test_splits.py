@@ -1,4 +1,4 @@
-"""Unit tests of bertdemo.splits: stratified splits and a separate validation CSV."""
+"""Unit tests of bertdemo.data.splits: stratified splits and a separate validation CSV."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
+from bertdemo.data.splits import Split, split_data, split_with_validation
 from bertdemo.errors import DataError
-from bertdemo.splits import Split, split_data, split_with_validation
 from tests.helpers import labeled
 
 # --- split_data ---------------------------------------------------------------------------------------------------

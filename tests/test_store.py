@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from bertdemo import config, store
+from bertdemo import config
 from bertdemo.errors import RunNameError, RunNotFound
+from bertdemo.runs import store
 from tests.helpers import make_tiny_run
 
 

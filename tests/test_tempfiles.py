@@ -1,4 +1,4 @@
-"""Unit tests of bertdemo.tempfiles: stale temp folders go, live ones stay."""
+"""Unit tests of bertdemo.runs.tempfiles: stale temp folders go, live ones stay."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import time
 import uuid
 from pathlib import Path
 
-from bertdemo import config, store, tempfiles
+from bertdemo import config
+from bertdemo.runs import store, tempfiles
 from tests.helpers import make_tiny_run
 
 
@@ -56,17 +57,17 @@ def test_onnx_zip_lands_in_a_swept_folder_and_is_made_once(models_root):
     """The Export tab's ONNX zip (~180 MB for MiniLM): swept like the other downloads, not rebuilt per visit."""
     import shutil
 
-    from bertdemo import appapi
+    from bertdemo import service
 
     run = make_tiny_run(models_root, "exported")
     (run / config.ONNX_SUBDIR).mkdir()
     (run / config.ONNX_SUBDIR / "model.onnx").write_bytes(b"\x08\x07" * 1000)
-    path = appapi.zip_onnx("exported", root=models_root)
+    path = service.zip_onnx("exported", root=models_root)
     try:
         assert path.name == "exported-onnx.zip" and path.parent.name.startswith(config.ZIP_DIR_PREFIX)
         assert path.parent.parent == Path(tempfile.gettempdir())
         made = path.stat().st_mtime_ns
-        again = appapi.zip_onnx("exported", root=models_root)
+        again = service.zip_onnx("exported", root=models_root)
         assert again == path and again.stat().st_mtime_ns == made  # the same zip, not zipped again
         os.utime(path.parent, (0, 0))  # an hour later nobody downloads it: the next sweep takes it
         tempfiles.sweep_temp_dirs(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)

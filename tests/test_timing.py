@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from bertdemo import timing
+from bertdemo.onnx import timing
 
 
 class Recorder:

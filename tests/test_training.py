@@ -8,13 +8,14 @@ import os
 
 import pytest
 
-from bertdemo import config, store
-from bertdemo.callbacks import MonitorCallback
+from bertdemo import config
+from bertdemo.data.splits import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.hyperparameters import TrainConfig, choose_hyperparameters
-from bertdemo.monitor import TrainingMonitor
-from bertdemo.splits import Split
-from bertdemo.training import train_run
+from bertdemo.runs import store
+from bertdemo.training.callbacks import MonitorCallback
+from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
+from bertdemo.training.monitor import TrainingMonitor
+from bertdemo.training.trainer import train_run
 from tests.conftest import SHARED_DATA
 from tests.helpers import make_tiny_model_dir
 
@@ -129,7 +130,7 @@ def test_auto_recipe_keeps_the_best_epoch_and_records_the_baseline(tiny_model, m
 
 
 def test_head_tail_run_predicts_with_head_tail(tiny_model, models_root) -> None:
-    from bertdemo import predictors
+    from bertdemo.inference import predictors
 
     split = tiny_split()
     split.val_texts[0] = "opening " + "filler " * 200 + "ending"
@@ -250,8 +251,8 @@ def test_nan_loss_is_reported() -> None:
 def test_example_data_with_defaults_beats_the_baseline(models_root) -> None:
     """What every visitor trains first: the example set, every setting on auto, the real bundled MiniLM."""
     from bertdemo import config
-    from bertdemo.data import read_labeled_csv
-    from bertdemo.splits import split_data
+    from bertdemo.data.labeled import read_labeled_csv
+    from bertdemo.data.splits import split_data
 
     data = read_labeled_csv(config.EXAMPLE_CSV)
     info = train_run(split_data(data), TrainConfig(), "example-defaults", root=models_root)
@@ -264,8 +265,8 @@ def test_example_data_with_defaults_beats_the_baseline(models_root) -> None:
 @pytest.mark.slow
 def test_real_bundled_model_learns_sentiment(models_root) -> None:
     """The bundled MiniLM on 400 real UCI sentences: clearly better than chance with the defaults."""
-    from bertdemo.data import read_labeled_csv
-    from bertdemo.splits import split_data
+    from bertdemo.data.labeled import read_labeled_csv
+    from bertdemo.data.splits import split_data
 
     csv_path = SHARED_DATA / "sentiment_sentences.csv"
     if not csv_path.exists():

@@ -10,8 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config
-from bertdemo.jobs import JobRunner
+from bertdemo import config, service
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +20,8 @@ Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and comp
 label a whole file in **Predict**."""
 
 
-def make_runner(root: Path | None = None) -> JobRunner:
-    """The app's one JobRunner: a training subprocess, or a thread holding the GPU on ZeroGPU Spaces."""
+def make_runner(root: Path | None = None) -> service.JobRunner:
+    """The app's one service.JobRunner: a training subprocess, or a thread holding the GPU on ZeroGPU Spaces."""
     if os.environ.get("SPACES_ZERO_GPU", "").lower() in {"1", "true"}:
         try:
             import spaces  # only on Hugging Face Spaces
@@ -30,8 +29,8 @@ def make_runner(root: Path | None = None) -> JobRunner:
             log.warning("SPACES_ZERO_GPU is set but the spaces package is missing: training in a subprocess")
         else:
             # ZeroGPU grants the GPU only to decorated calls in this process, so no subprocess there.
-            return JobRunner(root, mode="thread", gpu_wrapper=spaces.GPU(duration=config.SPACES_GPU_DURATION))
-    return JobRunner(root)
+            return service.JobRunner(root, mode="thread", gpu_wrapper=spaces.GPU(duration=config.SPACES_GPU_DURATION))
+    return service.JobRunner(root)
 
 
 def launch_options() -> dict[str, Any]:
@@ -50,7 +49,7 @@ def server_address() -> tuple[str, int]:
     return host, port
 
 
-def build_app(root: Path | None = None, runner: JobRunner | None = None):
+def build_app(root: Path | None = None, runner: service.JobRunner | None = None):
     """The gr.Blocks app over the models folder `root` (default config.MODELS_DIR)."""
     import gradio as gr
 

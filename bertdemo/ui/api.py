@@ -21,8 +21,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, appapi_predict
-from bertdemo.jobs import JobRunner
+from bertdemo import service
 from bertdemo.ui.common import HEAVY, ui_errors
 
 
@@ -36,7 +35,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
+def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str, Any]:
     """Register /inspect, /train, /status, /stop, /predict, /predict_file, /explain, /models, /delete, /export and
     /compare."""
     c: dict[str, Any] = {}
@@ -56,7 +55,7 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
     @ui_errors
     def inspect_csv(csv, text_column, label_column):
         """Check a CSV: columns (detected or given), rows used and dropped, class counts, warnings, preview."""
-        return plain(appapi.inspect(csv, text_column, label_column))
+        return plain(service.inspect(csv, text_column, label_column))
 
     c["inspect_btn"].click(
         inspect_csv,
@@ -71,12 +70,12 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         settings = dict(settings or {}) if isinstance(settings, dict) else settings
         token = str(settings.pop("owner_token", "") or "").strip() if isinstance(settings, dict) else ""
         token = token or secrets.token_urlsafe(24)
-        started = appapi.start_training(runner, csv, settings, owner=token)
+        started = service.start_training(runner, csv, settings, owner=token)
         return plain({**started, "owner_token": token})
 
     train.__doc__ = (  # from the settings schema, so a new setting is documented here without an edit
         "Start training on a CSV and return at once: {job_id, name, state, owner_token}. Settings (all optional; "
-        f"0 or blank = auto or default): {', '.join(appapi.setting_keys())}, and owner_token (reuse one to own "
+        f"0 or blank = auto or default): {', '.join(service.setting_keys())}, and owner_token (reuse one to own "
         "several runs). Poll /status with the job id; keep owner_token to use and delete the run."
     )
 
@@ -86,42 +85,42 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
     def status(job_id: str) -> dict[str, Any]:
         """Progress of a job: state (running/done/failed/stopped), phase, step, total_steps, epoch, epochs,
         elapsed, eta, history, chosen, device, message, name, result, error."""
-        return plain(appapi.job_status(runner, job_id))
+        return plain(service.job_status(runner, job_id))
 
     @ui_errors
     def stop(job_id: str, keep_best: bool = False) -> dict[str, Any]:
         """Stop a job at its next step; nothing is saved, or with keep_best=True the best epoch so far is saved
         as the run (once one epoch has ended). Returns its status."""
-        return plain(appapi.stop_training(runner, job_id, keep_best=keep_best))
+        return plain(service.stop_training(runner, job_id, keep_best=keep_best))
 
     @ui_errors
     def predict(name: str, text: str, backend: str = "pytorch", owner_token: str = "") -> dict[str, Any]:
         """Classify one text with a saved run (yours, with the owner_token /train gave, or a shared one):
         {label, probabilities: {label: p}}."""
-        return plain(appapi.predict(name, text, backend, root, owner=owner_token))
+        return plain(service.predict(name, text, backend, root, owner=owner_token))
 
     @ui_errors
     def models(owner_token: str = "") -> list[dict[str, Any]]:
         """The runs you see, newest first: the shared ones and those trained with your owner_token. Each has
         name, base_model, labels, rows, accuracy, f1_macro, created, exports and access (yours/shared)."""
-        return plain(appapi.list_models(root, owner=owner_token))
+        return plain(service.list_models(root, owner=owner_token))
 
     @ui_errors
     def delete(name: str, owner_token: str = "") -> dict[str, Any]:
         """Delete a run you trained (pass the owner_token /train gave): {deleted: name}. Shared runs are
         read-only."""
-        return plain(appapi.delete_model(name, root, owner=owner_token))
+        return plain(service.delete_model(name, root, owner=owner_token))
 
     @ui_errors
     def export(name: str, optimize: bool = False, quantize: bool = False, owner_token: str = "") -> dict[str, Any]:
         """Export a run to ONNX (+ optimized / int8 variants) and check each against PyTorch."""
-        return plain(appapi.export(name, optimize, quantize, root, owner=owner_token))
+        return plain(service.export(name, optimize, quantize, root, owner=owner_token))
 
     @ui_errors
     def compare(name: str, texts: list[str] | str, owner_token: str = "") -> dict[str, Any]:
         """PyTorch vs the exported ONNX variants on some texts (a list, or one per line): answers side by side,
         latency p50/p95, throughput, size, accuracy."""
-        return plain(appapi.compare(name, texts, root, owner=owner_token))
+        return plain(service.compare(name, texts, root, owner=owner_token))
 
     @ui_errors
     def predict_file(csv, name, backend, text_column, label_column, owner_token=""):
@@ -129,9 +128,7 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         backend blank: the fastest one whose export check passed): (report, CSV of the input columns +
         predicted_label + prob_<class>). The report has rows, predicted, skipped, texts_per_second, preview and,
         when the file has a label column, metrics."""
-        report = appapi_predict.predict_file(
-            csv, name, backend, text_column, label_column, root, owner=owner_token or None
-        )
+        report = service.predict_file(csv, name, backend, text_column, label_column, root, owner=owner_token or None)
         out = report.pop("out")  # the file comes back as a download, not as a server path
         return plain(report), out
 
@@ -151,7 +148,7 @@ def create_api(runner: JobRunner, root: Path | None = None) -> dict[str, Any]:
         """Which words pushed the prediction towards a class (target blank: the predicted one): label,
         probabilities, tokens and words as [text, score] pairs (integrated gradients), delta. A private run
         needs the owner_token /train gave."""
-        return plain(appapi_predict.explain(name, text, target, root, owner=owner_token or None))
+        return plain(service.explain(name, text, target, root, owner=owner_token or None))
 
     for fn in (status, stop, predict, models, delete, explain):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=None if fn in (status, stop, models) else "default")

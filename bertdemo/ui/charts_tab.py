@@ -7,8 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, charts
-from bertdemo.ui import views
+from bertdemo import service
+from bertdemo.ui import charts, views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
 
 
@@ -30,7 +30,7 @@ def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
     @ui_errors
     def show(owner_id: str | None, names: list[str] | None):
         known = set(run_choices(root, owner_id))
-        infos = {name: appapi.load_run(name, root, owner_id) for name in names or [] if name in known}
+        infos = {name: service.load_run(name, root, owner_id) for name in names or [] if name in known}
         histories = {name: info.get("history") or [] for name, info in infos.items()}
         title = "Training curves" if infos else "Pick a run above"
         return charts.training_curves(histories, title=title), views.params_frame(infos)

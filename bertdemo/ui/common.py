@@ -11,7 +11,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi
+from bertdemo import service
 from bertdemo.errors import BertDemoError, one_line  # noqa: F401 - one_line: tabs import it from here
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def run_choices(root: Path | None, owner: str | None = None) -> list[str]:
     Without an owner (when the page is built, before a browser has said who it is) only shared runs are listed.
     """
     try:
-        return appapi.run_names(root, owner)
+        return service.run_names(root, owner)
     except OSError as exc:  # pragma: no cover - a models folder that vanished under us
         log.warning("cannot list runs: %s", exc)
         return []

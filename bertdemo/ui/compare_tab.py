@@ -7,8 +7,8 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, charts
-from bertdemo.ui import bench_views
+from bertdemo import service
+from bertdemo.ui import bench_views, charts
 from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
 
@@ -58,7 +58,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     @ui_errors
     def compare(owner_id: str | None, name: str | None, texts: str, progress=gr.Progress()):
         progress(0.1, desc="Loading the back-ends and timing them")
-        report = appapi.compare(name, texts, root, owner=owner_id)
+        report = service.compare(name, texts, root, owner=owner_id)
         device = bench_views.measurement_text(report)
         return (
             gr.Dataframe(bench_views.styled_answers(report), visible=True),

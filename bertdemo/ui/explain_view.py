@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi_predict, config
+from bertdemo import config, service
 from bertdemo.ui.common import UI_EVENT, ui_errors
 
 _HOW = (
@@ -59,7 +59,7 @@ def create_explain_box(
     def explain(owner_id: str | None, name: str | None, texts: str | None):
         items = [t.strip() for t in (texts or "").splitlines() if t.strip()] if per_line else [texts or ""]
         items = items[: config.EXPLAIN_MAX_LINES] or [""]  # "" gives the usual "type a text" message
-        reports = [appapi_predict.explain(name, t, root=root, owner=owner_id) for t in items]
+        reports = [service.explain(name, t, root=root, owner=owner_id) for t in items]
         return gr.HighlightedText(explanation_segments(reports), visible=True), explanation_caption(reports)
 
     c["explain_btn"].click(explain, [owner, run, text], [c["explanation"], c["explanation_caption"]], **UI_EVENT)

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi
+from bertdemo import service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
@@ -74,7 +74,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         if not name:
             return empty
         try:
-            exports = appapi.load_run(name, root, owner_id).get("exports")
+            exports = service.load_run(name, root, owner_id).get("exports")
             if not exports:
                 return (f"`{name}` has no ONNX export yet.", *empty[1:])
             picker, _ = downloads(exports, keep)
@@ -94,7 +94,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         owner_id: str | None, name: str | None, optimize: bool, quantize: bool, keep: str | None, progress=gr.Progress()
     ):
         progress(0, desc="Starting the export")
-        report = appapi.export(
+        report = service.export(
             name, optimize, quantize, root, progress=lambda f, msg: progress(f, desc=msg), owner=owner_id
         )
         failed = [v for v, r in (report.get("variants") or {}).items() if not r.get("passed")]
@@ -104,7 +104,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             else f"**Exported** `{name}`: every variant passed its check against PyTorch (see below)."
         )
         picker, variant = downloads(report, keep)
-        zipped = appapi.zip_onnx(name, root, owner_id, variant)
+        zipped = service.zip_onnx(name, root, owner_id, variant)
         return (
             note,
             bench_views.export_frame(report),
@@ -116,7 +116,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
 
     @ui_errors
     def download(owner_id: str | None, name: str | None, variant: str | None):
-        return gr.File(str(appapi.zip_onnx(name, root, owner_id, variant)), visible=True)
+        return gr.File(str(service.zip_onnx(name, root, owner_id, variant)), visible=True)
 
     def refresh(owner_id: str | None, keep: str | None):
         return run_dropdown_update(root, keep, owner=owner_id)

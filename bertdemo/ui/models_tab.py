@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi
+from bertdemo import service
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
@@ -30,7 +30,7 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "read-only."
         )
         c["table"] = gr.Dataframe(
-            views.models_frame(appapi.list_models(root)),  # shared runs; the browser's own are added on load
+            views.models_frame(service.list_models(root)),  # shared runs; the browser's own are added on load
             label="Saved runs",
             elem_id="bd-models",
             interactive=False,
@@ -48,7 +48,7 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         )
 
     def refresh(owner_id: str | None, keep: str | None = None):
-        return views.models_frame(appapi.list_models(root, owner_id)), run_dropdown_update(root, keep, owner=owner_id)
+        return views.models_frame(service.list_models(root, owner_id)), run_dropdown_update(root, keep, owner=owner_id)
 
     def pick(evt: gr.SelectData):
         row = evt.row_value or []
@@ -56,18 +56,18 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
 
     def can_delete(owner_id: str | None, name: str | None):
         """Delete is offered for this browser's own runs only (shared ones are read-only)."""
-        mine = {r["name"] for r in appapi.list_models(root, owner_id) if r["access"] == "yours"}
+        mine = {r["name"] for r in service.list_models(root, owner_id) if r["access"] == "yours"}
         return gr.Button(interactive=bool(name) and name in mine)
 
     @ui_errors
     def make_zip(owner_id: str | None, name: str | None):
-        return gr.File(str(appapi.zip_run(name, root, owner_id)), visible=True)
+        return gr.File(str(service.zip_run(name, root, owner_id)), visible=True)
 
     @ui_errors
     def delete(name: str | None, current_zip: str | None, owner_id: str | None, changed: int):
         if not name:  # cancelled in the confirm dialog
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        appapi.delete_model(name, root, owner_id)
+        service.delete_model(name, root, owner_id)
         gr.Info(f"Deleted {name}.")
         return *refresh(owner_id), hide_file(current_zip), changed + 1
 

@@ -9,7 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from bertdemo import appapi_predict, charts, config
+from bertdemo import config, service
+from bertdemo.ui import charts
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_dropdown_update, ui_errors
 
 POLL_S = 0.5  # how often the progress line is refreshed while a file is predicted
@@ -84,7 +85,7 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     def columns(csv: str | None):
         if not csv:
             return gr.Dropdown(choices=[], value=None), gr.Dropdown(choices=[config.NO_COLUMN], value=config.NO_COLUMN)
-        info = appapi_predict.csv_columns(csv)
+        info = service.csv_columns(csv)
         label = info["label_column"] or config.NO_COLUMN
         return (
             gr.Dropdown(choices=info["columns"], value=info["text_column"]),
@@ -93,7 +94,7 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
     @ui_errors
     def backends(owner_id: str | None, name: str | None):
-        info = appapi_predict.backends(name, root, owner=owner_id)
+        info = service.backends(name, root, owner=owner_id)
         return gr.Dropdown(choices=info["choices"], value=info["default"])
 
     @ui_errors
@@ -103,7 +104,7 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
         def work() -> None:
             try:
-                outcome["report"] = appapi_predict.predict_file(
+                outcome["report"] = service.predict_file(
                     csv, name, backend, text_column, label_column, root, progress=latest.update, owner=owner_id
                 )
             except BaseException as exc:  # re-raised in the handler, where ui_errors shows it

@@ -6,7 +6,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo.pipeline import TrainRequest
+from bertdemo.service import TrainRequest
 from bertdemo.settings import SettingField, schema
 
 

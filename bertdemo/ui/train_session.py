@@ -8,8 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi
-from bertdemo.jobs import JobRunner
+from bertdemo import service
 from bertdemo.ui import views
 from bertdemo.ui.common import UI_EVENT, run_dropdown_update, ui_errors
 from bertdemo.ui.train_updates import default_form, form_values, others_job
@@ -18,7 +17,7 @@ from bertdemo.ui.train_updates import default_form, form_values, others_job
 def wire_session(
     demo: gr.Blocks,
     c: dict[str, Any],
-    runner: JobRunner,
+    runner: service.JobRunner,
     owner: gr.BrowserState,
     root: Path | None,
     settings_keys: tuple[str, ...],
@@ -27,7 +26,7 @@ def wire_session(
 
     @ui_errors
     def classify(owner_id, name, text):
-        return appapi.predict(name, text, root=root, owner=owner_id)["probabilities"]
+        return service.predict(name, text, root=root, owner=owner_id)["probabilities"]
 
     def refresh_runs(owner_id, keep):
         return run_dropdown_update(root, keep, owner=owner_id)

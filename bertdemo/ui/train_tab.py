@@ -9,10 +9,9 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, charts, config, store
+from bertdemo import config, service
 from bertdemo.errors import RunNotFound
-from bertdemo.jobs import JobRunner
-from bertdemo.ui import views
+from bertdemo.ui import charts, views
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
@@ -38,7 +37,7 @@ _SETTINGS = tuple(s.name for group in ("main", "advanced") for s in widget_setti
 
 
 def create_train_tab(
-    demo: gr.Blocks, runner: JobRunner, owner: gr.BrowserState, root: Path | None = None
+    demo: gr.Blocks, runner: service.JobRunner, owner: gr.BrowserState, root: Path | None = None
 ) -> dict[str, Any]:
     """Build and wire the Train tab; returns its components."""
     c: dict[str, Any] = {}
@@ -130,7 +129,9 @@ def create_train_tab(
     return c
 
 
-def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.BrowserState, root: Path | None) -> None:
+def _wire(
+    demo: gr.Blocks, c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState, root: Path | None
+) -> None:
     data_out = [
         c["csv_path"],
         c["text_column"],
@@ -153,7 +154,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
 
     def new_name(model: str | None, auto: bool):
-        return store.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
+        return service.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
 
     c["model"].change(new_name, [c["model"], c["name_auto"]], c["run_name"], **UI_EVENT)
     c["run_name"].input(lambda: False, None, c["name_auto"], **UI_EVENT)
@@ -162,7 +163,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
     def train(owner_id, csv_path, text_column, label_column, model, name, results_shown, *values):
         settings = dict(zip(_SETTINGS, values, strict=True))
         settings.update(text_column=text_column, label_column=label_column, model=model, name=name)
-        started = appapi.start_training(runner, csv_path, settings, owner_id or "anonymous")
+        started = service.start_training(runner, csv_path, settings, owner_id or "anonymous")
         status = {"state": "running", "phase": "starting", "name": started["name"], "started": time.time()}
         return (
             started["job_id"],
@@ -243,7 +244,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
             # A fresh name for the next run, unless the user typed one (the finished run's own name never stays).
             out[c["run_name"]] = new_name(model, auto or run_name == name)
             out[c["name_auto"]] = auto or run_name == name
-            out.update(zip(results, result_views(name, root), strict=True))
+            out.update(zip(results, result_views(name, root, owner_id), strict=True))
             out[c["results_shown"]] = True
         return out
 
@@ -267,7 +268,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
 
     @ui_errors
     def stop(owner_id, job_id):
-        status = appapi.stop_training(runner, job_id, owner_id)
+        status = service.stop_training(runner, job_id, owner_id)
         status["message"] = "Stopping at the next step; nothing will be saved."
         gr.Info("Stopping: the current step finishes first, then nothing is saved.")
         return views.progress_html(status), gr.Button(interactive=False), gr.Button(interactive=False)
@@ -276,7 +277,7 @@ def _wire(demo: gr.Blocks, c: dict[str, Any], runner: JobRunner, owner: gr.Brows
 
     @ui_errors
     def stop_keep(owner_id, job_id):
-        status = appapi.stop_training(runner, job_id, owner_id, keep_best=True)
+        status = service.stop_training(runner, job_id, owner_id, keep_best=True)
         status["message"] = "Stopping at the next step; the best epoch so far will be saved as the run."
         gr.Info("Stopping: the best epoch so far is kept and saved.")
         return views.progress_html(status), gr.Button(interactive=False), gr.Button(interactive=False)

@@ -1,4 +1,4 @@
-"""What the Train tab's events return: gradio updates built from appapi and views."""
+"""What the Train tab's events return: gradio updates built from the service layer and views."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from typing import Any
 
 import gradio as gr
 
-from bertdemo import appapi, charts, config, store
+from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
-from bertdemo.jobs import JobRunner
-from bertdemo.ui import views
+from bertdemo.ui import charts, views
 from bertdemo.ui.common import one_line
 
 NO_DATA = "Upload a CSV file, or click **Use example data**."
@@ -40,7 +39,7 @@ def _bad_data(exc: BertDemoError, path: str, picked: tuple[str | None, str | Non
     """The file is kept (so Train explains the same problem, and columns can be picked by hand); the dropdowns
     list every column of the file, whatever was detected."""
     message = one_line(str(exc))
-    columns = appapi.file_columns(path)
+    columns = service.file_columns(path)
     pick = [value if value in columns else None for value in picked]
     hint = "\n\nPick the **Text column** and **Label column** on the left." if len(columns) >= 2 else ""
     return (
@@ -62,7 +61,7 @@ def load_csv(path: str | None, shown: bool = False) -> tuple:
         empty = gr.Dropdown(choices=[], value=None)
         return None, empty, empty, NO_DATA, *_hide_report(shown), False
     try:
-        return _show_data(path, appapi.inspect(path))
+        return _show_data(path, service.inspect(path))
     except BertDemoError as exc:
         return _bad_data(exc, path, (None, None), shown)
 
@@ -72,14 +71,14 @@ def reinspect(path: str | None, text_column: str | None, label_column: str | Non
     if not path:
         return load_csv(None, shown)
     try:
-        return _show_data(path, appapi.inspect(path, text_column, label_column))
+        return _show_data(path, service.inspect(path, text_column, label_column))
     except BertDemoError as exc:
         return _bad_data(exc, path, (text_column, label_column), shown)
 
 
-def result_views(name: str, root: Path | None) -> tuple:
+def result_views(name: str, root: Path | None, owner: str | None) -> tuple:
     """The results of a saved run: headline, per-class table, confusion matrix, mistakes (all made visible)."""
-    info = store.load_run(name, root)
+    info = service.load_run(name, root, owner)
     matrix = charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or [])
     return (
         gr.Markdown(views.results_markdown(info), visible=True),
@@ -100,7 +99,7 @@ def hidden_results(shown: bool) -> tuple:
     return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
 
 
-def others_job(runner: JobRunner, owner_id: str | None) -> dict[str, Any] | None:
+def others_job(runner: service.JobRunner, owner_id: str | None) -> dict[str, Any] | None:
     """The status of a training that runs for another browser or API caller, if one does."""
     job_id = runner.active_job()
     if not job_id or runner.active_job(owner_id or "") == job_id:
@@ -114,7 +113,7 @@ def others_job(runner: JobRunner, owner_id: str | None) -> dict[str, Any] | None
 def default_form(keys: tuple[str, ...]) -> tuple:
     """The form as a fresh page has it: only the run name is new (the rest keeps its defaults)."""
     columns = (gr.skip(), gr.skip())
-    return gr.skip(), store.default_run_name(config.DEFAULT_MODEL), *columns, *(gr.skip() for _ in keys)
+    return gr.skip(), service.default_run_name(config.DEFAULT_MODEL), *columns, *(gr.skip() for _ in keys)
 
 
 def form_values(request, keys: tuple[str, ...], keep_name: bool) -> tuple:
@@ -134,7 +133,7 @@ def form_values(request, keys: tuple[str, ...], keep_name: bool) -> tuple:
 
     return (
         request.model,
-        request.name if keep_name else store.default_run_name(request.model),
+        request.name if keep_name else service.default_run_name(request.model),
         column(request.text_column),
         column(request.label_column),
         *(value(k) for k in keys),

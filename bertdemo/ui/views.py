@@ -8,8 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bertdemo.baseline import verdict
-from bertdemo.hyperparameters import training_settings
+from bertdemo.service import training_settings, verdict
 
 _PHASES = {
     "starting": "Starting the training process",

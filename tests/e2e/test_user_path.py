@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from bertdemo import store
-from bertdemo.export import export_run
+from bertdemo.onnx.export import export_run
+from bertdemo.runs import store
 from tests.e2e.browsing import JOB_TIMEOUT_MS, set_model, shot, train_and_wait
 from tests.helpers import make_tiny_run
 

@@ -1,0 +1,1 @@
+"""Data from a user's CSV: one reader for files and streams, column picking, labeled data, splits, the data report."""

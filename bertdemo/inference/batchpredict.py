@@ -1,0 +1,240 @@
+"""Label a whole CSV with a saved run: rows stream in chunks through a predictor and out to a result CSV.
+
+Memory stays bounded by one chunk whatever the file's size; a row without text gets an empty prediction and
+is counted; when the file has labels too, accuracy, macro-F1 and the confusion matrix come with the result.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+from bertdemo.data.columns import column_by_name, explicit_column, mean_length
+from bertdemo.data.csvread import show
+from bertdemo.data.csvstream import CsvHead, count_rows, open_csv
+from bertdemo.errors import DataError
+from bertdemo.runs import store, tempfiles
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[dict[str, Any]], None]
+
+
+def fastest_backend(name: str, root: Path | None = None) -> str:
+    """The fastest back-end of a run whose export check passed (PyTorch when nothing was exported)."""
+    import torch
+
+    from bertdemo.inference.predictors import onnx_file
+
+    run_path = store.run_dir(name, root)
+    variants = (store.load_run(name, root).get("exports") or {}).get("variants") or {}
+    order = config.FASTEST_BACKENDS_CUDA if torch.cuda.is_available() else config.FASTEST_BACKENDS_CPU
+    for backend in order:
+        if backend == "pytorch":
+            return backend
+        if (variants.get(backend) or {}).get("passed") and onnx_file(run_path, backend).is_file():
+            return backend
+    return "pytorch"
+
+
+def pick_text_column(head: CsvHead, text_column: str | None, notes: list[str]) -> int:
+    """The column named by the user, else a known name (text, review...), else the one with the longest values."""
+    ti = explicit_column(head.columns, text_column, "--text-column")
+    if ti is None:
+        ti = column_by_name(head.columns, config.TEXT_COLUMN_NAMES, exclude=None)
+    if ti is None:
+        ti = max(range(len(head.columns)), key=lambda i: mean_length(head.sample, i))
+        if len(head.columns) > 1:
+            notes.append(f"No column named text: using {show(head.columns[ti])} (longest values); pick another one.")
+    return ti
+
+
+def pick_label_column(head: CsvHead, text_index: int, label_column: str | None) -> int | None:
+    """The label column for scoring: named by the user, else a known name (label, sentiment...), else none."""
+    if label_column == config.NO_COLUMN:
+        return None
+    li = explicit_column(head.columns, label_column, "--label-column")
+    if li is None:
+        li = column_by_name(head.columns, config.LABEL_COLUMN_NAMES, exclude=text_index)
+    if li == text_index:
+        raise DataError(f"Text and label are both column {show(head.columns[li])}: pick two different columns.")
+    return li
+
+
+def fresh_name(name: str, taken: set[str]) -> str:
+    """name, or name_2, name_3... if the input file already has a column called that."""
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def predict_file(
+    name: str,
+    csv_path: str | Path,
+    out_path: str | Path | None = None,
+    backend: str | None = None,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    root: Path | None = None,
+    progress: Progress | None = None,
+    chunk_rows: int | None = None,
+) -> dict[str, Any]:
+    """Predict every row of csv_path with run `name` into out_path (input columns + prediction + probabilities).
+
+    backend None or "" means the fastest one whose export check passed. Returns a report: rows, predicted,
+    skipped (empty text), columns used, seconds, texts per second, a preview, and metrics when labels are there.
+    """
+    from bertdemo.inference.predictors import check_backend, load_predictor
+
+    started = time.perf_counter()
+    backend = check_backend(backend) if backend else fastest_backend(name, root)
+    store.run_dir(name, root)  # an unknown run is refused before the file is read
+    csv_path = Path(csv_path)
+    total = count_rows(csv_path)  # a first, cheap pass: the ETA needs it and a huge file is refused at once
+    if total == 0:
+        raise DataError(f"{csv_path.name} has a header row but no data rows: add one text per row.")
+    if total > config.PREDICT_MAX_ROWS:
+        raise DataError(
+            f"{csv_path.name} has {total:,} rows, over the {config.PREDICT_MAX_ROWS:,}-row limit: split the file."
+        )
+    out = Path(out_path) if out_path else _result_path(csv_path)
+    chunk_rows = max(1, int(chunk_rows or config.PREDICT_CHUNK_ROWS))
+    notes: list[str] = []
+    with open_csv(csv_path) as (head, rows):
+        ti = pick_text_column(head, text_column, notes)
+        li = pick_label_column(head, ti, label_column)
+        predictor = load_predictor(name, backend, root)
+        loaded = time.perf_counter()  # throughput and ETA count prediction only, not the model's loading
+        labels = list(predictor.label_names)
+        taken = {c.casefold() for c in head.columns}
+        pred_col = fresh_name(config.PREDICTED_COLUMN, taken)
+        prob_cols = [fresh_name(f"{config.PROBABILITY_PREFIX}{lab}", taken) for lab in labels]
+        header = head.columns + [pred_col, *prob_cols]
+        scorer = _Scorer(labels) if li is not None else None
+        stats = {"done": 0, "predicted": 0, "skipped": 0, "preview": []}
+        partial = out.with_name(f".{out.name}.part")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(partial, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(header)
+                chunk: list[list[str]] = []
+                for row in rows:
+                    chunk.append(row)
+                    if len(chunk) >= chunk_rows:
+                        _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header)
+                        _report(progress, stats["done"], total, loaded)
+                        chunk = []
+                if chunk:
+                    _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header)
+                    _report(progress, stats["done"], total, loaded)
+            os.replace(partial, out)  # a stopped or failed job never leaves a half-written result under its name
+        finally:
+            partial.unlink(missing_ok=True)
+    seconds = time.perf_counter() - loaded
+    if stats["skipped"]:
+        notes.append(f"{stats['skipped']:,} row(s) had no text: their prediction is left empty.")
+    metrics = scorer.result(head.columns[li], notes) if scorer is not None else None
+    return {
+        "name": store.sanitize_name(name),
+        "backend": backend,
+        "source": csv_path.name,
+        "out": str(out),
+        "rows": stats["done"],
+        "predicted": stats["predicted"],
+        "skipped": stats["skipped"],
+        "text_column": head.columns[ti],
+        "label_column": head.columns[li] if li is not None else None,
+        "columns": header,
+        "labels": labels,
+        "seconds": round(seconds, 3),  # predicting and writing
+        "load_seconds": round(loaded - started, 3),  # counting rows and loading the model
+        "texts_per_second": round(stats["predicted"] / seconds, 2) if seconds else None,
+        "preview": stats["preview"],
+        "metrics": metrics,
+        "notes": notes,
+        "limits": {"max_rows": config.PREDICT_MAX_ROWS, "max_upload_mb": config.MAX_UPLOAD_MB},
+    }
+
+
+def _result_path(csv_path: Path) -> Path:
+    stem = csv_path.name.split(".")[0] or "predictions"
+    return tempfiles.new_temp_dir(config.PREDICT_DIR_PREFIX, config.ZIP_MAX_AGE_S) / f"{stem}-predictions.csv"
+
+
+def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header) -> None:
+    """Predict the rows that have text (the predictor sorts them by length and restores the order), write all."""
+    texts = [row[ti].strip() for row in chunk]
+    keep = [i for i, t in enumerate(texts) if t]
+    out_rows = [row + [""] * (len(header) - len(row)) for row in chunk]
+    if keep:
+        pred = predictor.predict([texts[i] for i in keep])
+        for j, i in enumerate(keep):
+            out_rows[i][len(chunk[i])] = pred.labels[j]
+            out_rows[i][len(chunk[i]) + 1 :] = [f"{p:.6f}" for p in pred.probabilities[j]]
+            if scorer is not None:
+                scorer.add(chunk[i][li], pred.labels[j])
+    writer.writerows(out_rows)
+    stats["done"] += len(chunk)
+    stats["predicted"] += len(keep)
+    stats["skipped"] += len(chunk) - len(keep)
+    room = config.PREVIEW_ROWS - len(stats["preview"])
+    if room > 0:
+        cut = config.PREVIEW_MAX_CHARS
+        stats["preview"] += [{c: v[:cut] for c, v in zip(header, r, strict=True)} for r in out_rows[:room]]
+
+
+def _report(progress: Progress | None, done: int, total: int, started: float) -> None:
+    if progress is None:
+        return
+    elapsed = time.perf_counter() - started
+    rate = done / elapsed if elapsed > 0 else 0.0
+    eta = (total - done) / rate if rate > 0 else None
+    progress({"done": done, "total": total, "elapsed": round(elapsed, 2), "eta": eta, "rows_per_second": rate})
+
+
+class _Scorer:
+    """Gold vs predicted labels of the rows whose label is one of the run's (compared case-insensitively)."""
+
+    def __init__(self, labels: list[str]):
+        self.labels = labels
+        self._by_key = {lab.strip().casefold(): lab for lab in labels}
+        self.gold: list[str] = []
+        self.pred: list[str] = []
+        self.unknown = 0
+
+    def add(self, gold: str, pred: str) -> None:
+        label = self._by_key.get(gold.strip().casefold())
+        if label is None:
+            self.unknown += bool(gold.strip())
+            return
+        self.gold.append(label)
+        self.pred.append(pred)
+
+    def result(self, column: str, notes: list[str]) -> dict[str, Any] | None:
+        if self.unknown:
+            notes.append(
+                f"{self.unknown:,} row(s) of column {show(column)} hold labels the run does not know "
+                f"({', '.join(self.labels)}): not scored."
+            )
+        if not self.gold:
+            return None
+        from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+        return {
+            "label_column": column,
+            "scored_rows": len(self.gold),
+            "accuracy": float(accuracy_score(self.gold, self.pred)),
+            "f1_macro": float(f1_score(self.gold, self.pred, average="macro", zero_division=0)),
+            "labels": self.labels,
+            "confusion_matrix": confusion_matrix(self.gold, self.pred, labels=self.labels).tolist(),
+        }

@@ -1,0 +1,173 @@
+"""Training jobs for the app: one at a time per machine, run off the request thread, pollable, stoppable.
+
+By default a job is `python -m bertdemo train --request FILE` in a subprocess (jobs.kinds.ProcessJob): the
+server keeps answering predictions, a crash or kill cannot take the server down, and the run appears in
+models/ only when the CLI's atomic rename happens. On ZeroGPU Spaces the GPU is only granted in-process,
+so there a job runs the same pipeline in a thread (jobs.kinds.ThreadJob). JobRunner only keeps the
+one-at-a-time rule and the per-owner bookkeeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import threading
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+from bertdemo import config
+from bertdemo.errors import BertDemoError, BusyError, RunNotFound
+from bertdemo.hardware import job_threads
+from bertdemo.jobs.kinds import Job, ProcessJob, ThreadJob, env_with_threads
+from bertdemo.runs import access, store, tempfiles
+from bertdemo.runs.records import JobStatus
+from bertdemo.training.pipeline import TrainRequest
+
+__all__ = ["Job", "JobRunner", "TrainRequest", "job_threads"]
+
+log = logging.getLogger(__name__)
+
+# Read when a job starts (tests shorten them here).
+STOP_GRACE_S = config.JOB_STOP_GRACE_S
+KILL_GRACE_S = config.JOB_KILL_GRACE_S
+
+
+class JobRunner:
+    """Starts, polls and stops training jobs; refuses a second one while one runs."""
+
+    def __init__(self, root: Path | None = None, mode: str = "subprocess", gpu_wrapper=None):
+        self.root = Path(root) if root else None
+        self.mode = mode
+        self._gpu_wrapper = gpu_wrapper  # spaces.GPU(...) on ZeroGPU, else None
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._active: str | None = None
+
+    # --- public API -------------------------------------------------------------
+    def start(self, request: TrainRequest, owner: str) -> str:
+        """Start a job and return its id, or raise BusyError/BertDemoError at once."""
+        name = store.check_new_name(request.name or store.default_run_name(request.model), self.root)
+        with self._lock:
+            self._refuse_if_busy(owner)  # fail fast, before copying anything
+        workdir = tempfiles.new_temp_dir(config.JOB_DIR_PREFIX)
+        try:
+            # A private copy (two sessions' uploads never overwrite each other), made outside the lock:
+            # a 50 MB upload must not hold up every status poll.
+            shutil.copyfile(request.csv_path, workdir / "data.csv")
+        except OSError as exc:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise BertDemoError(f"Could not read the uploaded file: {exc.strerror or exc}.") from exc
+        request.name = name
+        job = self._new_job(request, owner, workdir)
+        with self._lock:
+            try:
+                self._refuse_if_busy(owner)  # another start may have won while we copied
+                job.launch()
+            except BaseException:
+                shutil.rmtree(workdir, ignore_errors=True)
+                raise
+            self._jobs[job.id] = job
+            self._active = job.id
+        log.info("job %s started: %s", job.id, name)
+        return job.id
+
+    def status(self, job_id: str, owner: str | None = None) -> JobStatus:
+        """Progress, history and outcome of a job (JSON-able)."""
+        job = self._get(job_id, owner)
+        state = job.poll()
+        snap = job.progress()
+        status = JobStatus(
+            **snap,
+            job_id=job.id,
+            state=state,
+            name=job.request.name,
+            result=job.result,
+            error=job.error,
+            started=job.started,
+        )
+        if state in ("failed", "stopped") and job.error:
+            status["message"] = job.error
+        return status
+
+    def stop(self, job_id: str, owner: str | None = None, keep_best: bool = False) -> JobStatus:
+        """Ask a job to stop (cooperative flag); it ends at the next step and saves nothing (or its best epoch)."""
+        job = self._get(job_id, owner)
+        if job.poll() == "running":
+            job.request_stop(keep_best)
+        return self.status(job_id, owner)
+
+    def active_job(self, owner: str | None = None) -> str | None:
+        """The running job's id (only if it is owner's, when an owner is given)."""
+        with self._lock:
+            job = self._jobs.get(self._active) if self._active else None
+        if job is None or job.poll() != "running":
+            return None
+        return job.id if owner is None or job.owner == owner else None
+
+    def request_of(self, job_id: str, owner: str | None = None) -> TrainRequest:
+        """The settings a job was started with (to show them again after a page reload)."""
+        return self._get(job_id, owner).request
+
+    def latest_job(self, owner: str) -> str | None:
+        """The newest job of this owner (to show again after a page reload)."""
+        with self._lock:  # a start in another thread adds to _jobs meanwhile
+            mine = [j for j in self._jobs.values() if j.owner == owner]
+        return max(mine, key=lambda j: j.started).id if mine else None
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobStatus:
+        """Block until a job ends (for the CLI-like API and tests)."""
+        deadline = None if timeout is None else time.time() + timeout
+        while self._jobs[job_id].poll() == "running":
+            if deadline is not None and time.time() > deadline:
+                raise TimeoutError(f"job {job_id} still running after {timeout} s")
+            time.sleep(0.2)
+        return self.status(job_id)
+
+    # --- internals ----------------------------------------------------------------
+    def _get(self, job_id: str, owner: str | None) -> Job:
+        job = self._jobs.get(job_id or "")
+        if job is None or (owner is not None and job.owner != owner):
+            raise RunNotFound(f"No training job {job_id!r} for this session: start one with Train.")
+        return job
+
+    def _refuse_if_busy(self, owner: str) -> None:
+        """Raise BusyError while a job runs (call with the lock held)."""
+        active = self._jobs.get(self._active) if self._active else None
+        if active is None or active.poll() != "running":
+            return
+        snap = active.progress()
+        pct = f"{100 * snap['step'] / snap['total_steps']:.0f}% done" if snap.get("total_steps") else "starting"
+        who = "your" if active.owner == owner else "another user's"
+        raise BusyError(
+            f"Busy: {who} training '{active.request.name}' is running ({pct}); "
+            "one training runs at a time here: try again when it finishes."
+        )
+
+    def _new_job(self, request: TrainRequest, owner: str, workdir: Path) -> Job:
+        common = dict(id=uuid.uuid4().hex[:12], owner=owner, request=request, workdir=workdir, root=self.root)
+        if self.mode == "thread":
+            return ThreadJob(**common, gpu_wrapper=self._gpu_wrapper)
+        job_request = replace(request, csv_path=str(workdir / "data.csv"))
+        job_request.write(workdir / config.JOB_REQUEST_FILE)
+        cmd = [sys.executable, "-m", "bertdemo"]
+        if self.root:
+            cmd += ["--models-dir", str(self.root)]
+        cmd += ["train", "--request", str(workdir / config.JOB_REQUEST_FILE), "--json"]
+        cmd += ["--status-file", str(workdir / "status.json"), "--stop-file", str(workdir / "STOP")]
+        cmd += ["--parent-pid", str(os.getpid())]  # the job stops and cleans up if this server dies
+        owner_key = access.owner_key(owner)
+        if owner_key:  # the run is private to whoever started the job (a hash, never the browser's id itself)
+            cmd += ["--owner", owner_key]
+        return ProcessJob(
+            **common,
+            command=cmd,
+            # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS).
+            env=env_with_threads(job_threads()),
+            cwd=str(config.PROJECT_ROOT),
+            stop_grace_s=STOP_GRACE_S,
+            kill_grace_s=KILL_GRACE_S,
+        )

@@ -1,0 +1,271 @@
+"""Export a saved run to ONNX with Optimum, optimize and quantize it, and check every variant against PyTorch."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bertdemo import config
+from bertdemo.errors import BertDemoError, ExportError, first_line
+from bertdemo.hardware import cpu_info
+from bertdemo.inference import predictors
+from bertdemo.metrics import scores
+from bertdemo.onnx.compare import backend_size_mb, file_size_mb, validation_texts
+from bertdemo.runs import store
+from bertdemo.runs.modelcard import write_model_card
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+_CHECK_START, _CHECK_END = 0.6, 0.95  # share of the progress bar spent checking variants
+
+
+def export_run(
+    name: str,
+    optimize: bool = False,
+    quantize: bool = False,
+    root: Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Export models/<name>/onnx/ (fp32, plus optimized and int8 if asked), check it, and record it in run.json.
+
+    Everything is written to a staging folder first and renamed into place, so a half-written
+    export never appears and an older one is replaced whole. A variant that does not match
+    PyTorch is reported ("passed": false) with its numbers, not raised.
+    """
+    run_path = store.run_dir(name, root)
+    report = progress or (lambda fraction, message: None)
+    target = _target()
+    level = config.ONNX_OPT_LEVEL_CUDA if target == "cuda" else config.ONNX_OPT_LEVEL_CPU
+    preset = "avx512_vnni" if cpu_info().vnni else "avx2"
+    staging = store.staging_dir(root)
+    try:
+        report(0.0, "Exporting to ONNX (fp32)")
+        _export_fp32(name, run_path, staging)
+        files = {"onnx": staging / config.ONNX_FILES["onnx"]}
+        if optimize:
+            report(0.3, f"Optimizing the graph ({level})")
+            files["onnx-optimized"] = _optimize(name, staging, level, target)
+        # int8 is built from the O2 graph when there is one (fused attention becomes QAttention): on a 2-core
+        # AVX2 CPU it was faster at batch 1 than int8 of the plain graph (3.57 vs 3.79 ms), about as fast at
+        # batch 32, and agreed more often with PyTorch (bench/infer_bench.py's variants table). O4 (CUDA) is
+        # fp16: never quantized.
+        int8_source = "onnx-optimized" if optimize and level == "O2" else "onnx"
+        if quantize:
+            report(0.45, f"Quantizing to int8 ({preset}, from {int8_source})")
+            dest = staging / config.ONNX_FILES["onnx-int8"]
+            if int8_source == "onnx-optimized":
+                files["onnx-int8"] = quantize_fused_graph(files["onnx-optimized"], dest)
+            else:
+                files["onnx-int8"] = quantize_plain_graph(name, staging, dest, preset)
+        checks = check_variants(name, files, root, fp16=(optimize and level == "O4"), progress=report)
+        report(_CHECK_END, "Saving the export")
+        _replace(staging, run_path / config.ONNX_SUBDIR, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already after a successful replace
+
+    import onnxruntime
+
+    exports = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "cpu": cpu_info().name,
+        "target": target,
+        "optimization": level if optimize else None,
+        "int8_preset": preset if quantize else None,
+        "int8_per_channel": config.INT8_PER_CHANNEL if quantize else None,
+        "int8_source": int8_source if quantize else None,
+        "onnxruntime": onnxruntime.__version__,
+        **checks,
+        "passed": all(v["passed"] for v in checks["variants"].values()),
+    }
+    write_model_card(run_path, store.update_run(name, {"exports": exports}, root))  # the card lists the variants
+    predictors.clear_cache(name)  # free the old sessions now rather than at the next load
+    report(1.0, "Export done" if exports["passed"] else "Export done, but a check failed: see the report")
+    return exports
+
+
+def check_variants(
+    name: str, files: dict[str, Path], root: Path | None = None, fp16: bool = False, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Compare each ONNX file with PyTorch on the run's validation texts: logits, labels, accuracy, size."""
+    report = progress or (lambda fraction, message: None)
+    run_path = store.run_dir(name, root)
+    texts, gold = validation_texts(run_path, config.EXPORT_CHECK_MAX_TEXTS)
+    source = store.VALIDATION_CSV
+    if not texts:
+        texts, gold, source = list(config.EXPORT_FALLBACK_TEXTS), [], "built-in sentences"
+    report(_CHECK_START, f"Running PyTorch on {len(texts)} {source} texts")
+    reference = predictors.load_predictor(name, "pytorch", root).predict(texts)
+    variants: dict[str, dict[str, Any]] = {}
+    for i, (variant, path) in enumerate(files.items()):
+        report(_CHECK_START + (_CHECK_END - _CHECK_START) * (i + 1) / (len(files) + 1), f"Checking {variant}")
+        pred = predictors.OnnxPredictor(run_path, variant, model_path=path).predict(texts)
+        diff = float(np.max(np.abs(pred.logits - reference.logits)))
+        agreement = float(np.mean([a == b for a, b in zip(pred.labels, reference.labels, strict=True)]))
+        criterion, passed = _criterion(variant, fp16, diff, agreement)
+        if not passed:
+            log.warning(
+                "run %s: %s check failed (max |diff| %.3g, agreement %.4f; needs %s)",
+                name,
+                variant,
+                diff,
+                agreement,
+                criterion,
+            )
+        variants[variant] = {
+            "file": f"{config.ONNX_SUBDIR}/{path.name}",
+            "size_mb": file_size_mb(path),
+            "max_abs_diff": diff,
+            "agreement": agreement,
+            **scores(pred.labels, gold),
+            "passed": passed,
+            "criterion": criterion,
+        }
+    pytorch = {"size_mb": backend_size_mb(run_path, "pytorch"), **scores(reference.labels, gold)}
+    return {
+        "checked_texts": len(texts),
+        "check_source": source,
+        "atol": config.ONNX_ATOL,
+        "variants": variants,
+        "pytorch": pytorch,
+    }
+
+
+def _criterion(variant: str, fp16: bool, diff: float, agreement: float) -> tuple[str, bool]:
+    """What a variant must meet: logits within a tolerance (fp32), or label agreement (int8, fp16)."""
+    if variant == "onnx-int8" or (variant == "onnx-optimized" and fp16):
+        return f"agreement >= {config.LOW_PRECISION_MIN_AGREEMENT:g}", agreement >= config.LOW_PRECISION_MIN_AGREEMENT
+    atol = config.ONNX_ATOL if variant == "onnx" else config.ONNX_OPTIMIZED_ATOL
+    return f"max_abs_diff <= {atol:g}", bool(diff <= atol)  # NaN fails
+
+
+def _export_fp32(name: str, run_path: Path, out: Path) -> None:
+    """Optimum's exporter: model.onnx with dynamic batch and sequence axes, plus config and tokenizer."""
+    from optimum.exporters.onnx import main_export
+
+    # Validation is ours (check_variants, on real texts), so Optimum's random-input one is skipped.
+    with _wrapped(f"ONNX export of run {name!r} failed"):
+        main_export(
+            str(run_path),
+            output=out,
+            task="text-classification",
+            device="cpu",
+            do_validation=False,
+            library_name="transformers",
+            local_files_only=True,
+        )
+    if not (out / config.ONNX_FILES["onnx"]).is_file():
+        raise ExportError(f"ONNX export of run {name!r} wrote no {config.ONNX_FILES['onnx']}.")
+
+
+def _optimize(name: str, staging: Path, level: str, target: str) -> Path:
+    """ORTOptimizer at `level` (O2 fusions on CPU; O4 adds fp16 and is used only for a CUDA target)."""
+    from optimum.onnxruntime import ORTOptimizer
+    from optimum.onnxruntime.configuration import AutoOptimizationConfig
+
+    scratch = staging / ".optimized"
+    with _wrapped(f"Graph optimization ({level}) of run {name!r} failed"):
+        opt = AutoOptimizationConfig.with_optimization_level(level, for_gpu=target == "cuda")
+        ORTOptimizer.from_pretrained(staging, file_names=[config.ONNX_FILES["onnx"]]).optimize(
+            opt, save_dir=scratch, file_suffix="optimized"
+        )
+    return _adopt(scratch, staging / config.ONNX_FILES["onnx-optimized"])
+
+
+def quantize_plain_graph(name: str, folder: Path, dest: Path, preset: str) -> Path:
+    """Optimum's ORTQuantizer, dynamic int8 with the CPU's preset (avx512_vnni or avx2), of folder/model.onnx.
+
+    The int8 variant where there is no O2 graph; bench/infer_bench.py also measures it against int8 of O2.
+    """
+    from optimum.onnxruntime import ORTQuantizer
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+    scratch = Path(dest).parent / f".quantized-{Path(dest).stem}"
+    with _wrapped(f"int8 quantization ({preset}) of run {name!r} failed"):
+        qconfig = getattr(AutoQuantizationConfig, preset)(is_static=False, per_channel=config.INT8_PER_CHANNEL)
+        ORTQuantizer.from_pretrained(folder, file_name=config.ONNX_FILES["onnx"]).quantize(qconfig, save_dir=scratch)
+    return _adopt(scratch, Path(dest))
+
+
+def quantize_fused_graph(src: Path, dest: Path, per_channel: bool = config.INT8_PER_CHANNEL) -> Path:
+    """Dynamic int8 of an already optimized graph (fused Attention becomes QAttention), written to dest.
+
+    Optimum's ORTQuantizer fails on the fused graph (shape inference knows no types for com.microsoft
+    operators), so this calls onnxruntime's quantize_dynamic and tells it the untyped tensors are float.
+    The weights are u8 as in Optimum's avx2 and avx512_vnni presets.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with _wrapped(f"int8 quantization of {Path(src).name} failed"):
+        quantize_dynamic(
+            str(src),
+            str(dest),
+            per_channel=per_channel,
+            weight_type=QuantType.QUInt8,  # u8/u8, as Optimum's avx2 and avx512_vnni presets use
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    return Path(dest)
+
+
+def _adopt(scratch: Path, dest: Path) -> Path:
+    """Move the one .onnx file an Optimum tool wrote to `scratch` to `dest`, and drop the rest."""
+    made = sorted(scratch.glob("*.onnx"))
+    if len(made) != 1:
+        raise ExportError(f"Expected one ONNX file in {scratch.name}, found {len(made)}.")
+    os.replace(made[0], dest)
+    shutil.rmtree(scratch, ignore_errors=True)  # config and tokenizer copies: the staging folder has them
+    return dest
+
+
+def _replace(staging: Path, target: Path, root: Path | None) -> None:
+    """Rename staging to target; an older export is moved aside first and deleted after.
+
+    A directory cannot be renamed over a non-empty one, so there is a moment with no onnx/ folder
+    but never a mixed or half-written one. The old folder keeps the staging prefix (and our pid)
+    so store.sweep_staging removes it if we die before deleting it.
+    """
+    old = None
+    try:
+        if target.exists():
+            old = store.models_dir(root) / f"{config.TMP_PREFIX}{os.getpid()}-old-{target.parent.name}-{time.time_ns()}"
+            os.rename(target, old)
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if old is not None:
+                os.rename(old, target)  # put the previous export back
+                old = None
+            raise
+    except OSError as exc:
+        raise ExportError(f"Could not move the export into {target}: {exc.strerror or exc}.") from exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _target() -> str:
+    """'cuda' when both PyTorch and onnxruntime-gpu can use a GPU, else 'cpu'."""
+    import onnxruntime as ort
+    import torch
+
+    return "cuda" if torch.cuda.is_available() and "CUDAExecutionProvider" in ort.get_available_providers() else "cpu"
+
+
+@contextmanager
+def _wrapped(what: str) -> Iterator[None]:
+    """Turn a library failure into a one-line ExportError; our own errors pass through."""
+    try:
+        yield
+    except BertDemoError:
+        raise
+    except Exception as exc:  # Optimum, onnx and onnxruntime raise many unrelated types
+        raise ExportError(f"{what}: {first_line(exc)}") from exc

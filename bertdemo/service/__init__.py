@@ -1,0 +1,59 @@
+"""What the web app does, as plain functions: JSON-able values in and out, no gradio.
+
+The UI tabs and the named API endpoints both call these (`from bertdemo import service`), so tests and scripts
+can use them without a browser. Errors are BertDemoError with a one-line message; the UI edge turns them into
+gr.Error. Each function checks the caller's right to the run it names (bertdemo.runs.access).
+"""
+
+from bertdemo.jobs.runner import JobRunner
+from bertdemo.runs.store import default_run_name, sweep_staging
+from bertdemo.service.common import is_blank, need_file
+from bertdemo.service.exports import compare, export, split_texts
+from bertdemo.service.predict import backends, csv_columns, explain, predict, predict_file
+from bertdemo.service.runs import delete_model, list_models, load_run, run_names, zip_onnx, zip_run
+from bertdemo.service.training import (
+    TrainRequest,
+    file_columns,
+    inspect,
+    job_status,
+    make_request,
+    parse_settings,
+    setting_keys,
+    start_training,
+    stop_training,
+)
+from bertdemo.training.baseline import verdict
+from bertdemo.training.hyperparameters import training_settings
+
+__all__ = [
+    "JobRunner",
+    "TrainRequest",
+    "default_run_name",
+    "sweep_staging",
+    "backends",
+    "compare",
+    "csv_columns",
+    "delete_model",
+    "explain",
+    "export",
+    "file_columns",
+    "inspect",
+    "is_blank",
+    "job_status",
+    "list_models",
+    "load_run",
+    "make_request",
+    "need_file",
+    "parse_settings",
+    "predict",
+    "predict_file",
+    "run_names",
+    "setting_keys",
+    "split_texts",
+    "start_training",
+    "stop_training",
+    "training_settings",
+    "verdict",
+    "zip_onnx",
+    "zip_run",
+]

@@ -1,0 +1,56 @@
+"""ONNX from the app: export a run with its checks, and compare the back-ends (plain values, no gradio)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bertdemo import config
+from bertdemo.errors import BertDemoError
+from bertdemo.runs import access
+from bertdemo.service.common import is_blank
+
+
+def export(
+    name: str,
+    optimize: bool = False,
+    quantize: bool = False,
+    root: Path | None = None,
+    progress=None,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """Export a run to ONNX (and optionally optimized / int8 variants) and check each against PyTorch."""
+    from bertdemo.inference.predictors import clear_cache
+    from bertdemo.onnx.export import export_run
+
+    if is_blank(name):
+        raise BertDemoError("No run chosen: pick the run to export.")
+    access.check_visible(name, owner, root)
+    report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
+    clear_cache(name)  # a re-export replaces files that a cached ONNX session may hold
+    return report
+
+
+def split_texts(texts: str | list[str] | None) -> list[str]:
+    """One text per non-empty line (a list is taken as it is)."""
+    items = texts.splitlines() if isinstance(texts, str) else list(texts or [])
+    return [str(t).strip() for t in items if str(t).strip()]
+
+
+def compare(
+    name: str,
+    texts: str | list[str] | None,
+    root: Path | None = None,
+    repeats: int = config.UI_COMPARE_REPEATS,
+    owner: str | None = None,
+) -> dict[str, Any]:
+    """PyTorch vs every exported ONNX variant: answers side by side, latency, throughput, size, accuracy."""
+    from bertdemo.onnx.compare import compare_backends
+
+    if is_blank(name):
+        raise BertDemoError("No run chosen: pick a saved run (export it first to compare ONNX back-ends).")
+    items = split_texts(texts)
+    if not items:
+        raise BertDemoError("Type at least one review to compare (one per line).")
+    access.check_visible(name, owner, root)
+    return compare_backends(name, items, root=root, repeats=repeats)

@@ -1,0 +1,107 @@
+"""Trainer pieces: progress/stop callback and a Trainer that also counts training accuracy."""
+
+from __future__ import annotations
+
+import math
+
+from torch.utils.data import SequentialSampler
+from transformers import Trainer, TrainerCallback
+
+from bertdemo.errors import TrainingError
+from bertdemo.training.monitor import TrainingMonitor
+
+
+class MonitorCallback(TrainerCallback):
+    """Feeds a TrainingMonitor from the Trainer and stops training when asked."""
+
+    def __init__(self, monitor: TrainingMonitor):
+        self.monitor = monitor
+        self._loss_sum = 0.0  # this epoch's logged losses, weighted by the steps each one averages
+        self._loss_steps = 0
+        self._last_logged_step = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.monitor.on_step(0, state.max_steps, 0.0)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.monitor.on_step(state.global_step, state.max_steps, state.epoch or 0.0)
+        if self.monitor.stop_requested:
+            control.should_training_stop = True
+            control.should_evaluate = False
+            control.should_save = False
+        return control
+
+    def on_epoch_end(self, args, state, control, **kwargs):
+        # The flow callback asks for the epoch-end evaluation; a stopped run gets none.
+        if self.monitor.stop_requested:
+            control.should_evaluate = False
+        else:
+            control.should_log = True  # the epoch's last partial window of steps, so its mean loss is complete
+        return control
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if logs and "loss" in logs and "eval_loss" not in logs:
+            loss = float(logs["loss"])
+            if not math.isfinite(loss):
+                raise TrainingError(
+                    f"Training loss became {loss} in epoch {math.ceil(state.epoch or 1)}: "
+                    "lower the learning rate (try 2e-5) and check the data."
+                )
+            window = max(1, state.global_step - self._last_logged_step)
+            self._last_logged_step = state.global_step
+            self._loss_sum += loss * window
+            self._loss_steps += window
+            self.monitor.add_loss(state.global_step, state.epoch or 0.0, loss)
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        metrics = metrics or {}
+        self.monitor.add_epoch(
+            {
+                "epoch": round(state.epoch or 0, 3),
+                "step": state.global_step,
+                "train_loss": self._loss_sum / self._loss_steps if self._loss_steps else None,
+                "train_accuracy": self.monitor.pop_train_accuracy(),
+                "val_loss": metrics.get("eval_loss"),
+                "val_accuracy": metrics.get("eval_accuracy"),
+                "val_f1_macro": metrics.get("eval_f1_macro"),
+                "val_precision_macro": metrics.get("eval_precision_macro"),
+                "val_recall_macro": metrics.get("eval_recall_macro"),
+                # How many validation rows this epoch's figures read (a sample on large files) and what it cost.
+                "val_rows": _rows(kwargs.get("eval_dataloader")),
+                "eval_seconds": metrics.get("eval_runtime"),
+            }
+        )
+        self._loss_sum, self._loss_steps = 0.0, 0
+
+
+def _rows(dataloader) -> int | None:
+    try:
+        return len(dataloader.dataset)
+    except (AttributeError, TypeError):
+        return None
+
+
+class AccuracyTrainer(Trainer):
+    """Trainer that also counts training accuracy from the logits it computes anyway."""
+
+    train_correct = 0
+    train_seen = 0
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
+        if model.training and "labels" in inputs:
+            preds = outputs.logits.detach().argmax(-1)
+            self.train_correct += int((preds == inputs["labels"]).sum())
+            self.train_seen += int(inputs["labels"].numel())
+        return (loss, outputs) if return_outputs else loss
+
+    def _get_eval_sampler(self, eval_dataset):
+        # group_by_length would also shuffle evaluation by length; predictions must come
+        # back in dataset order so they line up with the texts for the final report.
+        return SequentialSampler(eval_dataset) if eval_dataset is not None else None
+
+    def pop_train_accuracy(self) -> float | None:
+        """Accuracy over the training batches since the last call (one epoch)."""
+        acc = self.train_correct / self.train_seen if self.train_seen else None
+        self.train_correct = self.train_seen = 0
+        return acc

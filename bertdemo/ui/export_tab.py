@@ -44,7 +44,8 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
                 label="Download",
                 choices=[_ALL],
                 value="all",
-                scale=1,
+                scale=2,
+                min_width=340,  # "every variant, one zip (180 MB of models)" whole, also next to the file
                 info="Every variant in one zip, or just one (with its config and tokenizer).",
                 elem_id="bd-export-variant",
             )

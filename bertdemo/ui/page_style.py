@@ -23,15 +23,18 @@ button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; 
 #bd-explanation-lines .textfield { white-space: pre-wrap; }
 """
 
-# Gradio 6.17 gives a multiselect dropdown's input no accessible name: name every unnamed control after the
-# label of its block, now and whenever Gradio redraws one.
+# Gradio 6.17 gives a multiselect dropdown's input no accessible name, nor the tab bar's overflow button (an
+# icon): name every unnamed control after the label of its block, now and whenever Gradio redraws one.
 PAGE_JS = """() => {
   const name = () => {
-    for (const e of document.querySelectorAll('.block input:not([aria-label]):not([type=file]), .block textarea:not([aria-label])')) {
+    const unnamed = '.block input:not([aria-label]):not([type=file]), .block textarea:not([aria-label])';
+    for (const e of document.querySelectorAll(unnamed)) {
       if ((e.labels && e.labels.length && e.labels[0].innerText.trim()) || e.getAttribute('aria-labelledby')) continue;
       const label = e.closest('.block')?.querySelector('[data-testid="block-info"]');
       if (label && label.innerText.trim()) e.setAttribute('aria-label', label.innerText.trim());
     }
+    for (const e of document.querySelectorAll('.overflow-menu > button:not([aria-label])'))
+      e.setAttribute('aria-label', 'More tabs');
   };
   name();
   new MutationObserver(name).observe(document.body, {childList: true, subtree: true});

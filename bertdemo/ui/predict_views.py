@@ -123,9 +123,8 @@ def label_check_markdown(file_labels: Iterable[str], run_labels: Iterable[str], 
     unknown = [x for x in found if x not in set(known)]
     if not unknown:
         missing = [x for x in known if x not in set(found)]
-        return (
-            f"Labels in `{html.escape(column)}` are classes of this run"
-            + (f" (none of {', '.join(f'`{html.escape(m)}`' for m in missing)} in the file)." if missing else ".")
+        return f"Labels in `{html.escape(column)}` are classes of this run" + (
+            f" (none of {', '.join(f'`{html.escape(m)}`' for m in missing)} in the file)." if missing else "."
         )
     shown = ", ".join(f"`{html.escape(x)}`" for x in unknown[:8]) + (" ..." if len(unknown) > 8 else "")
     return (

@@ -17,7 +17,7 @@ A11Y_JS = r"""() => {
     const byIds = (e.getAttribute('aria-labelledby') || '').split(/\s+/).filter(Boolean)
       .map(id => document.getElementById(id)?.innerText || '').join(' ');
     const labels = [...(e.labels || [])].map(l => l.innerText).join(' ');
-    const text = ['BUTTON', 'A'].includes(e.tagName) || e.getAttribute('role') === 'tab' ? e.innerText : '';
+    const text = ['INPUT', 'TEXTAREA', 'SELECT'].includes(e.tagName) ? '' : e.innerText;
     return (e.getAttribute('aria-label') || byIds || labels || e.getAttribute('title') || text || '').trim();
   };
   const problems = [];
@@ -79,7 +79,8 @@ LAYOUT_JS = r"""() => {
   for (const e of document.querySelectorAll('button, input, label, h1, h2, h3, p')) {
     if (!visible(e) || e.closest('.table-wrap, .overflow-dropdown')) continue;
     const r = e.getBoundingClientRect();
-    if (r.right > W + 1) problems.push(`off-screen: <${e.tagName.toLowerCase()}> "${(e.innerText || '').slice(0, 30)}"`);
+    if (r.right > W + 1)
+      problems.push(`off-screen: <${e.tagName.toLowerCase()}> "${(e.innerText || '').slice(0, 30)}"`);
   }
   return problems;
 }"""

@@ -1,9 +1,14 @@
-"""The plain functions behind issue 22's fixes: the Done line, the Predict tab's words and tables (no gradio)."""
+"""The plain functions behind issue 22's fixes: the Done line, refused data, Predict's words and tables, the Compare
+estimate (no gradio, no browser)."""
 
 from __future__ import annotations
 
-from bertdemo import config
-from bertdemo.ui import predict_views, run_outcome
+import pytest
+
+from bertdemo import config, service
+from bertdemo.ui import predict_views, run_outcome, views
+from bertdemo.ui.compare_clock import CompareClock
+from tests.helpers import write_csv
 
 
 def _info(epochs: int, f1s: list[float], patience: int = 0, **extra) -> dict:
@@ -74,8 +79,8 @@ def test_backend_cost_from_the_export_checks():
     assert "60 validation rows" in text and "95.0%" in text and "-3.3 pts vs PyTorch" in text
     assert "fastest" in text
     assert "your choice" in predict_views.backend_cost_markdown("onnx", "onnx-int8", exports)
-    assert predict_views.backend_choice_label("onnx", exports) == "onnx (accuracy 93.3%, same accuracy as PyTorch)"
-    assert predict_views.backend_choice_label("pytorch", exports) == "pytorch (reference, accuracy 93.3%)"
+    assert predict_views.backend_choice_label("onnx-int8", exports) == "onnx-int8 (90.0%, -3.3 pts)"
+    assert predict_views.backend_choice_label("pytorch", exports) == "pytorch (reference, 93.3%)"
     assert "PyTorch" in predict_views.backend_cost_markdown("pytorch", "pytorch", None)
 
 
@@ -86,3 +91,52 @@ def test_label_check_warns_before_scoring():
     fine = predict_views.label_check_markdown(["negative", "positive"], run, "sentiment")
     assert "do not match" not in fine and "`neutral`" in fine
     assert predict_views.label_check_markdown(["x"], run, None) == ""
+
+
+def test_the_done_line_reads_the_saved_run_not_the_live_status():
+    info = {"name": "run-1", "train_seconds": 83, **_info(9, [0.6, 0.9, 0.8], patience=1)}
+    live = views.progress_html({"state": "done", "epoch": 8, "epochs": 9, "step": 240, "total_steps": 270}, info)
+    reloaded = views.progress_html({"state": "done", "epoch": 7, "epochs": 9, "step": 0, "total_steps": 0}, info)
+    assert live == reloaded
+    assert "early stopping after epoch 3 of 9" in live and "kept epoch 2" in live and "1:23" in live
+    assert "step" not in live
+
+
+def test_refused_data_names_the_columns_it_was_read_with():
+    detected = views.refused_data_markdown("Every row has label 'pos'.", "text", "label", picked=False)
+    assert "label column `label`, detected" in detected and "Pick the" not in detected
+    picked = views.refused_data_markdown("Too few rows.", "a", "b", picked=True)
+    assert "label column `b`, as you picked them" in picked
+    assert "Pick the **Text column**" in views.refused_data_markdown("Which column?", None, None, picked=False)
+    assert "Pick" not in views.refused_data_markdown("Not a table.", None, None, picked=False, can_pick=False)
+
+
+def test_column_widths_keep_a_short_table_on_screen():
+    assert views.column_widths(["text", "label"], "text") == ["72%", "28%"]
+    widths = views.column_widths([config.PREDICTED_COLUMN, "probability", "review", "id"], "review")
+    assert widths[2] == "52%" and sum(float(w[:-1]) for w in widths) == pytest.approx(100, abs=1)
+    assert views.column_widths([f"c{i}" for i in range(9)], "c0") is None  # wide tables scroll
+
+
+def test_compare_estimate_grows_with_texts_and_learns_this_machine():
+    clock = CompareClock(load_s=2.0, text_s=0.5)
+    assert clock.estimate(3, 4) == pytest.approx(4 * (2.0 + 1.5))
+    assert clock.estimate(10, 4) > clock.estimate(3, 4)
+    assert "a first guess" in clock.note(3, 4)
+    clock.learn(28.0, 3, 4)  # twice the guess: this machine is slower
+    assert clock.estimate(3, 4) == pytest.approx(28.0)
+    assert "about 28 s for 3 texts" in clock.note(3, 4) and "this machine" in clock.note(3, 4)
+
+
+def test_detected_columns_of_a_refused_file(tmp_path):
+    one_class = write_csv(tmp_path / "one.csv", [(f"text {i}", "pos") for i in range(4)])
+    assert service.detected_columns(one_class) == ("text", "label")
+    assert service.detected_columns(one_class, "label", "text") == ("label", "text")  # what the user picked
+    assert service.detected_columns(None) == (None, None)
+
+
+def test_label_values_lists_the_files_classes(tmp_path):
+    path = write_csv(tmp_path / "p.csv", [("a", "good"), ("b", "bad"), ("c", ""), ("d", "good")], ("review", "y"))
+    assert service.label_values(path, "y") == ["bad", "good"]
+    assert service.label_values(path, config.NO_COLUMN) == []
+    assert service.label_values(path, "missing") == []

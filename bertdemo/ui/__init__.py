@@ -35,9 +35,9 @@ def make_runner(root: Path | None = None) -> service.JobRunner:
 
 def launch_options() -> dict[str, Any]:
     """launch() arguments every caller (app.py, tests) shares."""
-    from bertdemo.ui.page_style import PAGE_CSS, PAGE_JS
+    from bertdemo.ui.page_style import PAGE_CSS, PAGE_HEAD
 
-    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False, "css": PAGE_CSS, "js": PAGE_JS}
+    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False, "css": PAGE_CSS, "head": PAGE_HEAD}
 
 
 def server_address() -> tuple[str, int]:

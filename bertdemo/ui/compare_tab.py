@@ -90,13 +90,16 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     busy_in = [owner, c["run"], c["texts"]]
-    c["compare_btn"].click(busy, busy_in, [c["compare_btn"], c["device"]], queue=False, **UI_EVENT).then(
+    # show_progress hidden throughout: one status, the note (Gradio's own timer and spinner drew over it).
+    c["compare_btn"].click(
+        busy, busy_in, [c["compare_btn"], c["device"]], queue=False, show_progress="hidden", **UI_EVENT
+    ).then(
         compare,
         [owner, c["run"], c["texts"]],
         [c["answers"], c["plot"], c["backends"], c["device"]],
         concurrency_limit=1,
         concurrency_id=HEAVY,
-        show_progress="hidden",  # one status: the note above says what happens (a spinner drew over it)
+        show_progress="hidden",
         **UI_EVENT,
-    ).then(done, c["device"], [c["compare_btn"], c["device"]], **UI_EVENT)
+    ).then(done, c["device"], [c["compare_btn"], c["device"]], show_progress="hidden", **UI_EVENT)
     return c

@@ -1,6 +1,6 @@
 """Page-wide CSS and a small script for what Gradio 6.17 leaves to the app: keyboard order, names, looks.
 
-Passed to launch() (ui.launch_options), so app.py and the tests serve the same page.
+Passed to launch() (ui.launch_options: css, head), so app.py and the tests serve the same page.
 """
 
 from __future__ import annotations
@@ -39,3 +39,10 @@ PAGE_JS = """() => {
   name();
   new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
 }"""
+
+# launch(js=...) did not run it in Gradio 6.17 (the config carries it, the page never calls it): a head script
+# does. Gradio adds the head once the page has loaded, so the script runs at once when it is past loading.
+PAGE_HEAD = (
+    f"<script>(() => {{ const run = {PAGE_JS}; if (document.readyState === 'loading') "
+    "document.addEventListener('DOMContentLoaded', run); else run(); })();</script>"
+)

@@ -77,15 +77,18 @@ def _points(value: float | None, reference: float | None) -> str:
 
 
 def backend_choice_label(backend: str, exports: dict[str, Any] | None) -> str:
-    """A back-end as the dropdown lists it: its name and its accuracy against PyTorch's on the validation rows."""
+    """A back-end as the dropdown lists it: its validation accuracy, and the points it gives up to PyTorch.
+
+    Short enough for a phone's dropdown; the note under the button says it in words.
+    """
     exports = exports or {}
     torch_acc = (exports.get("pytorch") or {}).get("accuracy")
     if backend == "pytorch":
-        return f"pytorch (reference{', accuracy ' + pct(torch_acc) if torch_acc is not None else ''})"
+        return f"pytorch (reference{', ' + pct(torch_acc) if torch_acc is not None else ''})"
     v = (exports.get("variants") or {}).get(backend) or {}
-    if v.get("accuracy") is None:
+    if v.get("accuracy") is None or torch_acc is None:
         return backend
-    return f"{backend} (accuracy {pct(v['accuracy'])}, {_points(v['accuracy'], torch_acc)})"
+    return f"{backend} ({pct(v['accuracy'])}, {100 * (float(v['accuracy']) - float(torch_acc)):+.1f} pts)"
 
 
 def backend_cost_markdown(backend: str | None, default: str | None, exports: dict[str, Any] | None) -> str:

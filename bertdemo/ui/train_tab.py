@@ -66,7 +66,12 @@ def create_train_tab(
                 c["data_summary"] = gr.Markdown(NO_DATA, elem_id="bd-data")
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
         c["preview"] = gr.Dataframe(
-            label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
+            label="Preview (first rows as read)",
+            visible=False,
+            interactive=False,
+            wrap=True,
+            max_height=320,
+            elem_id="bd-preview",
         )
 
         gr.Markdown("### 2. Settings")
@@ -77,11 +82,13 @@ def create_train_tab(
                 value=config.DEFAULT_MODEL,
                 allow_custom_value=True,
                 scale=3,
+                min_width=300,  # the model id whole; on a phone the run name goes below
                 info="The bundled default works offline; or type a Hub id or a local folder.",
             )
             c["run_name"] = gr.Textbox(
                 label="Run name",
                 scale=2,
+                min_width=240,
                 info="Saved as models/<run name>.",
                 placeholder="blank: <model>-<date>-<time>",
             )

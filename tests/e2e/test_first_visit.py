@@ -187,7 +187,8 @@ def test_deleting_a_run_lets_it_go_everywhere(open_page, visit):
     page = open_page(SHARED["state"])
     expect(page.locator("#bd-results")).to_contain_text(name, timeout=60_000)
     open_tab(page, "Models")
-    page.locator("#bd-models").get_by_text(name).first.click()
+    page.get_by_label("Selected run").filter(visible=True).click()
+    page.get_by_role("option", name=name).filter(visible=True).click()
     expect(page.get_by_role("button", name="Delete run")).to_be_enabled(timeout=30_000)
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete run").click()
@@ -224,6 +225,7 @@ def test_refused_data_fills_the_column_boxes_and_names_them(open_page, visit):
         [("hello there friend", "some thing"), ("another nice one", "other stuff"), ("third", "more words")],
         header=("a", "b"),
     )
+    page = open_page()  # a fresh page: the file box holds the first file
     _upload(page, ambiguous)
     expect(page.locator("#bd-data")).to_contain_text("cannot be used yet", timeout=60_000)
     page.wait_for_timeout(500)
@@ -239,15 +241,16 @@ def test_refused_data_fills_the_column_boxes_and_names_them(open_page, visit):
 
 def test_predict_shows_the_prediction_first_and_says_what_the_backend_costs(open_page, visit):
     page = open_page()
-    src = write_csv(visit.base / "two-class.csv", tiny_rows(6), header=("review", "sentiment"))  # positive/negative
+    rows = [(f"{text} ({i})", "good" if label == "positive" else "bad") for i, (text, label) in enumerate(tiny_rows(6))]
+    src = write_csv(visit.base / "two-class.csv", rows, header=("review", "sentiment"))  # good/bad: not its classes
     open_tab(page, "Predict")
     page.get_by_label("Run", exact=True).filter(visible=True).click()
     page.get_by_role("option", name=SHARED3).filter(visible=True).click()
     page.locator("#bd-pcsv input[type=file]").set_input_files(str(src))
     expect(page.get_by_label("Label column (for accuracy)")).to_have_value("sentiment", timeout=30_000)
     # Before scoring: the file's classes are not the run's.
-    expect(page.locator("#bd-predict-check")).to_contain_text("neutral", timeout=30_000)
-    assert "not" in page.locator("#bd-predict-check").inner_text()
+    expect(page.locator("#bd-predict-check")).to_contain_text("do not match", timeout=30_000)
+    assert "neutral" in page.locator("#bd-predict-check").inner_text()
     # The back-end in use, and what it costs against PyTorch on the run's validation rows; the user may choose.
     backend = page.locator("#bd-predict-backend")
     expect(backend).to_contain_text("PyTorch", timeout=30_000)
@@ -291,7 +294,8 @@ def test_compare_estimates_from_this_machine_and_shows_one_status(open_page):
     busy = page.locator("#bd-compare-status").inner_text()
     assert re.search(r"about \d+ s for 3 texts", busy), busy
     # One status: no Gradio progress text drawn over the note.
-    assert not page.locator("#bd-compare-status .progress-text, #bd-compare-status .eta-bar").count()
+    spinner = page.locator("#bd-compare-status .progress-text, #bd-compare-status .eta-bar").filter(visible=True)
+    assert not spinner.count(), spinner.first.inner_text()
     page.get_by_text("Speed, size and validation accuracy per back-end").first.wait_for(timeout=JOB_TIMEOUT_MS)
     shot(page, "22-08-compare")
     seen = page.evaluate("() => window.__seen")
@@ -397,4 +401,4 @@ def test_every_tab_passes_the_accessibility_check_and_the_layout_walk(open_page,
         found = page.evaluate(A11Y_JS) + page.evaluate(LAYOUT_JS)
         if found:
             problems[name] = found
-    assert not problems, problems
+    assert not problems, "\n".join(f"{tab}: {p}" for tab, found in problems.items() for p in found)

@@ -19,8 +19,9 @@ button.lg[disabled], button.md[disabled], button.sm[disabled] {
 /* Explain: a button of its own size, not a thin full-width strip. */
 button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; }
 
-/* Several explanations (Compare): one text per line, as typed. */
-#bd-explanation-lines .textfield { white-space: pre-wrap; }
+/* Several explanations (Compare): one text per line. HighlightedText lays its tokens out in one run, newlines
+   included; the script below marks the tokens that are line breaks. */
+.textfield .token-container.bd-break { display: block; flex-basis: 100%; width: 100%; height: 0.6em; overflow: hidden; }
 """
 
 # Gradio 6.17 gives a multiselect dropdown's input no accessible name, nor the tab bar's overflow button (an
@@ -35,6 +36,8 @@ PAGE_JS = """() => {
     }
     for (const e of document.querySelectorAll('.overflow-menu > button:not([aria-label])'))
       e.setAttribute('aria-label', 'More tabs');
+    for (const e of document.querySelectorAll('.textfield .token-container:not(.bd-break)'))
+      if (e.textContent.includes('\\n')) e.classList.add('bd-break');
   };
   name();
   new MutationObserver(name).observe(document.body, {childList: true, subtree: true});

@@ -311,13 +311,17 @@ def _wire(
         if not job_id:
             return {}
         try:
-            name = runner.status(job_id, owner_id).get("name")
+            status = runner.status(job_id, owner_id)
         except RunNotFound:
             return let_go(results_shown)
-        return {} if not name or name in service.run_names(root, owner_id) else let_go(results_shown)
+        if status["state"] != "done":  # a running job has no saved run yet: nothing of it was deleted
+            return {}
+        return {} if status.get("name") in service.run_names(root, owner_id) else let_go(results_shown)
 
     c["forget_deleted"] = forget_deleted  # build_app calls it when a run was deleted
-    c["forget_out"] = tick_out
+    # Only what let_go changes: the run dropdown is refreshed by build_app's own event (two writers raced there).
+    c["forget_out"] = [c[k] for k in ("progress", "job_id", "timer", "train_btn", "stop_btn", "keep_btn")]
+    c["forget_out"] += [c["results_shown"], *results]
 
     @ui_errors
     def stop(owner_id, job_id):

@@ -162,6 +162,11 @@ APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
 UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
+# Compare's first estimate, before it has timed anything here (then rescaled to each run: ui/compare_clock.py):
+# seconds per back-end to load, warm up and score the validation rows, and per back-end and text to time it
+# (MiniLM, 2-core CPU: 4 back-ends and 3 reviews took 17 s).
+COMPARE_LOAD_S = 2.5
+COMPARE_TEXT_S = 0.5
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
 # Training jobs (bertdemo.jobs.runner): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
@@ -194,6 +199,7 @@ PREDICTED_COLUMN = "predicted_label"
 PROBABILITY_PREFIX = "prob_"  # one probability column per class: prob_<label>
 PREDICT_DIR_PREFIX = "bertdemo-predict-"  # result files for download, swept like zips
 NO_COLUMN = "(none)"  # as a label column: the file has no labels, report no accuracy
+LABEL_CHECK_ROWS = 5_000  # rows read to list the labels of a file to predict, before it is scored
 # On CPU the int8 graph is fastest, then the fused fp32 one (bench/infer_bench.py); on a GPU int8 stays on CPU.
 FASTEST_BACKENDS_CPU = ("onnx-int8", "onnx-optimized", "onnx", "pytorch")
 FASTEST_BACKENDS_CUDA = ("onnx-optimized", "onnx", "pytorch", "onnx-int8")

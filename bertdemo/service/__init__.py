@@ -9,11 +9,21 @@ from bertdemo.jobs.runner import JobRunner
 from bertdemo.runs.store import default_run_name, sweep_staging
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.exports import compare, export, split_texts
-from bertdemo.service.predict import FilePrediction, backends, csv_columns, explain, predict, predict_file
+from bertdemo.service.predict import (
+    FilePrediction,
+    backends,
+    csv_columns,
+    explain,
+    label_values,
+    predict,
+    predict_file,
+    run_exports,
+)
 from bertdemo.service.runs import delete_model, list_models, load_run, run_names, zip_onnx, zip_run
 from bertdemo.service.training import (
     TrainRequest,
     base_model_choices,
+    detected_columns,
     file_columns,
     inspect,
     job_status,
@@ -37,11 +47,13 @@ __all__ = [
     "compare",
     "csv_columns",
     "delete_model",
+    "detected_columns",
     "explain",
     "export",
     "file_columns",
     "inspect",
     "is_blank",
+    "label_values",
     "job_status",
     "list_models",
     "load_run",
@@ -50,6 +62,7 @@ __all__ = [
     "parse_settings",
     "predict",
     "predict_file",
+    "run_exports",
     "run_names",
     "setting_keys",
     "split_texts",

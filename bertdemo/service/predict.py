@@ -61,6 +61,39 @@ def csv_columns(
     }
 
 
+def label_values(
+    csv_path: str | Path | None, label_column: str | None, limit: int = config.LABEL_CHECK_ROWS
+) -> list[str]:
+    """The distinct labels in a column of a CSV to label (its first `limit` rows): checked before scoring."""
+    from bertdemo.data.csvstream import open_csv
+
+    if is_blank(label_column) or label_column == config.NO_COLUMN:
+        return []
+    path = need_file(csv_path)
+    found: set[str] = set()
+    with open_csv(path) as (head, rows):
+        if label_column not in head.columns:
+            return []
+        index = head.columns.index(label_column)
+        for i, row in enumerate(rows):
+            if i >= limit:
+                break
+            if row[index].strip():
+                found.add(row[index].strip())
+    return sorted(found)
+
+
+def run_exports(name: str | None, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
+    """A run's classes and its export checks (accuracy of each back-end on the validation rows)."""
+    from bertdemo.runs.store import load_run
+
+    if is_blank(name):
+        return {"labels": [], "exports": {}}
+    access.check_visible(str(name), owner, root)
+    info = load_run(str(name), root)
+    return {"labels": list(info.get("labels") or []), "exports": info.get("exports") or {}}
+
+
 def backends(name: str | None, root: Path | None = None, owner: str | None = None) -> dict[str, Any]:
     """{choices: back-ends the run has, default: the fastest whose export check passed}."""
     from bertdemo.inference.batchpredict import fastest_backend

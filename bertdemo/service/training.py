@@ -44,6 +44,27 @@ def file_columns(csv_path: str | Path | None) -> list[str]:
         return []
 
 
+def detected_columns(
+    csv_path: str | Path | None, text_column: str | None = None, label_column: str | None = None
+) -> tuple[str | None, str | None]:
+    """The text and label columns training would use (the picked ones, else detected); None where none is found.
+
+    For a file the data report refuses: its column boxes still show what was used, so the message reads right.
+    """
+    from bertdemo.data.columns import pick_columns
+    from bertdemo.data.csvread import read_table
+
+    if is_blank(csv_path) or not Path(str(csv_path)).is_file():
+        return None, None
+    try:
+        table = read_table(csv_path)
+        ti, li = pick_columns(table, text_column or None, label_column or None, [])
+    except BertDemoError:
+        columns = file_columns(csv_path)
+        return (text_column if text_column in columns else None, label_column if label_column in columns else None)
+    return table.columns[ti], table.columns[li]
+
+
 def parse_settings(values: dict[str, Any] | None) -> dict[str, Any]:
     """Read /train settings (numbers may come as strings): blank means default, 0 means auto where that exists."""
     return settings.parse_values(TrainRequest, values)

@@ -35,7 +35,9 @@ def make_runner(root: Path | None = None) -> service.JobRunner:
 
 def launch_options() -> dict[str, Any]:
     """launch() arguments every caller (app.py, tests) shares."""
-    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False}
+    from bertdemo.ui.page_style import PAGE_CSS, PAGE_HEAD
+
+    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False, "css": PAGE_CSS, "head": PAGE_HEAD}
 
 
 def server_address() -> tuple[str, int]:
@@ -81,6 +83,13 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
         every_list = _every_run_list(owner, models, *lists)
         train["load"].then(**every_list, show_progress="hidden", **UI_EVENT)  # once the owner id is known
         models["runs_changed"].change(**every_list, show_progress="hidden", **UI_EVENT)  # a run was deleted
+        models["runs_changed"].change(  # a deleted run leaves the Train tab at once (its results, its timer)
+            train["forget_deleted"],
+            [owner, train["job_id"], train["results_shown"]],
+            train["forget_out"],
+            show_progress="hidden",
+            **UI_EVENT,
+        )
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
     demo.runner = runner  # tests and app.py reach the jobs through it
     return demo

@@ -11,7 +11,15 @@ from plotly.subplots import make_subplots
 # One colour per run (plotly's default qualitative palette), one dash style per metric.
 PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa", "#ffa15a", "#19d3f3", "#ff6692", "#b6e880")
 BACKEND_COLORS = {"pytorch": "#ee4c2c", "onnx": "#636efa", "onnx-optimized": "#00cc96", "onnx-int8": "#ab63fa"}
-_LAYOUT = {"template": "plotly_white", "margin": {"l": 50, "r": 20, "t": 60, "b": 40}, "height": 360}
+# The title sits below the toolbar plotly draws over the top edge (it covered the title on a 390 px phone).
+_LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 50, "r": 20, "t": 96, "b": 40},
+    "height": 390,
+    "title_y": 1,
+    "title_yanchor": "top",
+    "title_pad_t": 36,
+}
 
 History = Sequence[Mapping[str, Any]]
 _CURVES = (  # (subplot column, history key, legend label, dash, line width, marker)
@@ -60,9 +68,7 @@ def training_curves(
         loss_trace: a running job's training loss every few steps ({epoch, loss}), drawn live under the epochs.
     """
     runs = _as_runs(histories)
-    fig = make_subplots(
-        rows=1, cols=2, subplot_titles=("Loss", "Validation accuracy and macro-F1"), horizontal_spacing=0.1
-    )
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Validation scores"), horizontal_spacing=0.1)
     several = len(runs) > 1
     for i, (name, history) in enumerate(runs.items()):
         color = PALETTE[i % len(PALETTE)]
@@ -209,7 +215,7 @@ def class_balance_figure(counts: Mapping[str, int], title: str = "Rows per class
             hovertemplate="%{y}: %{x} rows<extra></extra>",
         )
     )
-    layout = {**_LAYOUT, "height": max(180, min(420, 60 + 32 * len(items)))}
+    layout = {**_LAYOUT, "height": max(216, min(456, 96 + 32 * len(items)))}
     fig.update_layout(title=title, xaxis_title="rows", **layout)
     if not items:
         _empty(fig, "No labelled rows")

@@ -22,7 +22,7 @@ def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         )
         # The list is refreshed each time the tab is opened.
         c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, elem_id="bd-chart-runs")
-        c["plot"] = gr.Plot(show_label=False)
+        c["plot"] = gr.Plot(show_label=False, elem_id="bd-chart-plot")
         c["params"] = gr.Dataframe(
             views.params_frame({}), label="Settings and scores", interactive=False, wrap=True, max_height=700
         )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from bertdemo import service
+from bertdemo import config, service
+from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views, charts
 from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.compare_clock import CompareClock
 from bertdemo.ui.explain_view import create_explain_box
 
 EXAMPLE_REVIEWS = [
@@ -23,12 +26,10 @@ EXAMPLE_REVIEWS = [
 ]
 
 
-_BUSY_NOTE = "**Comparing…** loading each back-end, then timing it (about 10 s on a CPU)."
-
-
 def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
     """Build and wire the Compare tab; returns its components."""
     c: dict[str, Any] = {}
+    clock = CompareClock()  # what comparisons took on this server: the next estimate
     with gr.Tab("Compare", id="compare") as c["tab"]:
         gr.Markdown(
             "Run the same reviews through PyTorch and every exported ONNX variant of a run (export it on "
@@ -56,9 +57,10 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
         )
 
     @ui_errors
-    def compare(owner_id: str | None, name: str | None, texts: str, progress=gr.Progress()):
-        progress(0.1, desc="Loading the back-ends and timing them")
+    def compare(owner_id: str | None, name: str | None, texts: str):
+        started = time.perf_counter()
         report = service.compare(name, texts, root, owner=owner_id)
+        clock.learn(time.perf_counter() - started, len(report["texts"]), len(report["backends"]))
         device = bench_views.measurement_text(report)
         return (
             gr.Dataframe(bench_views.styled_answers(report), visible=True),
@@ -70,23 +72,34 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     def refresh(owner_id: str | None, keep: str | None):
         return run_dropdown_update(root, keep, owner=owner_id)
 
-    def busy():
-        """At once, before the queue: the button cannot be pressed twice and the page says what happens."""
-        return gr.Button("Comparing…", interactive=False), _BUSY_NOTE
+    def busy(owner_id: str | None, name: str | None, texts: str | None):
+        """At once, before the queue: the button cannot be pressed twice, and one line says what happens and
+        for how long (estimated from the texts, the run's back-ends and this machine)."""
+        try:
+            backends = len(service.backends(name, root, owner=owner_id)["choices"]) if name else 1
+        except BertDemoError:  # the compare event says what is wrong
+            backends = 1
+        n = min(len(service.split_texts(texts)), config.BENCH_MAX_TEXTS)
+        return gr.Button("Comparing…", interactive=False), clock.note(n, backends)
 
     def done(note: str | None):
         """Success or error: the button comes back; a busy note left by an error goes."""
-        return gr.Button("Compare back-ends", interactive=True), "" if note == _BUSY_NOTE else gr.skip()
+        busy_left = bool(note) and note.startswith("**Comparing…**")
+        return gr.Button("Compare back-ends", interactive=True), "" if busy_left else gr.skip()
 
     c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
-    c["compare_btn"].click(busy, None, [c["compare_btn"], c["device"]], queue=False, **UI_EVENT).then(
+    busy_in = [owner, c["run"], c["texts"]]
+    # show_progress hidden throughout: one status, the note (Gradio's own timer and spinner drew over it).
+    c["compare_btn"].click(
+        busy, busy_in, [c["compare_btn"], c["device"]], queue=False, show_progress="hidden", **UI_EVENT
+    ).then(
         compare,
         [owner, c["run"], c["texts"]],
         [c["answers"], c["plot"], c["backends"], c["device"]],
         concurrency_limit=1,
         concurrency_id=HEAVY,
-        show_progress_on=c["device"],  # where the user looks: right under the button
+        show_progress="hidden",
         **UI_EVENT,
-    ).then(done, c["device"], [c["compare_btn"], c["device"]], **UI_EVENT)
+    ).then(done, c["device"], [c["compare_btn"], c["device"]], show_progress="hidden", **UI_EVENT)
     return c

@@ -45,7 +45,7 @@ def create_explain_box(
 ):
     """An Explain button and a HighlightedText for the run and text components given; returns the components."""
     c: dict[str, Any] = {}
-    c["explain_btn"] = gr.Button("Explain: which words decided?", size="sm")
+    c["explain_btn"] = gr.Button("Explain: which words decided?", size="md", elem_classes="bd-explain")
     c["explanation"] = gr.HighlightedText(
         label="Explanation (red: towards the predicted class, purple: against)",
         show_legend=True,

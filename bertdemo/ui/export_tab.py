@@ -44,7 +44,8 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
                 label="Download",
                 choices=[_ALL],
                 value="all",
-                scale=1,
+                scale=2,
+                min_width=340,  # "every variant, one zip (180 MB of models)" whole, also next to the file
                 info="Every variant in one zip, or just one (with its config and tokenizer).",
                 elem_id="bd-export-variant",
             )
@@ -121,9 +122,13 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
     def refresh(owner_id: str | None, keep: str | None):
         return run_dropdown_update(root, keep, owner=owner_id)
 
-    c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
     shown = [c["status"], c["table"], c["note"], c["variant"], c["zip_btn"], c["download"]]
-    c["run"].change(show_existing, [owner, c["run"], c["download"], c["variant"]], shown, **UI_EVENT)
+    existing_in = [owner, c["run"], c["download"], c["variant"]]
+    # Opening the tab shows the picked run's checks too: a run picked before (no change event) showed none.
+    c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT).then(
+        show_existing, existing_in, shown, **UI_EVENT
+    )
+    c["run"].change(show_existing, existing_in, shown, **UI_EVENT)
     # Zipping reads up to ~180 MB: only on a click, and in the heavy group like the export that writes the files.
     c["zip_btn"].click(
         download,

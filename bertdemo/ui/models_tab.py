@@ -36,10 +36,11 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             interactive=False,
             wrap=True,
             max_height=420,
-            column_widths=["16%", "17%", "13%", "6%", "8%", "8%", "6%", "11%", "7%", "8%"],
+            # One width per column (11): with one missing, "access" was pushed off-screen at 1280 px.
+            column_widths=["14%", "14%", "11%", "5%", "8%", "8%", "8%", "6%", "10%", "8%", "8%"],
         )
         c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root))
-        with gr.Row():
+        with gr.Row(elem_id="bd-models-actions"):
             c["zip_btn"] = gr.Button("Download as zip", variant="primary")
             c["delete_btn"] = gr.Button("Delete run", variant="stop", interactive=False)
             c["refresh"] = gr.Button("Refresh list")
@@ -76,7 +77,12 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
     c["refresh"].click(refresh, [owner, c["run"]], listing, **UI_EVENT)
     c["table"].select(pick, None, c["run"], **UI_EVENT)
     c["run"].change(can_delete, [owner, c["run"]], c["delete_btn"], **UI_EVENT)
-    c["zip_btn"].click(make_zip, [owner, c["run"]], c["zip_file"], **UI_EVENT)
+    # Said at once (before the queue), so one click is enough: zipping a run of ~90 MB takes seconds.
+    c["zip_btn"].click(
+        lambda: gr.Button("Zipping the run…", interactive=False), None, c["zip_btn"], queue=False, **UI_EVENT
+    ).then(make_zip, [owner, c["run"]], c["zip_file"], **UI_EVENT).then(
+        lambda: gr.Button("Download as zip", interactive=True), None, c["zip_btn"], **UI_EVENT
+    )
     c["delete_btn"].click(
         delete,
         [c["run"], c["zip_file"], owner, c["runs_changed"]],

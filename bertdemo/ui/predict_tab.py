@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from bertdemo import config, service
-from bertdemo.ui import charts
+from bertdemo.ui import charts, views
 from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_dropdown_update, ui_errors
+from bertdemo.ui.predict_views import (
+    backend_choice_label,
+    backend_cost_markdown,
+    label_check_markdown,
+    preview_frame,
+    progress_text,
+    summary_markdown,
+)
 
 POLL_S = 0.5  # how often the progress line is refreshed while a file is predicted
 
@@ -21,32 +28,6 @@ INTRO = (
     f"`{config.PREDICTED_COLUMN}` and one `{config.PROBABILITY_PREFIX}<class>` column per class; rows without "
     "text get an empty prediction. When the file has labels too, accuracy and the confusion matrix are shown."
 )
-
-
-def progress_text(p: dict[str, Any] | None, backend: str) -> str:
-    """The progress line: rows done of all, rate, ETA."""
-    if not p:
-        return f"Reading the file and loading the {backend or 'fastest'} back-end..."
-    eta = f", ETA {p['eta']:.0f} s" if p.get("eta") is not None else ""
-    share = p["done"] / p["total"] if p["total"] else 0.0
-    return f"Predicting: **{p['done']:,} / {p['total']:,} rows** ({share:.0%}), {p['rows_per_second']:.1f} rows/s{eta}"
-
-
-def summary_markdown(report: dict[str, Any]) -> str:
-    """What was done, and the scores when the file has labels."""
-    lines = [
-        f"**Done:** {report['predicted']:,} of {report['rows']:,} rows predicted with **{report['backend']}** "
-        f"in {report['seconds']:.1f} s ({report['texts_per_second'] or 0:.1f} texts/s; loading "
-        f"{report['load_seconds']:.1f} s). Text column `{report['text_column']}`."
-    ]
-    m = report.get("metrics")
-    if m:
-        lines.append(
-            f"**Accuracy {m['accuracy']:.4f}**, macro-F1 {m['f1_macro']:.4f} on {m['scored_rows']:,} rows "
-            f"labeled in column `{m['label_column']}`."
-        )
-    lines += [f"- {note}" for note in report.get("notes") or []]
-    return "\n\n".join(lines)
 
 
 def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
@@ -72,12 +53,19 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
                     value=config.BACKENDS[0],
                 )
                 c["predict_btn"] = gr.Button("Predict the file", variant="primary")
+        c["backend_note"] = gr.Markdown(elem_id="bd-predict-backend")  # which back-end, what it costs in accuracy
+        c["label_check"] = gr.Markdown(elem_id="bd-predict-check")  # the file's labels against the run's classes
         c["status"] = gr.Markdown(elem_id="bd-predict-status")
         with gr.Row(equal_height=False):
             c["download"] = gr.File(label="Predictions (CSV)", visible=False, elem_id="bd-predictions")
             c["confusion"] = gr.Plot(show_label=False, visible=False)
         c["preview"] = gr.Dataframe(
-            label="Preview (first rows of the result)", interactive=False, wrap=True, visible=False, max_height=360
+            label="Preview (first rows of the result)",
+            interactive=False,
+            wrap=True,
+            visible=False,
+            max_height=360,
+            elem_id="bd-predict-preview",
         )
 
     @ui_errors
@@ -93,8 +81,26 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
     @ui_errors
     def backends(owner_id: str | None, name: str | None):
+        """The run's back-ends, each with its accuracy against PyTorch's; the fastest that passed is picked."""
         info = service.backends(name, root, owner=owner_id)
-        return gr.Dropdown(choices=info["choices"], value=info["default"])
+        exports = service.run_exports(name, root, owner_id)["exports"]
+        choices = [(backend_choice_label(b, exports), b) for b in info["choices"]]
+        return gr.Dropdown(choices=choices, value=info["default"])
+
+    @ui_errors
+    def backend_note(owner_id: str | None, name: str | None, backend: str | None):
+        if not name:
+            return ""
+        default = service.backends(name, root, owner=owner_id)["default"]
+        return backend_cost_markdown(backend, default, service.run_exports(name, root, owner_id)["exports"])
+
+    @ui_errors
+    def label_check(owner_id: str | None, csv: str | None, name: str | None, label_column: str | None):
+        """Before scoring: do the file's labels name the run's classes?"""
+        if not csv or not name or not label_column or label_column == config.NO_COLUMN:
+            return ""
+        known = service.run_exports(name, root, owner_id)["labels"]
+        return label_check_markdown(service.label_values(csv, label_column), known, label_column)
 
     @ui_errors
     def predict(owner_id, csv, name, backend, text_column, label_column, current_file):
@@ -118,8 +124,13 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
             summary_markdown(report),
             gr.File(report["out"], visible=True),
             gr.Plot(figure, visible=True) if figure else gr.Plot(visible=False),
-            gr.Dataframe(pd.DataFrame(report["preview"]), visible=True),
+            _preview(report),
         )
+
+    def _preview(report: dict[str, Any]):
+        frame = preview_frame(report["preview"], report.get("text_column"))
+        widths = views.column_widths(list(frame.columns), report.get("text_column"))
+        return gr.Dataframe(frame, visible=True, column_widths=widths)
 
     def refresh(owner_id: str | None, keep: str | None):
         return run_dropdown_update(root, keep, owner=owner_id)
@@ -128,6 +139,10 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
     c["csv_file"].change(columns, c["csv_file"], [c["text_column"], c["label_column"]], **UI_EVENT)
     c["run"].change(backends, [owner, c["run"]], c["backend"], **UI_EVENT)
+    c["backend"].change(backend_note, [owner, c["run"], c["backend"]], c["backend_note"], **UI_EVENT)
+    check_in = [owner, c["csv_file"], c["run"], c["label_column"]]
+    c["label_column"].change(label_check, check_in, c["label_check"], **UI_EVENT)
+    c["run"].change(label_check, check_in, c["label_check"], **UI_EVENT)
     c["predict_btn"].click(
         predict,
         [owner, c["csv_file"], c["run"], c["backend"], c["text_column"], c["label_column"], c["download"]],

@@ -58,8 +58,8 @@ def wire_session(
         owner_id = owner_id or uuid.uuid4().hex
         job_id = runner.latest_job(owner_id)
         running = bool(job_id) and runner.active_job(owner_id) == job_id
-        if job_id:
-            settings = form_values(runner.request_of(job_id, owner_id), settings_keys, keep_name=running)
+        if running:  # only a running job's settings come back; after it ended the form starts from auto again
+            settings = form_values(runner.request_of(job_id, owner_id), settings_keys, keep_name=True)
         else:
             settings = default_form(settings_keys)
         return (

@@ -66,7 +66,12 @@ def create_train_tab(
                 c["data_summary"] = gr.Markdown(NO_DATA, elem_id="bd-data")
                 c["balance"] = gr.Plot(label="Class balance", visible=False, show_label=False)
         c["preview"] = gr.Dataframe(
-            label="Preview (first rows as read)", visible=False, interactive=False, wrap=True, max_height=320
+            label="Preview (first rows as read)",
+            visible=False,
+            interactive=False,
+            wrap=True,
+            max_height=320,
+            elem_id="bd-preview",
         )
 
         gr.Markdown("### 2. Settings")
@@ -77,11 +82,13 @@ def create_train_tab(
                 value=config.DEFAULT_MODEL,
                 allow_custom_value=True,
                 scale=3,
+                min_width=300,  # the model id whole; on a phone the run name goes below
                 info="The bundled default works offline; or type a Hugging Face Hub id (or pick a folder listed here).",
             )
             c["run_name"] = gr.Textbox(
                 label="Run name",
                 scale=2,
+                min_width=240,
                 info="Saved as models/<run name>.",
                 placeholder="blank: <model>-<date>-<time>",
             )
@@ -142,13 +149,27 @@ def _wire(
         c["report_shown"],
     ]
     results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
-    c["csv_file"].upload(load_csv, [c["csv_file"], c["report_shown"]], data_out, **UI_EVENT)
+
+    def new_data_hides_old_results(shown: bool):
+        """A new file: the last run's results leave, so they are never read as this file's."""
+        return *hidden_results(shown), False
+
+    old_results = {
+        "fn": new_data_hides_old_results,
+        "inputs": c["results_shown"],
+        "outputs": [*results, c["results_shown"]],
+    }
+    c["csv_file"].upload(load_csv, [c["csv_file"], c["report_shown"]], data_out, **UI_EVENT).then(
+        **old_results, **UI_EVENT
+    )
     c["csv_file"].clear(lambda shown: load_csv(None, shown), c["report_shown"], data_out, **UI_EVENT)
 
     def use_example(shown):
         return (str(config.EXAMPLE_CSV), *load_csv(str(config.EXAMPLE_CSV), shown))
 
-    c["example_btn"].click(use_example, c["report_shown"], [c["csv_file"], *data_out], **UI_EVENT)
+    c["example_btn"].click(use_example, c["report_shown"], [c["csv_file"], *data_out], **UI_EVENT).then(
+        **old_results, **UI_EVENT
+    )
     columns = [c["csv_path"], c["text_column"], c["label_column"], c["report_shown"]]
     c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
@@ -203,7 +224,20 @@ def _wire(
     # No spinner over the outputs: the progress bar below says what happens.
     c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
 
-    def tick(owner_id, job_id, shown, auto, try_run, model, run_name):
+    def let_go(results_shown: bool) -> dict:
+        """The job's run is gone (deleted, or the server restarted): forget it, and its results leave the page."""
+        return {
+            c["progress"]: views.progress_html(None),
+            c["job_id"]: None,
+            c["timer"]: gr.Timer(active=False),
+            c["train_btn"]: gr.Button(interactive=True),
+            c["stop_btn"]: gr.Button(interactive=False),
+            c["keep_btn"]: gr.Button(interactive=False),
+            c["results_shown"]: False,
+            **dict(zip(results, hidden_results(results_shown), strict=True)),
+        }
+
+    def tick(owner_id, job_id, shown, auto, try_run, model, run_name, results_shown):
         """Every STATUS_POLL_S while a job runs: progress, curves when an epoch ended, results at the end.
 
         Returns {component: update}; components left out keep their value.
@@ -212,19 +246,15 @@ def _wire(
             return {c["timer"]: gr.Timer(active=False)}
         try:
             status = runner.status(job_id, owner_id)
-        except RunNotFound:  # the server restarted: that job is gone
-            return {
-                c["progress"]: views.progress_html(None),
-                c["timer"]: gr.Timer(active=False),
-                c["train_btn"]: gr.Button(interactive=True),
-                c["stop_btn"]: gr.Button(interactive=False),
-                c["keep_btn"]: gr.Button(interactive=False),
-            }
+            # A finished job is shown from its saved run: the Done line and the results read the same run.json.
+            info = service.load_run(status.get("name"), root, owner_id) if status["state"] == "done" else None
+        except RunNotFound:  # the server restarted (the job is gone), or its run was deleted since
+            return let_go(results_shown)
         history = status.get("history") or []
         trace = status.get("loss_trace") or []
         running = status["state"] == "running"
         out = {
-            c["progress"]: views.progress_html(status),
+            c["progress"]: views.progress_html(status, info),
             c["device"]: views.device_markdown(status),
             c["epochs_shown"]: len(history) + len(trace),
             c["train_btn"]: gr.Button(interactive=not running),
@@ -244,12 +274,22 @@ def _wire(
             # A fresh name for the next run, unless the user typed one (the finished run's own name never stays).
             out[c["run_name"]] = new_name(model, auto or run_name == name)
             out[c["name_auto"]] = auto or run_name == name
-            out.update(zip(results, result_views(name, root, owner_id), strict=True))
+            out.update(zip(results, result_views(info), strict=True))
             out[c["results_shown"]] = True
         return out
 
-    tick_in = [owner, c["job_id"], c["epochs_shown"], c["name_auto"], c["try_run"], c["model"], c["run_name"]]
+    tick_in = [
+        owner,
+        c["job_id"],
+        c["epochs_shown"],
+        c["name_auto"],
+        c["try_run"],
+        c["model"],
+        c["run_name"],
+        c["results_shown"],
+    ]
     tick_out = [
+        c["job_id"],
         c["progress"],
         c["device"],
         c["curves"],
@@ -265,6 +305,23 @@ def _wire(
         *results,
     ]
     c["timer"].tick(tick, tick_in, tick_out, show_progress="hidden", concurrency_limit=None, **UI_EVENT)
+
+    def forget_deleted(owner_id, job_id, results_shown):
+        """After a delete on the Models tab: if it was this job's run, let it go here too, at once."""
+        if not job_id:
+            return {}
+        try:
+            status = runner.status(job_id, owner_id)
+        except RunNotFound:
+            return let_go(results_shown)
+        if status["state"] != "done":  # a running job has no saved run yet: nothing of it was deleted
+            return {}
+        return {} if status.get("name") in service.run_names(root, owner_id) else let_go(results_shown)
+
+    c["forget_deleted"] = forget_deleted  # build_app calls it when a run was deleted
+    # Only what let_go changes: the run dropdown is refreshed by build_app's own event (two writers raced there).
+    c["forget_out"] = [c[k] for k in ("progress", "job_id", "timer", "train_btn", "stop_btn", "keep_btn")]
+    c["forget_out"] += [c["results_shown"], *results]
 
     @ui_errors
     def stop(owner_id, job_id):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,7 +23,11 @@ def _show_data(path: str, report: dict[str, Any]) -> tuple:
         gr.Dropdown(choices=columns, value=report["label_column"]),
         views.inspection_summary(report),
         gr.Plot(charts.class_balance_figure(report["class_counts"]), visible=True),
-        gr.Dataframe(views.preview_frame(report), visible=True),
+        gr.Dataframe(
+            views.preview_frame(report),
+            visible=True,
+            column_widths=views.column_widths(columns, report.get("text_column")),
+        ),
         True,
     )
 
@@ -37,16 +40,16 @@ def _hide_report(shown: bool) -> tuple:
 
 def _bad_data(exc: BertDemoError, path: str, picked: tuple[str | None, str | None], shown: bool) -> tuple:
     """The file is kept (so Train explains the same problem, and columns can be picked by hand); the dropdowns
-    list every column of the file, whatever was detected."""
+    list every column of the file and show the columns it was read with, picked or detected."""
     message = one_line(str(exc))
     columns = service.file_columns(path)
-    pick = [value if value in columns else None for value in picked]
-    hint = "\n\nPick the **Text column** and **Label column** on the left." if len(columns) >= 2 else ""
+    text, label = service.detected_columns(path, *picked)
+    summary = views.refused_data_markdown(message, text, label, picked=any(picked), can_pick=len(columns) >= 2)
     return (
         path,
-        gr.Dropdown(choices=columns, value=pick[0]),
-        gr.Dropdown(choices=columns, value=pick[1]),
-        f"**This data cannot be used yet:** {message}{hint}",
+        gr.Dropdown(choices=columns, value=text),
+        gr.Dropdown(choices=columns, value=label),
+        summary,
         *_hide_report(shown),
         False,
     )
@@ -76,9 +79,8 @@ def reinspect(path: str | None, text_column: str | None, label_column: str | Non
         return _bad_data(exc, path, (text_column, label_column), shown)
 
 
-def result_views(name: str, root: Path | None, owner: str | None) -> tuple:
-    """The results of a saved run: headline, per-class table, confusion matrix, mistakes (all made visible)."""
-    info = service.load_run(name, root, owner)
+def result_views(info: dict[str, Any]) -> tuple:
+    """The results of a saved run (its run.json): headline, per-class table, confusion matrix, mistakes (visible)."""
     matrix = charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or [])
     return (
         gr.Markdown(views.results_markdown(info), visible=True),

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from bertdemo.service import training_settings, verdict
+from bertdemo.ui.run_outcome import done_line
 
 _PHASES = {
     "starting": "Starting the training process",
@@ -78,13 +79,39 @@ def inspection_summary(report: dict[str, Any]) -> str:
     base = report.get("baseline") or {}
     if base.get("accuracy") is not None:
         facts.append(
-            "**Bag-of-words baseline** (TF-IDF + logistic regression, same 80/20 split, "
-            f"{base.get('seconds', 0):.1f} s): accuracy {pct(base['accuracy'])}, "
+            "**Baseline (bag-of-words)**: TF-IDF + logistic regression on the same 80/20 split ("
+            f"{base.get('seconds', 0):.1f} s), accuracy {pct(base['accuracy'])}, "
             f"macro-F1 {pct(base.get('f1_macro'))}. Fine-tuning should beat this."
         )
     bullets = [f"- **Warning:** {html.escape(w)}" for w in report.get("warnings") or []]
     bullets += [f"- **Note:** {html.escape(n)}" for n in report.get("notes") or []]
     return "\n\n".join(facts) + ("\n\n" + "\n".join(bullets) if bullets else "")
+
+
+def refused_data_markdown(
+    message: str, text_column: str | None, label_column: str | None, picked: bool, can_pick: bool = True
+) -> str:
+    """Why the data cannot be used, naming the columns it was read with (those in the column boxes).
+
+    `picked`: the user chose these columns (else they were detected); `can_pick`: the file has two columns or more.
+    """
+    head = "**This data cannot be used yet**"
+    if text_column and label_column:
+        how = "as you picked them" if picked else "detected; pick others on the left if they are wrong"
+        cols = f"text column `{html.escape(text_column)}`, label column `{html.escape(label_column)}`"
+        return f"{head} (read with {cols}, {how}): {message}"
+    hint = "\n\nPick the **Text column** and **Label column** on the left." if can_pick else ""
+    return f"{head}: {message}{hint}"
+
+
+def column_widths(columns: list[str], text_column: str | None) -> list[str] | None:
+    """Widths that keep every column of a short table on screen, the text column the widest (None: let it be)."""
+    n = len(columns)
+    if n < 2 or n > 6 or text_column not in columns:
+        return None  # wide tables scroll sideways, as they must
+    text_share = {2: 72, 3: 60, 4: 52, 5: 44, 6: 40}[n]
+    other = (100 - text_share) / (n - 1)
+    return [f"{text_share if c == text_column else other:.0f}%" for c in columns]
 
 
 def preview_frame(report: dict[str, Any]) -> pd.DataFrame:
@@ -96,8 +123,20 @@ def preview_frame(report: dict[str, Any]) -> pd.DataFrame:
 # --- training ---------------------------------------------------------------------------------------------------
 
 
-def progress_html(status: dict[str, Any] | None) -> str:
-    """A progress bar with phase, epoch, step, elapsed time and ETA."""
+def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = None) -> str:
+    """A progress bar with phase, epoch, step, elapsed time and ETA.
+
+    `info`: the saved run of a finished job (run.json). Then one line says why training ended and which epoch
+    the model is, built from the run alone: the same words live and after a reload.
+    """
+    if status and status.get("state") == "done" and info:
+        name = html.escape(str(info.get("name") or status.get("name") or ""))
+        took = f" · training took {_fmt_seconds(info['train_seconds'])}" if info.get("train_seconds") else ""
+        return (
+            f'<div class="bd-progress bd-done"><div class="bd-text"><b>Done</b> <code>{name}</code> · '
+            f"{done_line(info)}{took}</div>"
+            '<div class="bd-track"><div class="bd-fill" style="width:100.0%"></div></div></div>'
+        )
     if not status:
         return (
             '<div class="bd-progress bd-idle">No training yet: load data, check the settings, '
@@ -172,7 +211,7 @@ def device_markdown(status: dict[str, Any] | None) -> str:
     base = status.get("baseline") or {}
     if base.get("accuracy") is not None:
         lines.append(
-            f"**Bag-of-words baseline** on the same split: accuracy {pct(base['accuracy'])}, "
+            f"**Baseline (bag-of-words)** on the same split: accuracy {pct(base['accuracy'])}, "
             f"macro-F1 {pct(base.get('f1_macro'))} (TF-IDF + logistic regression, {base.get('seconds', 0):.1f} s)"
         )
     return "  \n".join(lines)

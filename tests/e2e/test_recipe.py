@@ -27,14 +27,14 @@ def test_auto_settings_and_baseline_are_shown(open_page, app_server):
     expect(data).to_contain_text("Settings on auto would be", timeout=30_000)
     expect(data).to_contain_text(re.compile(r"epochs \d+ \(auto"))
     expect(data).to_contain_text(re.compile(r"max length \d+ \(auto"))
-    expect(data).to_contain_text("Bag-of-words baseline")
+    expect(data).to_contain_text("Baseline (bag-of-words)")
     shot(page, "20-auto-data-report")
     expect(page.get_by_label("Epochs")).to_have_value("0")  # 0 = auto, the default
     set_model(page, str(app_server.tiny))
     name = train_and_wait(page, "21-auto")
     device = page.locator("#bd-device").inner_text()
     assert re.search(r"epochs \d+ \(auto", device) and re.search(r"max length \d+ \(auto", device), device
-    assert "Bag-of-words baseline" in device, device
+    assert "Baseline (bag-of-words)" in device, device
     results = page.locator("#bd-results").inner_text()
     assert "vs bag-of-words" in results, results
     saved = json.loads((app_server.root / name / "run.json").read_text())

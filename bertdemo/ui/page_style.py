@@ -1,0 +1,51 @@
+"""Page-wide CSS and a small script for what Gradio 6.17 leaves to the app: keyboard order, names, looks.
+
+Passed to launch() (ui.launch_options: css, head), so app.py and the tests serve the same page.
+"""
+
+from __future__ import annotations
+
+PAGE_CSS = """
+/* Gradio measures tab widths on a hidden copy of the tab bar; visibility (not only a clip) keeps that copy
+   out of the keyboard's tab order, where it came first, off-screen (Tab pressed 12 times to reach the form). */
+.tab-wrapper .tab-container.visually-hidden { visibility: hidden; }
+
+/* A disabled button looks disabled whatever its variant (a pale red Stop read as active). */
+button.lg[disabled], button.md[disabled], button.sm[disabled] {
+  background: var(--neutral-100) !important; color: var(--neutral-400) !important;
+  border: 1px dashed var(--neutral-300) !important; box-shadow: none !important; cursor: not-allowed !important;
+}
+
+/* Explain: a button of its own size, not a thin full-width strip. */
+button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; }
+
+/* Several explanations (Compare): one text per line. HighlightedText lays its tokens out in one run, newlines
+   included; the script below marks the tokens that are line breaks. */
+.textfield .token-container.bd-break { display: block; flex-basis: 100%; width: 100%; height: 0.6em; overflow: hidden; }
+"""
+
+# Gradio 6.17 gives a multiselect dropdown's input no accessible name, nor the tab bar's overflow button (an
+# icon): name every unnamed control after the label of its block, now and whenever Gradio redraws one.
+PAGE_JS = """() => {
+  const name = () => {
+    const unnamed = '.block input:not([aria-label]):not([type=file]), .block textarea:not([aria-label])';
+    for (const e of document.querySelectorAll(unnamed)) {
+      if ((e.labels && e.labels.length && e.labels[0].innerText.trim()) || e.getAttribute('aria-labelledby')) continue;
+      const label = e.closest('.block')?.querySelector('[data-testid="block-info"]');
+      if (label && label.innerText.trim()) e.setAttribute('aria-label', label.innerText.trim());
+    }
+    for (const e of document.querySelectorAll('.overflow-menu > button:not([aria-label])'))
+      e.setAttribute('aria-label', 'More tabs');
+    for (const e of document.querySelectorAll('.textfield .token-container:not(.bd-break)'))
+      if (e.textContent.includes('\\n')) e.classList.add('bd-break');
+  };
+  name();
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+}"""
+
+# launch(js=...) did not run it in Gradio 6.17 (the config carries it, the page never calls it): a head script
+# does. Gradio adds the head once the page has loaded, so the script runs at once when it is past loading.
+PAGE_HEAD = (
+    f"<script>(() => {{ const run = {PAGE_JS}; if (document.readyState === 'loading') "
+    "document.addEventListener('DOMContentLoaded', run); else run(); })();</script>"
+)

@@ -148,6 +148,11 @@ BUSY_ELSEWHERE_CORES = 0.5  # above this many cores busy elsewhere, compare does
 PREDICTOR_CACHE_SIZE = 4  # loaded predictors kept (LRU): one run's four back-ends, ~0.3 GB for MiniLM
 COMPARE_REST_S = 0.05  # idle gap before each back-end's block of timed calls: the previous runtime's threads
 # stop spinning and sleep, so they do not steal the cores from the one being timed
+COMPARE_WAKE_CALLS = 1  # untimed calls after each rest: the first call wakes the runtime's sleeping threads
+COMPARE_BLOCK_CALLS = 8  # timed calls per back-end per round at least (whole passes over the texts): one typed
+# text is timed 8 times back to back, warm, as a script calling the model in a loop would see it
+COMPARE_IDLE_S = 1.0  # the first call after this long without calls is timed on its own (a Space's requests
+COMPARE_IDLE_ROUNDS = 2  # arrive seconds apart), this many times per back-end; never part of p50/p95
 PREDICT_BATCH_SIZE = 32
 BENCH_LATENCY_TEXTS = 16  # texts timed one by one per round (spread over the given texts' lengths)
 BENCH_THROUGHPUT_TEXTS = 256  # validation texts timed at batch size

@@ -163,7 +163,9 @@ BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
 APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
-UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
+UI_COMPARE_REPEATS = 5  # timed rounds on the Compare tab (CLI: 30): 5 blocks of >= COMPARE_BLOCK_CALLS calls
+UI_COMPARE_THROUGHPUT_TEXTS = 64  # validation texts timed at batch size on the tab (CLI: BENCH_THROUGHPUT_TEXTS):
+# two batches say the batch-32 speed; 256 texts x 3 passes x 4 back-ends took ~13 s of a visitor's wait
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
 # Training jobs (bertdemo.jobs.runner): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the

@@ -256,7 +256,8 @@ def main() -> None:
     predictors.clear_cache()  # the scoring predictors must not sit on the cores' caches and memory while timing
 
     lat = compare.spread_by_length(dev_texts, 4 if q else config.BENCH_LATENCY_TEXTS)
-    thr = (dev_texts * (1 + config.BENCH_THROUGHPUT_TEXTS // max(1, len(dev_texts))))[: config.BENCH_THROUGHPUT_TEXTS]
+    n_thr = 32 if q else config.BENCH_THROUGHPUT_TEXTS
+    thr = (dev_texts * (1 + n_thr // max(1, len(dev_texts))))[:n_thr]
     sets = text_sets(lat, (*TEXT_COUNTS, len(lat)))
     print(
         f"dashboard vs alone for {', '.join(sets)} texts: alone {alone_calls[0]} calls after {alone_calls[1]}, "

@@ -3,6 +3,7 @@
     python bench/infer_bench.py                          # fine-tunes one on SST-2 if needed, then measures
     python bench/infer_bench.py --run NAME --dev-csv validation   # an existing run, scored on its validation.csv
     python bench/infer_bench.py --quick                  # smoke run: few texts and repeats (numbers meaningless)
+    python bench/infer_bench.py --run NAME --reuse-export   # time the run's existing export (no re-export)
 
 Exports every variant, then measures, side by side in one run and repeated:
 - each back-end as the Compare dashboard times it (bertdemo.onnx.compare.compare_backends, as the Compare tab
@@ -229,6 +230,9 @@ def main() -> None:
         default=config.UI_COMPARE_REPEATS,
         help="compare_backends rounds (default: the Compare tab's)",
     )
+    ap.add_argument(
+        "--reuse-export", action="store_true", help="time the run's existing export instead of exporting it again"
+    )
     ap.add_argument("--train-rows", type=int, default=4000, help="sst2_train.csv rows when fine-tuning")
     ap.add_argument("--epochs", type=int, default=3, help="epochs when fine-tuning")
     args = ap.parse_args()
@@ -241,8 +245,10 @@ def main() -> None:
 
     name = ensure_run(args.run, root, q, 200 if q else args.train_rows, 1 if q else args.epochs)
     run_path = store.run_dir(name, root)
-    print(f"exporting {name} (fp32, {config.ONNX_OPT_LEVEL_CPU}, int8) and checking it against PyTorch ...")
-    exports = export_run(name, optimize=True, quantize=True, root=root)
+    exports = store.load_run(name, root).get("exports") or {}
+    if not (args.reuse_export and set(predictors.ONNX_BACKENDS) <= set(exports.get("variants") or {})):
+        print(f"exporting {name} (fp32, {config.ONNX_OPT_LEVEL_CPU}, int8) and checking it against PyTorch ...")
+        exports = export_run(name, optimize=True, quantize=True, root=root)
     backends = ["pytorch", *exports["variants"]]
     plain_int8 = Path(tempfile.mkdtemp()) / "plain_int8.onnx"
     candidate = quantize_plain_graph(name, run_path / config.ONNX_SUBDIR, plain_int8, exports["int8_preset"])

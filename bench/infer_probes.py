@@ -2,12 +2,13 @@
 
 - alone: one back-end timed in a fresh process, the plain way (a default-options ORT session or a plain
   PyTorch model, tokenizer call included), the reference the Compare dashboard is held to;
-- interleaved: the old dashboard method (back-ends taking turns call by call, spinning off), for the record;
+- cold blocks: the dashboard's method before issue 24 (every text once per block, right after the rest), for
+  the record;
 - spinning: the same variant with ORT spinning on and off, on free cores and next to a busy neighbour;
 - overhead: the served /predict path (service.predict) against a bare tokenizer call + session.run;
 - fused ops: what each graph holds (is attention fused?).
 
-    python bench/infer_probes.py alone RUN_PATH BACKEND TEXTS_JSON REPEATS WARMUP   # used by time_alone()
+    python bench/infer_probes.py alone RUN_PATH BACKEND SETS_JSON CALLS WARMUP IDLE_ROUNDS   # time_alone()
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
-from bertdemo import hardware  # noqa: E402
+from bertdemo import config, hardware  # noqa: E402
 from bertdemo.inference import predictors
 from bertdemo.onnx import timing
 
@@ -37,15 +38,20 @@ def p50_ms(samples: list[float]) -> float:
 # ---- alone: a fresh process per back-end ---------------------------------------------------------
 
 
-def _alone_main(run_path: str, backend: str, texts_json: str, repeats: int, warmup: int) -> None:
-    """Time one back-end the plain way in this (fresh) process and print the seconds per call as JSON."""
+def _alone_main(run_path: str, backend: str, sets_json: str, calls: int, warmup: int, idle_rounds: int) -> None:
+    """Time one back-end the plain way in this (fresh) process and print the seconds per call as JSON.
+
+    For each set of texts: `warmup` calls, then `calls` timed calls back to back cycling over the texts
+    (the reference: a script calling the model in a loop). Then, for the first set, the first call after
+    COMPARE_IDLE_S without calls, idle_rounds times (a visitor's request after a pause).
+    """
     from transformers import AutoTokenizer
 
     run = Path(run_path)
     info = json.loads((run / "run.json").read_text())
     max_length = int((info.get("params") or {}).get("max_length") or 128)
     tok = AutoTokenizer.from_pretrained(run)
-    texts = json.loads(Path(texts_json).read_text())
+    sets = json.loads(Path(sets_json).read_text())
     if backend == "pytorch":
         import torch
         from transformers import AutoModelForSequenceClassification
@@ -68,44 +74,57 @@ def _alone_main(run_path: str, backend: str, texts_json: str, repeats: int, warm
             session.run(None, dict(tok([text], truncation=True, max_length=max_length, return_tensors="np")))
 
         threads = session.get_session_options().intra_op_num_threads
-    for i in range(warmup):
-        call(texts[i % len(texts)])
-    samples = []
-    for _ in range(repeats):
-        for text in texts:
+    samples: dict[str, list[float]] = {}
+    for key, texts in sets.items():
+        for i in range(warmup):
+            call(texts[i % len(texts)])
+        samples[key] = []
+        for i in range(calls):
+            text = texts[i % len(texts)]
             start = time.perf_counter()
             call(text)
-            samples.append(time.perf_counter() - start)
-    print(json.dumps({"backend": backend, "samples": samples, "threads": threads}))
+            samples[key].append(time.perf_counter() - start)
+    first = next(iter(sets.values()))
+    first_calls = []
+    for r in range(idle_rounds):
+        time.sleep(config.COMPARE_IDLE_S)
+        start = time.perf_counter()
+        call(first[r % len(first)])
+        first_calls.append(time.perf_counter() - start)
+    print(json.dumps({"backend": backend, "samples": samples, "first_calls": first_calls, "threads": threads}))
 
 
-def time_alone(run_path: Path, backend: str, texts: list[str], repeats: int, warmup: int, scratch: Path) -> dict:
-    """p50 of one back-end timed alone in a fresh process (see _alone_main); backend may be an .onnx path."""
-    texts_json = scratch / "alone_texts.json"
-    texts_json.write_text(json.dumps(texts))
-    cmd = [sys.executable, __file__, "alone", str(run_path), backend, str(texts_json), str(repeats), str(warmup)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+def time_alone(
+    run_path: Path,
+    backend: str,
+    sets: dict[str, list[str]],
+    calls: int,
+    warmup: int,
+    scratch: Path,
+    idle_rounds: int = 0,
+) -> dict[str, Any]:
+    """One back-end timed alone in a fresh process (see _alone_main); backend may be an .onnx path.
+
+    Returns {"p50_ms": {set: p50}, "first_call_ms": median or None, "threads": n}.
+    """
+    sets_json = scratch / "alone_texts.json"
+    sets_json.write_text(json.dumps(sets))
+    cmd = [sys.executable, __file__, "alone", str(run_path), backend, str(sets_json), str(calls), str(warmup)]
+    out = subprocess.run([*cmd, str(idle_rounds)], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"p50_ms": p50_ms(result["samples"]), "threads": result["threads"]}
+    return {
+        "p50_ms": {key: p50_ms(s) for key, s in result["samples"].items()},
+        "first_call_ms": p50_ms(result["first_calls"]) if result["first_calls"] else None,
+        "threads": result["threads"],
+    }
 
 
-# ---- the old dashboard method, for the record -----------------------------------------------------
+# ---- the dashboard's method before issue 24, for the record ----------------------------------------
 
 
-def interleaved_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup: int) -> dict[str, float]:
-    """p50 ms with the back-ends taking turns call by call in one process (the dashboard before issue 12)."""
-    names = list(loaded)
-    for b in names:
-        for i in range(warmup):
-            loaded[b].predict([texts[i % len(texts)]], 1)
-    samples: dict[str, list[float]] = {b: [] for b in names}
-    for r in range(repeats):
-        order = names[r % len(names) :] + names[: r % len(names)]
-        for text in texts:
-            for b in order:
-                start = time.perf_counter()
-                loaded[b].predict([text], 1)
-                samples[b].append(time.perf_counter() - start)
+def cold_block_latency(loaded: dict[str, Any], texts: list[str], repeats: int, warmup: int) -> dict[str, float]:
+    """p50 ms as compare timed before issue 24: one call per text per block, the first after the rest timed."""
+    samples = timing.time_latency(loaded, texts, repeats, warmup, min_calls=1, wake_calls=0)
     return {b: p50_ms(s) for b, s in samples.items()}
 
 
@@ -193,5 +212,5 @@ def fused_ops(path: Path) -> dict[str, int]:
     return {"nodes": sum(counts.values()), **{k: counts.get(k, 0) for k in keys}}
 
 
-if __name__ == "__main__" and len(sys.argv) == 7 and sys.argv[1] == "alone":
-    _alone_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+if __name__ == "__main__" and len(sys.argv) == 8 and sys.argv[1] == "alone":
+    _alone_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))

@@ -151,6 +151,11 @@ BUSY_ELSEWHERE_CORES = 0.5  # above this many cores busy elsewhere, compare does
 PREDICTOR_CACHE_SIZE = 4  # loaded predictors kept (LRU): one run's four back-ends, ~0.3 GB for MiniLM
 COMPARE_REST_S = 0.05  # idle gap before each back-end's block of timed calls: the previous runtime's threads
 # stop spinning and sleep, so they do not steal the cores from the one being timed
+COMPARE_WAKE_CALLS = 1  # untimed calls after each rest: the first call wakes the runtime's sleeping threads
+COMPARE_BLOCK_CALLS = 8  # timed calls per back-end per round at least (whole passes over the texts): one typed
+# text is timed 8 times back to back, warm, as a script calling the model in a loop would see it
+COMPARE_IDLE_S = 1.0  # the first call after this long without calls is timed on its own (a Space's requests
+COMPARE_IDLE_ROUNDS = 2  # arrive seconds apart), this many times per back-end; never part of p50/p95
 PREDICT_BATCH_SIZE = 32
 BENCH_LATENCY_TEXTS = 16  # texts timed one by one per round (spread over the given texts' lengths)
 BENCH_THROUGHPUT_TEXTS = 256  # validation texts timed at batch size
@@ -161,12 +166,14 @@ BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
 APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
-UI_COMPARE_REPEATS = 10  # timed rounds per back-end on the Compare tab (the CLI default is 30)
+UI_COMPARE_REPEATS = 5  # timed rounds on the Compare tab (CLI: 30): 5 blocks of >= COMPARE_BLOCK_CALLS calls
+UI_COMPARE_THROUGHPUT_TEXTS = 64  # validation texts timed at batch size on the tab (CLI: BENCH_THROUGHPUT_TEXTS):
+# two batches say the batch-32 speed; 256 texts x 3 passes x 4 back-ends took ~13 s of a visitor's wait
 # Compare's first estimate, before it has timed anything here (then rescaled to each run: ui/compare_clock.py):
-# seconds per back-end to load, warm up and score the validation rows, and per back-end and text to time it
-# (MiniLM, 2-core CPU: 4 back-ends and 3 reviews took 17 s).
+# seconds per back-end to load, warm up, score the validation rows and time its blocks (each block has at least
+# COMPARE_BLOCK_CALLS calls, so a few texts cost about as much as one), and per back-end and text past that.
 COMPARE_LOAD_S = 2.5
-COMPARE_TEXT_S = 0.5
+COMPARE_TEXT_S = 0.1
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
 # Training jobs (bertdemo.jobs.runner): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the

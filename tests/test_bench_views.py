@@ -13,11 +13,13 @@ REPORT = {
         "ort_spinning": False,
         "why": "other processes kept 1.2 cores busy, so ORT did not spin",
         "load_average_1m": 3.5,
+        "steady": {"samples_per_backend": 40},
+        "first_call": {"idle_s": 1.0, "rounds": 2, "method": "one call per back-end after 1 s without any call"},
     },
     "floor": {"p50_ms": 0.5},
     "backends": {
-        "pytorch": {"p50_ms": 10.0, "x_floor": 20.0, "speedup_p50": 1.0},
-        "onnx-int8": {"p50_ms": 4.0, "x_floor": 8.0, "speedup_p50": 2.5},
+        "pytorch": {"p50_ms": 10.0, "x_floor": 20.0, "speedup_p50": 1.0, "first_call_ms": 14.5},
+        "onnx-int8": {"p50_ms": 4.0, "x_floor": 8.0, "speedup_p50": 2.5, "first_call_ms": 6.25},
     },
 }
 
@@ -28,6 +30,17 @@ def test_measurement_text_says_how_and_how_far_from_the_floor():
     assert "own block" in text and "spinning off" in text and "1.2 cores busy" in text and "3.50" in text
     assert "0.500 ms" in text and "**onnx-int8**" in text and "8.0x above" in text
     assert "Only PyTorch" not in text
+
+
+def test_first_call_after_idle_is_labelled_and_kept_apart():
+    text = bench_views.measurement_text(REPORT)
+    assert "p50/p95 are the steady state" in text and "40 timed calls per back-end" in text
+    assert "**First call after 1 s idle**" in text and "pytorch 14.5 ms, onnx-int8 6.2 ms" in text
+    frame = bench_views.backends_frame(REPORT)
+    assert list(frame[bench_views.FIRST_CALL_COLUMN]) == [14.5, 6.25] and list(frame["p50 ms"]) == [10.0, 4.0]
+    older = {**REPORT, "measurement": {}, "backends": {"pytorch": {"p50_ms": 10.0}}}  # a report without it
+    assert "First call" not in bench_views.measurement_text(older)
+    assert list(bench_views.backends_frame(older)[bench_views.FIRST_CALL_COLUMN]) == ["-"]
 
 
 def test_measurement_text_of_a_pytorch_only_run():

@@ -11,7 +11,7 @@ import pytest
 from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError, NotExported, UnknownBackend
 from bertdemo.inference import predictors
-from bertdemo.onnx import compare
+from bertdemo.onnx import compare, timing
 from bertdemo.onnx.export import export_run
 from tests.helpers import make_tiny_run
 
@@ -56,6 +56,25 @@ def test_compare_numbers_are_positive_and_finite(report):
     assert report["settings"]["latency_texts"] == len(TEXTS) and report["settings"]["throughput_texts"] == 8
 
 
+def test_compare_times_one_text_warm_and_the_first_call_apart(report, root):
+    """Per round, a block of COMPARE_BLOCK_CALLS calls per back-end (whole passes); the first call after idle apart."""
+    steady = report["measurement"]["steady"]
+    assert report["settings"]["block_calls"] == steady["block_calls"] == timing.block_calls(len(TEXTS))
+    assert steady["samples_per_backend"] == 3 * steady["block_calls"] and steady["wake_calls"] >= 1
+    assert f"{steady['block_calls']} timed calls" in report["measurement"]["method"]
+    first = report["measurement"]["first_call"]
+    assert first["idle_s"] == config.COMPARE_IDLE_S and first["rounds"] == config.COMPARE_IDLE_ROUNDS
+    assert "not part of p50/p95" in first["method"]
+    for b, entry in report["backends"].items():
+        assert math.isfinite(entry["first_call_ms"]) and entry["first_call_ms"] > 0, b
+    one = compare.compare_backends(
+        "tiny", ["fine"], backends=["onnx"], root=root, repeats=2, warmup=0, idle_rounds=0, throughput_limit=3
+    )
+    assert one["settings"]["block_calls"] == config.COMPARE_BLOCK_CALLS and one["settings"]["throughput_texts"] == 3
+    assert "the one text" in one["measurement"]["method"] and one["measurement"]["first_call"] is None
+    assert "first_call_ms" not in one["backends"]["onnx"]
+
+
 def test_compare_chosen_backends_without_pytorch(root):
     out = compare.compare_backends(
         "tiny",
@@ -64,6 +83,7 @@ def test_compare_chosen_backends_without_pytorch(root):
         root=root,
         repeats=1,
         warmup=0,
+        idle_rounds=0,
         throughput_texts=["fine"] * 5,
         batch_size=2,
     )
@@ -73,7 +93,7 @@ def test_compare_chosen_backends_without_pytorch(root):
 
 def test_compare_defaults_to_exported_backends(root):
     assert compare.available_backends("plain", root) == ["pytorch"]
-    out = compare.compare_backends("plain", ["fine"], root=root, repeats=1, warmup=0)
+    out = compare.compare_backends("plain", ["fine"], root=root, repeats=1, warmup=0, idle_rounds=0)
     assert list(out["backends"]) == ["pytorch"]
 
 
@@ -86,6 +106,8 @@ def test_compare_errors(root):
         compare.compare_backends("plain", ["x"], backends=["pytorch", "onnx"], root=root)
     with pytest.raises(BertDemoError, match="repeats"):
         compare.compare_backends("tiny", ["x"], root=root, repeats=0)
+    with pytest.raises(BertDemoError, match="idle rounds"):
+        compare.compare_backends("tiny", ["x"], root=root, idle_rounds=-1)
 
 
 def test_model_flops_of_bert_base():
@@ -111,15 +133,16 @@ def test_compare_says_how_it_measured_and_leaves_the_cache_alone(root):
     """The dashboard states the method and the spinning choice; compare loads its own predictors, not the cache's."""
     predictors.clear_cache()
     out = compare.compare_backends(
-        "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=False
+        "tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=False, idle_rounds=0
     )
     m = out["measurement"]
     assert "own block" in m["method"] and "rotated" in m["method"]
     assert m["ort_spinning"] is False and "shared" in m["why"] and m["busy_elsewhere_cores"] is None
     assert predictors._cache == {}
-    out = compare.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0, owns_cores=True)
+    quick = {"backends": ["onnx"], "root": root, "repeats": 1, "warmup": 0, "idle_rounds": 0}
+    out = compare.compare_backends("tiny", ["fine"], owns_cores=True, **quick)
     assert out["measurement"]["ort_spinning"] is True
     assert out["threads"]["onnxruntime"] == out["threads"]["torch"] == hardware.usable_cpus()
-    probed = compare.compare_backends("tiny", ["fine"], backends=["onnx"], root=root, repeats=1, warmup=0)
+    probed = compare.compare_backends("tiny", ["fine"], **quick)
     busy = probed["measurement"]["busy_elsewhere_cores"]
     assert busy >= 0 and probed["measurement"]["ort_spinning"] is (busy < config.BUSY_ELSEWHERE_CORES)

@@ -121,3 +121,24 @@ def test_undetectable_columns_name_the_flags_on_the_cli_only(tmp_path) -> None:
     numbers = write_csv(tmp_path / "numbers.csv", [(str(i), str(i * 3)) for i in range(20)], header=("a", "b"))
     proc = run_cli("inspect", str(numbers), root=tmp_path / "models")
     assert_user_error(proc, "holds only numbers, not text: pick the text column. (command line: --text-column)")
+
+
+def test_compare_one_typed_review_json(tmp_path) -> None:
+    """compare --json with one text: warm blocks of COMPARE_BLOCK_CALLS calls, the first call after idle apart."""
+    from bertdemo import config
+    from bertdemo.onnx.export import export_run
+    from tests.helpers import make_tiny_run
+
+    make_tiny_run(tmp_path, "tiny")
+    export_run("tiny", root=tmp_path)
+    report = last_json(
+        run_cli("compare", "tiny", "--text", "one typed review", "--repeats", "2", "--json", root=tmp_path)
+    )
+    assert list(report["backends"]) == ["pytorch", "onnx"]
+    steady = report["measurement"]["steady"]
+    assert (
+        steady["block_calls"] == config.COMPARE_BLOCK_CALLS
+        and steady["samples_per_backend"] == 2 * steady["block_calls"]
+    )
+    assert report["measurement"]["first_call"]["idle_s"] == config.COMPARE_IDLE_S
+    assert all(b["first_call_ms"] > 0 and b["p50_ms"] > 0 for b in report["backends"].values())

@@ -71,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("name")
     sp.add_argument("--text", action="append", default=[], help="a text to compare (repeatable)")
     sp.add_argument("--csv", type=Path, help="a CSV whose text column is compared")
-    sp.add_argument("--repeats", type=int, default=30)
+    sp.add_argument(
+        "--repeats", type=int, default=30, help="timed rounds: each times every back-end in its own block of calls"
+    )
     sp.add_argument("--json", action="store_true")
     return p
 
@@ -214,6 +216,9 @@ def cmd_compare(args) -> dict[str, Any]:
             )
         m = report["measurement"]
         print(f"measured: {m['method']}; ORT spinning {'on' if m['ort_spinning'] else 'off'} ({m['why']})")
+        if m.get("first_call"):
+            firsts = ", ".join(f"{k} {v['first_call_ms']:.2f} ms" for k, v in report["backends"].items())
+            print(f"first call after {m['first_call']['idle_s']:g} s idle (not in p50/p95): {firsts}")
     return report
 
 

@@ -101,22 +101,28 @@ def compare_backends(
     throughput_texts: list[str] | None = None,
     batch_size: int = config.PREDICT_BATCH_SIZE,
     owns_cores: bool | None = None,
+    idle_rounds: int = config.COMPARE_IDLE_ROUNDS,
+    throughput_limit: int = config.BENCH_THROUGHPUT_TEXTS,
 ) -> CompareReport:
     """Answers, p50/p95 latency at batch 1, throughput at batch_size, size and accuracy for each back-end.
 
-    Each back-end is timed as it would run alone (see bertdemo.onnx.timing): its own block of calls, after
-    warm-up, block order rotated every round. The back-ends are fresh predictors with the thread policy
-    of a process that owns the cores (all usable CPUs for both runtimes, ORT spinning), not the app's
-    cached ones; owns_cores=None first checks whether other processes keep the cores busy, and if so
-    both runtimes get this process's share of the cores and ORT does not spin (the report says so).
+    Each back-end is timed as it would run alone (see bertdemo.onnx.timing): per round, its own block of
+    at least COMPARE_BLOCK_CALLS calls back to back after a rest and an untimed wake-up call, block order
+    rotated every round; p50/p95 are that steady state. The first call after COMPARE_IDLE_S without calls
+    is its own figure (first_call_ms, idle_rounds calls per back-end; 0 leaves it out). The back-ends are
+    fresh predictors with the thread policy of a process that owns the cores (all usable CPUs for both
+    runtimes, ORT spinning), not the app's cached ones; owns_cores=None first checks whether other
+    processes keep the cores busy, and if so both runtimes get this process's share of the cores and ORT
+    does not spin (the report says so).
     """
     texts = predictors.as_texts(texts)
     if not [t for t in texts if t.strip()]:
         raise BertDemoError("Nothing to compare: give at least one non-empty text.")
-    if repeats < 1 or warmup < 0 or batch_size < 1:
+    if repeats < 1 or warmup < 0 or batch_size < 1 or idle_rounds < 0 or throughput_limit < 1:
         raise BertDemoError(
-            f"repeats and batch size must be at least 1 and warm-up at least 0 "
-            f"(got repeats={repeats}, warmup={warmup}, batch_size={batch_size})."
+            f"repeats, batch size and throughput texts must be at least 1, warm-up and idle rounds at least 0 "
+            f"(got repeats={repeats}, warmup={warmup}, batch_size={batch_size}, idle_rounds={idle_rounds}, "
+            f"throughput_limit={throughput_limit})."
         )
     run_path = store.run_dir(name, root)
     backends = list(dict.fromkeys(backends or available_backends(name, root)))
@@ -133,17 +139,20 @@ def compare_backends(
         log.warning("comparing the first %d of %d texts", config.BENCH_MAX_TEXTS, given)
         texts = texts[: config.BENCH_MAX_TEXTS]
     if throughput_texts is None:
-        throughput_texts = validation_texts(run_path, config.BENCH_THROUGHPUT_TEXTS)[0] or texts
-    throughput_texts = predictors.as_texts(throughput_texts) or texts
+        throughput_texts = validation_texts(run_path, throughput_limit)[0] or texts
+    throughput_texts = (predictors.as_texts(throughput_texts) or texts)[:throughput_limit]
     lat_texts = spread_by_length(texts, config.BENCH_LATENCY_TEXTS)
+    plan = timing.Plan(rounds=repeats, block_calls=timing.block_calls(len(lat_texts)), texts=len(lat_texts))
 
     # Fresh predictors, dropped afterwards: the app's cache keeps what it serves, not four models per compare.
     with timing.torch_threads(policy.threads) as torch_threads:
         loaded = _load_fresh(name, root, run_path, backends, policy)
         sync = timing.synchronizer(loaded.values())
         answers = {b: p.predict(texts, batch_size) for b, p in loaded.items()}
-        latency = timing.time_latency(loaded, lat_texts, repeats, warmup, sync)
+        latency = timing.time_latency(loaded, lat_texts, repeats, warmup, sync, min_calls=plan.block_calls)
         throughput = timing.time_throughput(loaded, throughput_texts, batch_size, warmup, sync)
+        # Last, when every runtime is long warm: only the idle before the call is left to tell.
+        first = timing.time_first_calls(loaded, lat_texts, idle_rounds, sync=sync) if idle_rounds else {}
 
     reference = "pytorch" if "pytorch" in answers else backends[0]
     rows = []
@@ -168,6 +177,8 @@ def compare_backends(
             "throughput": round(throughput[b], 1),
             "device": loaded[b].device,
         }
+        if first.get(b):
+            entry["first_call_ms"] = round(_percentile_ms(first[b], 50), 3)
         if reference == "pytorch":
             entry["speedup_p50"] = round(_percentile_ms(latency["pytorch"], 50) / p50, 2)
             entry["speedup_throughput"] = round(throughput[b] / throughput["pytorch"], 2)
@@ -184,6 +195,13 @@ def compare_backends(
             entry["x_floor"] = round(p50 / floor_ms, 1)
         results[b] = entry
 
+    first_call = None
+    if idle_rounds:
+        first_call = {
+            "idle_s": config.COMPARE_IDLE_S,
+            "rounds": idle_rounds,
+            "method": timing.first_call_text(config.COMPARE_IDLE_S, idle_rounds),
+        }
     return {
         "name": name,
         "texts": texts,
@@ -195,12 +213,16 @@ def compare_backends(
             "repeats": repeats,
             "warmup": warmup,
             "latency_texts": len(lat_texts),
+            "block_calls": plan.block_calls,
+            "idle_rounds": idle_rounds,
             "throughput_texts": len(throughput_texts),
             "batch_size": batch_size,
         },
         "threads": _threads(loaded.values(), torch_threads),
         "measurement": {
-            "method": timing.method_text(),
+            "method": timing.method_text(plan),
+            "steady": plan.as_dict(),
+            "first_call": first_call,
             "ort_spinning": policy.spinning,
             "why": policy.reason,
             "busy_elsewhere_cores": None if busy is None else round(busy, 2),

@@ -114,6 +114,7 @@ class BackendResult(TypedDict, total=False):
 
     p50_ms: float
     p95_ms: float
+    first_call_ms: float  # the first call after COMPARE_IDLE_S without calls (median), not part of p50/p95
     throughput: float
     device: str
     speedup_p50: float

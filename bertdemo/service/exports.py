@@ -59,4 +59,6 @@ def compare(
         raise BertDemoError("Type at least one review to compare (one per line).")
     access.check_visible(name, owner, root)
     with access.as_seen_by(name, owner, root):
-        return compare_backends(name, items, root=root, repeats=repeats)
+        return compare_backends(
+            name, items, root=root, repeats=repeats, throughput_limit=config.UI_COMPARE_THROUGHPUT_TEXTS
+        )

@@ -129,10 +129,13 @@ def styled_answers(report: dict[str, Any]):
     return frame.style.apply(highlight, axis=1)
 
 
+FIRST_CALL_COLUMN = "first call after idle, ms"
+
 BACKEND_COLUMNS = [
     "back-end",
     "p50 ms",
     "p95 ms",
+    FIRST_CALL_COLUMN,
     "texts/s",
     "speed-up (p50)",
     "x floor (p50)",
@@ -151,6 +154,7 @@ def backends_frame(report: dict[str, Any]) -> pd.DataFrame:
                 "back-end": name,
                 "p50 ms": b.get("p50_ms"),
                 "p95 ms": b.get("p95_ms"),
+                FIRST_CALL_COLUMN: b.get("first_call_ms"),
                 "texts/s": b.get("throughput"),
                 "speed-up (p50)": b.get("speedup_p50"),
                 "x floor (p50)": b.get("x_floor"),
@@ -168,10 +172,13 @@ def measurement_text(report: dict[str, Any]) -> str:
     threads_text = ", ".join(f"{k} {v}" for k, v in threads.items()) if isinstance(threads, dict) else threads
     settings = report.get("settings") or {}
     m = report.get("measurement") or {}
+    steady = m.get("steady") or {}
+    samples = steady.get("samples_per_backend")
     lines = [
-        f"Measured on **{report.get('device', '?')}** (threads: {threads_text or '?'}); "
-        f"{settings.get('repeats', '?')} timed rounds after warm-up. Latency is per text at batch 1, "
-        f"tokenization included; throughput at batch {settings.get('batch_size', '?')}."
+        f"Measured on **{report.get('device', '?')}** (threads: {threads_text or '?'}). p50/p95 are the steady "
+        f"state: per text at batch 1, tokenization included, "
+        + (f"{samples} timed calls per back-end" if samples else f"{settings.get('repeats', '?')} timed rounds")
+        + f" after warm-up; throughput at batch {settings.get('batch_size', '?')}."
     ]
     if m:
         spin = "on" if m.get("ort_spinning") else "off"
@@ -179,6 +186,14 @@ def measurement_text(report: dict[str, Any]) -> str:
         lines.append(
             f"How: {m.get('method', '?')}. ONNX Runtime spinning {spin}: {m.get('why', '?')}"
             + (f"; 1-minute load average {load:.2f}." if load is not None else ".")
+        )
+    first = m.get("first_call") or {}
+    firsts = {b: v["first_call_ms"] for b, v in (report.get("backends") or {}).items() if v.get("first_call_ms")}
+    if first and firsts:
+        figures = ", ".join(f"{b} {ms:.1f} ms" for b, ms in firsts.items())
+        lines.append(
+            f"**First call after {first.get('idle_s', '?'):g} s idle** (as a visitor's request after a pause "
+            f"meets it; the runtime's threads wake up first): {figures}. How: {first.get('method', '?')}."
         )
     floor = (report.get("floor") or {}).get("p50_ms")
     backends = report.get("backends") or {}

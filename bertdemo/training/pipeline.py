@@ -146,6 +146,7 @@ def train_from_request(
             root=root,
             data_summary=prepared.summary,
             owner=owner,
+            data_file=request.csv_path,
         )
     except BertDemoError as exc:
         report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")

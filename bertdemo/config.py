@@ -196,6 +196,7 @@ PREDICT_CHUNK_ROWS = 256  # rows read, predicted (length-sorted inside the chunk
 PREDICTED_COLUMN = "predicted_label"
 PROBABILITY_PREFIX = "prob_"  # one probability column per class: prob_<label>
 PREDICT_DIR_PREFIX = "bertdemo-predict-"  # result files for download, swept like zips
+AUDIT_DIR_PREFIX = "bertdemo-audit-"  # audited / corrected copies of an uploaded file, for download
 NO_COLUMN = "(none)"  # as a label column: the file has no labels, report no accuracy
 # On CPU the int8 graph is fastest, then the fused fp32 one (bench/infer_bench.py); on a GPU int8 stays on CPU.
 FASTEST_BACKENDS_CPU = ("onnx-int8", "onnx-optimized", "onnx", "pytorch")

@@ -108,9 +108,10 @@ def audit_rows(
     conflicts = conflicts or {}
     score = suspicion(s, method)
     combined, model = combined_probs(s), model_probs(s)
-    others = np.where(np.isnan(combined), -1.0, combined)
-    others[np.arange(len(s.given)), s.given] = -np.inf  # the suggestion is the likeliest *other* class
-    suggested = others.argmax(axis=1)
+    # The likeliest class by both models; the given label itself where they lean to it (nothing to change).
+    likeliest = np.where(np.isnan(combined), -1.0, combined)
+    likeliest[np.arange(len(s.given)), s.given] += 1e-9  # a tie keeps the given label
+    suggested = likeliest.argmax(axis=1)
     confidence = _at_given(model, s.given)
     variability = (
         _nanstd(s.dynamics[:, np.arange(len(s.given)), s.given], 0) if s.epochs else np.full(len(s.given), np.nan)

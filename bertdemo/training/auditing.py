@@ -73,3 +73,31 @@ def audit_split(
         }
     )
     return {**found, "mislabeled": summary}, ranked
+
+
+def audit_texts(
+    texts: list[str], labels: list[str], classes: list[str], mistakes: dict[str, dict[str, Any]], seed: int = 0
+) -> list[dict[str, Any]]:
+    """Rank rows known only as texts and labels (a run saved before audits: its validation.csv), numbered 1..n.
+
+    `mistakes` (run.json's, by text) gives the fine-tuned model's answer where it was wrong.
+    """
+    classes = classes or sorted(set(labels))
+    label2id = {label: i for i, label in enumerate(classes)}
+    keep = [i for i, y in enumerate(labels) if y in label2id]
+    texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+    given = np.array([label2id[y] for y in labels])
+    n, c = len(texts), len(classes)
+    val = np.full((n, c), np.nan)
+    for i, text in enumerate(texts):
+        wrong = mistakes.get(text)
+        if wrong and wrong.get("predicted") in label2id:
+            # Only the predicted class's probability was kept: spread the rest evenly over the others.
+            p = float(wrong.get("confidence") or 0.0)
+            val[i] = (1 - p) / max(1, c - 1)
+            val[i, label2id[wrong["predicted"]]] = p
+    tfidf = out_of_fold_probabilities(texts, given.tolist(), c, seed) if len(set(given.tolist())) > 1 else None
+    rows = [keep[i] + 1 for i in range(n)]
+    signals = audit.AuditSignals(classes, rows, given, np.ones(n, dtype=bool), None, val, tfidf)
+    conflicts = duplicates.conflicting_rows(texts, labels, rows)
+    return audit.audit_rows(signals, conflicts, texts=texts)

@@ -126,6 +126,12 @@ def prepare(request: TrainRequest, root: Path | None = None) -> Prepared:
         "notes": loaded.notes,
         "warnings": loaded.warnings,
     }
+    from bertdemo.data.duplicates import leakage_warning
+    from bertdemo.training.auditing import split_findings
+
+    leak = leakage_warning(split_findings(split).get("leakage"))
+    if leak:  # said before training starts, and kept in run.json
+        summary["warnings"] = [*loaded.warnings, leak]
     return Prepared(name, split, summary)
 
 

@@ -91,8 +91,8 @@ EVAL_SAMPLE_ROWS = int(os.environ.get("BERTDEMO_EVAL_SAMPLE_ROWS") or 1000)
 BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regression
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
-# run.json layout (bertdemo.runs.records.upgrade_run reads older ones); 2: params.truncation; 3: params/device precision;
-# 4: the data audit (audit: duplicates, leakage, mislabeled; audit.json and the uploaded file in the run)
+# run.json layout (bertdemo.runs.records.upgrade_run reads older ones); 2: params.truncation;
+# 3: params/device precision; 4: the data audit (duplicates, leakage, mislabeled; audit.json + the uploaded file)
 RUN_SCHEMA_VERSION = 4
 LOSS_POINTS_PER_RUN = 60  # training-loss points logged over a run, for the live curve
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
@@ -101,6 +101,7 @@ MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 AUDIT_EXAMPLES = 5
 AUDIT_TOP_ROWS = 50
 AUDIT_CV_FOLDS = 5
+AUDIT_UI_ROWS = 200  # rows the Train tab's audit table shows (after filtering)
 
 # ONNX.
 ONNX_SUBDIR = "onnx"

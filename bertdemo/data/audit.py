@@ -155,9 +155,7 @@ def _why(s, i, model, tfidf, confidence, variability, conflict) -> tuple[str, st
                 parts.append(("model disagrees", f"model says {s.classes[best]!r} ({model[i, best]:.2f})"))
         elif confidence < 0.5:
             spread = f" ± {variability:.2f}" if not np.isnan(variability) else ""
-            parts.append(
-                ("hard to learn", f"model gave its label p {confidence:.2f}{spread} over {s.epochs} epoch(s)")
-            )
+            parts.append(("hard to learn", f"model gave its label p {confidence:.2f}{spread} over {s.epochs} epoch(s)"))
     if tfidf is not None and not np.isnan(tfidf[i]).all():
         best = int(np.nanargmax(tfidf[i]))
         if best != s.given[i]:

@@ -94,9 +94,7 @@ def conflicting_rows(texts: list[str], labels: list[str], rows: list[int]) -> di
     return out
 
 
-def data_findings(
-    texts: list[str], labels: list[str], rows: list[int], val_start: int | None = None
-) -> dict[str, Any]:
+def data_findings(texts: list[str], labels: list[str], rows: list[int], val_start: int | None = None) -> dict[str, Any]:
     """Duplicates over every row and, when rows[val_start:] are the validation rows, leakage from training."""
     found: dict[str, Any] = {"duplicates": find_duplicates(texts, labels, rows)}
     if val_start is not None:

@@ -116,9 +116,7 @@ def is_missing(value: str) -> bool:
     return not value or value.casefold() in _NA
 
 
-def extract_rows(
-    rows: list[list[str]], ti: int, li: int
-) -> tuple[list[str], list[str], dict[str, int], list[int]]:
+def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], list[str], dict[str, int], list[int]]:
     """Stripped texts and raw labels of usable rows, how many rows were dropped for what, and the kept rows' numbers."""
     texts, labels, numbers = [], [], []
     dropped: Counter[str] = Counter()

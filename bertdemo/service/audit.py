@@ -12,10 +12,13 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.data import duplicates
+from bertdemo.data.audit import KINDS as AUDIT_KINDS
 from bertdemo.data.csvread import read_table
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, store, tempfiles
 from bertdemo.service.common import is_blank
+
+__all__ = ["AUDIT_KINDS", "audit", "audit_csv", "older_run_note"]
 
 # The columns the downloads add to the uploaded file, and the fields of each ranked row in an answer.
 ADDED_COLUMNS = ("suggested_label", "audit_score", "audit_reason")

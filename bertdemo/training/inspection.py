@@ -7,8 +7,8 @@ import random
 from pathlib import Path
 
 from bertdemo import config
-from bertdemo.data.labeled import read_labeled_csv
 from bertdemo.data.duplicates import leakage_warning
+from bertdemo.data.labeled import read_labeled_csv
 from bertdemo.data.splits import check_class_sizes, split_data
 from bertdemo.training.auditing import split_findings
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters

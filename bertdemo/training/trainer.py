@@ -35,8 +35,8 @@ from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode
 from bertdemo.training import basemodels, distributed
-from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.auditing import audit_split
+from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.training.dynamics import ROW_COLUMN, DynamicsCallback, TrainingDynamics
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters

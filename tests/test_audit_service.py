@@ -22,7 +22,15 @@ from tests.conftest import REPO, tiny_rows
 from tests.helpers import make_tiny_run, write_csv
 
 BAD = Path(__file__).parent / "data" / "bad"
-ENCODINGS = ["semicolon.csv", "tab.csv", "pipe.csv", "utf16_bom.csv", "cp1252.csv", "blank_lines.csv", "quoted_newlines.csv"]
+ENCODINGS = [
+    "semicolon.csv",
+    "tab.csv",
+    "pipe.csv",
+    "utf16_bom.csv",
+    "cp1252.csv",
+    "blank_lines.csv",
+    "quoted_newlines.csv",
+]
 
 
 def audited_run(root: Path, name: str, csv_path: Path, owner: str | None = None) -> Path:

@@ -167,8 +167,11 @@ def _why(s, i, model, tfidf, confidence, variability, conflict) -> tuple[str, st
 
 
 def summary(rows: list[dict[str, Any]], s: AuditSignals) -> dict[str, Any]:
-    """Counts for run.json and the model card: rows audited, suspicious ones (score > 0.5) by kind, evidence used."""
-    flagged = [r for r in rows if r["score"] is not None and r["score"] > 0.5]
+    """Counts for run.json and the model card: rows audited, suspicious ones by kind, evidence used.
+
+    Suspicious: the two models together put another class first (the row's suggested label is not its label).
+    """
+    flagged = [r for r in rows if r["score"] is not None and r["suggested_label"] != r["given_label"]]
     by_kind: dict[str, int] = {}
     for r in flagged:
         by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1

@@ -185,7 +185,7 @@ def _audit(info: dict[str, Any]) -> str:
         ["near-duplicate rows (case, spaces, punctuation)", dup.get("near_rows")],
         ["texts with conflicting labels", dup.get("conflict_groups")],
         ["validation rows also in training (leakage)", leak.get("leaked_rows")],
-        ["rows whose label looks wrong (score > 0.5)", bad.get("suspicious")],
+        ["rows whose label looks wrong (another class likelier)", bad.get("suspicious")],
     ]
     text = "## Data audit\n\n" + _table(["finding", "rows"], [r for r in rows if r[1] is not None])
     if leak.get("leaked_rows"):

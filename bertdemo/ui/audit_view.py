@@ -48,7 +48,7 @@ def summary_markdown(report: dict[str, Any]) -> str:
     if summary.get("rows"):
         kinds = ", ".join(f"{n:,} {k}" for k, n in (summary.get("by_kind") or {}).items())
         lines.append(
-            f"{summary.get('suspicious', 0):,} of {summary['rows']:,} rows look mislabeled (score over 0.5"
+            f"{summary.get('suspicious', 0):,} of {summary['rows']:,} rows look mislabeled (another class is likelier"
             + (f": {kinds}" if kinds else "")
             + "). Evidence: "
             + (", ".join(summary.get("evidence") or []) or "none")
@@ -126,7 +126,7 @@ def create_audit_section() -> dict[str, Any]:
             static_columns=list(range(1, len(COLUMNS))),  # only the accept ticks can change
             wrap=True,
             max_height=420,
-            column_widths=["7%", "6%", "7%", "11%", "11%", "24%", "34%"],
+            column_widths=["9%", "6%", "7%", "10%", "10%", "24%", "34%"],
             elem_id="bd-audit-table",
         )
         with gr.Row():

@@ -94,10 +94,17 @@ EVAL_SAMPLE_ROWS = int(os.environ.get("BERTDEMO_EVAL_SAMPLE_ROWS") or 1000)
 BASELINE_C = 10.0  # inverse regularization of the baseline's logistic regression
 BASELINE_MAX_FEATURES = 200_000  # TF-IDF vocabulary cap: keeps the baseline to seconds on 50,000 rows
 INSPECT_BASELINE_MAX_ROWS = 10_000  # the data report's baseline trains on at most this many rows (seconds)
-# run.json layout (bertdemo.runs.records.upgrade_run reads older ones); 2: params.truncation; 3: params/device precision
-RUN_SCHEMA_VERSION = 3
+# run.json layout (bertdemo.runs.records.upgrade_run reads older ones); 2: params.truncation;
+# 3: params/device precision; 4: the data audit (duplicates, leakage, mislabeled; audit.json + the uploaded file)
+RUN_SCHEMA_VERSION = 4
 LOSS_POINTS_PER_RUN = 60  # training-loss points logged over a run, for the live curve
 MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
+# Data audit (bertdemo.data.duplicates, bertdemo.data.audit): examples kept per finding, rows shown by default,
+# folds of the out-of-fold bag-of-words probabilities (sklearn cross_val_predict).
+AUDIT_EXAMPLES = 5
+AUDIT_TOP_ROWS = 50
+AUDIT_CV_FOLDS = 5
+AUDIT_UI_ROWS = 200  # rows the Train tab's audit table shows (after filtering)
 
 # ONNX.
 ONNX_SUBDIR = "onnx"
@@ -205,6 +212,7 @@ PREDICT_CHUNK_ROWS = 256  # rows read, predicted (length-sorted inside the chunk
 PREDICTED_COLUMN = "predicted_label"
 PROBABILITY_PREFIX = "prob_"  # one probability column per class: prob_<label>
 PREDICT_DIR_PREFIX = "bertdemo-predict-"  # result files for download, swept like zips
+AUDIT_DIR_PREFIX = "bertdemo-audit-"  # audited / corrected copies of an uploaded file, for download
 NO_COLUMN = "(none)"  # as a label column: the file has no labels, report no accuracy
 LABEL_CHECK_ROWS = 5_000  # rows read to list the labels of a file to predict, before it is scored
 # On CPU the int8 graph is fastest, then the fused fp32 one (bench/infer_bench.py); on a GPU int8 stays on CPU.

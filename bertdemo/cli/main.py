@@ -1,4 +1,4 @@
-"""`python -m bertdemo`: inspect, train, models, delete, predict, explain, export, compare.
+"""`python -m bertdemo`: inspect, train, models, delete, predict, explain, export, compare, audit.
 
 Every subcommand takes --json and then prints one JSON document as the last line of
 stdout. A user error prints one line starting with 'error:' to stderr and exits 2.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config
-from bertdemo.cli import predict
+from bertdemo.cli import audit, predict
 from bertdemo.cli.train import add_train_arguments, cmd_train, models_root
 from bertdemo.errors import BertDemoError, one_line
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
 
     predict.add_parsers(sub)  # predict (texts or --csv) and explain
+    audit.add_parser(sub)  # rows whose label looks wrong, duplicates, leakage
 
     sp = sub.add_parser("export", help="export a saved run to ONNX (and check it against PyTorch)")
     sp.add_argument("name")
@@ -156,6 +157,15 @@ def _print_inspection(r: dict[str, Any]) -> None:
     if r.get("token_lengths"):
         t = r["token_lengths"]
         print("tokens: " + ", ".join(f"{k} {v}" for k, v in t.items()))
+    found = r.get("audit") or {}
+    if found.get("duplicates"):
+        d = found["duplicates"]
+        print(
+            f"duplicates: {d['exact_rows']:,} exact, {d['near_rows']:,} near (case/space/punctuation); "
+            f"{d['conflict_groups']:,} text(s) with conflicting labels"
+        )
+    if found.get("leakage"):
+        print(f"leakage: {found['leakage']['leaked_rows']:,} validation rows also in training (default split)")
     for line in r.get("notes", []):
         print(f"note: {line}")
     for line in r.get("warnings", []):
@@ -230,4 +240,5 @@ COMMANDS = {
     **predict.COMMANDS,
     "export": cmd_export,
     "compare": cmd_compare,
+    "audit": audit.cmd_audit,
 }

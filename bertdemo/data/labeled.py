@@ -11,7 +11,7 @@ import logging
 import random
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bertdemo import config
@@ -43,6 +43,13 @@ class LabeledData:
     notes: list[str]
     warnings: list[str]
     preview: list[dict[str, str]]
+    # 1-based data row of the file each text came from (header and blank lines not counted): the data audit
+    # names rows by it. Empty for data built in memory; `row_numbers()` then counts 1..n.
+    rows: list[int] = field(default_factory=list)
+
+    def row_numbers(self) -> list[int]:
+        """Each text's row in the file (1..n when unknown)."""
+        return list(self.rows) if len(self.rows) == len(self.texts) else list(range(1, len(self.texts) + 1))
 
     def class_counts(self) -> dict[str, int]:
         """Label -> number of rows, sorted by label."""
@@ -65,7 +72,7 @@ def read_labeled_csv(
     notes = list(table.notes)
     ti, li = pick_columns(table, text_column, label_column, notes)
     text_col, label_col = table.columns[ti], table.columns[li]
-    texts, labels, dropped = extract_rows(table.rows, ti, li)
+    texts, labels, dropped, rows = extract_rows(table.rows, ti, li)
     if not texts:
         raise ColumnError(
             f"No usable rows: all {len(table.rows):,} rows lack a text in {show(text_col)} or a label in "
@@ -76,7 +83,9 @@ def read_labeled_csv(
     check_text_not_numeric(texts, text_col)
     texts = cut_long_texts(texts, notes)
     labels = normalize_labels(labels, notes)
-    texts, labels = sample_rows(texts, labels, max_rows, seed, notes)
+    keep = sample_rows(len(texts), max_rows, seed, notes)
+    if keep is not None:
+        texts, labels, rows = [texts[i] for i in keep], [labels[i] for i in keep], [rows[i] for i in keep]
     check_two_classes(labels)
     log.info("Read %s: %d of %d rows kept, %d classes", Path(path).name, len(texts), len(table.rows), len(set(labels)))
     return LabeledData(
@@ -94,6 +103,7 @@ def read_labeled_csv(
         notes=notes,
         warnings=data_warnings(texts, labels, label_col),
         preview=make_preview(table),
+        rows=rows,
     )
 
 
@@ -106,11 +116,11 @@ def is_missing(value: str) -> bool:
     return not value or value.casefold() in _NA
 
 
-def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], list[str], dict[str, int]]:
-    """Stripped texts and raw labels of usable rows, and how many rows were dropped for what."""
-    texts, labels = [], []
+def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], list[str], dict[str, int], list[int]]:
+    """Stripped texts and raw labels of usable rows, how many rows were dropped for what, and the kept rows' numbers."""
+    texts, labels, numbers = [], [], []
     dropped: Counter[str] = Counter()
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         if not any(v.strip() for v in row):
             dropped["blank row"] += 1
         elif is_missing(row[ti]):
@@ -120,7 +130,8 @@ def extract_rows(rows: list[list[str]], ti: int, li: int) -> tuple[list[str], li
         else:
             texts.append(row[ti].strip())
             labels.append(row[li])
-    return texts, labels, dict(dropped)
+            numbers.append(number)
+    return texts, labels, dict(dropped), numbers
 
 
 def check_text_not_numeric(texts: list[str], column: str) -> None:
@@ -189,15 +200,13 @@ def merge_case_variants(labels: list[str], notes: list[str]) -> list[str]:
     return [mapping.get(v, v) for v in labels] if mapping else labels
 
 
-def sample_rows(
-    texts: list[str], labels: list[str], max_rows: int | None, seed: int, notes: list[str]
-) -> tuple[list[str], list[str]]:
-    """A seeded random sample of max_rows rows (file order kept), or all rows."""
-    if max_rows is None or len(texts) <= max_rows:
-        return texts, labels
-    keep = sorted(random.Random(int(seed)).sample(range(len(texts)), max_rows))
-    notes.append(f"Sampled {max_rows:,} of {len(texts):,} rows (the max rows setting).")
-    return [texts[i] for i in keep], [labels[i] for i in keep]
+def sample_rows(n: int, max_rows: int | None, seed: int, notes: list[str]) -> list[int] | None:
+    """Positions of a seeded random sample of max_rows of n rows (file order kept), or None to keep all."""
+    if max_rows is None or n <= max_rows:
+        return None
+    keep = sorted(random.Random(int(seed)).sample(range(n), max_rows))
+    notes.append(f"Sampled {max_rows:,} of {n:,} rows (the max rows setting).")
+    return keep
 
 
 def check_two_classes(labels: list[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bertdemo import config
 from bertdemo.data.csvread import show, show_list
@@ -21,6 +21,10 @@ class Split:
     val_texts: list[str]
     val_labels: list[str]
     labels: list[str]
+    # Each row's 1-based data row in its file (LabeledData.rows), for the data audit; empty when unknown.
+    train_rows: list[int] = field(default_factory=list)
+    val_rows: list[int] = field(default_factory=list)
+    val_file: str | None = None  # the validation rows' file, when not the training file
 
 
 def split_data(
@@ -48,12 +52,15 @@ def split_data(
         train_idx += idx[n_val:]
     rng.shuffle(train_idx)
     rng.shuffle(val_idx)
+    numbers = data.row_numbers()
     return Split(
         train_texts=[data.texts[i] for i in train_idx],
         train_labels=[data.labels[i] for i in train_idx],
         val_texts=[data.texts[i] for i in val_idx],
         val_labels=[data.labels[i] for i in val_idx],
         labels=sorted(by_class),
+        train_rows=[numbers[i] for i in train_idx],
+        val_rows=[numbers[i] for i in val_idx],
     )
 
 
@@ -90,4 +97,13 @@ def split_with_validation(train: LabeledData, val: LabeledData) -> Split:
             f"The validation CSV has labels that the training CSV lacks: {listed}{more}. "
             f"Training labels are {show_list(known, 8)}: fix those rows or remove them."
         )
-    return Split(list(train.texts), list(train.labels), list(val.texts), val_labels, known)
+    return Split(
+        list(train.texts),
+        list(train.labels),
+        list(val.texts),
+        val_labels,
+        known,
+        train_rows=train.row_numbers(),
+        val_rows=val.row_numbers(),
+        val_file=val.source,
+    )

@@ -105,6 +105,7 @@ def body(info: dict[str, Any]) -> str:
         _results(info),
         _baseline(info),
         _data(info),
+        _audit(info),
         _settings(info),
         _epochs(info),
         _onnx(info),
@@ -172,6 +173,30 @@ def _data(info: dict[str, Any]) -> str:
         text += "\n" + _table(
             ["class", "train rows", "validation rows"], [[x, train.get(x), val.get(x)] for x in labels]
         )
+    return text
+
+
+def _audit(info: dict[str, Any]) -> str:
+    """What the data audit found: duplicates, leakage (which inflates the validation scores), suspicious labels."""
+    found = info.get("audit") or {}
+    if not found.get("available"):
+        return "## Data audit\n\nNot recorded (the run was saved before bertdemo audited its data).\n"
+    dup, leak, bad = found.get("duplicates") or {}, found.get("leakage") or {}, found.get("mislabeled") or {}
+    rows = [
+        ["exact duplicate rows", dup.get("exact_rows")],
+        ["near-duplicate rows (case, spaces, punctuation)", dup.get("near_rows")],
+        ["texts with conflicting labels", dup.get("conflict_groups")],
+        ["validation rows also in training (leakage)", leak.get("leaked_rows")],
+        ["rows whose label looks wrong (another class likelier)", bad.get("suspicious")],
+    ]
+    text = "## Data audit\n\n" + _table(["finding", "rows"], [r for r in rows if r[1] is not None])
+    if leak.get("leaked_rows"):
+        text += (
+            f"\nValidation leaks: {leak['leaked_rows']} of {leak['val_rows']} validation rows repeat a training "
+            "row's text, so the validation results above are optimistic.\n"
+        )
+    if bad.get("evidence"):
+        text += f"\nLabels ranked from: {', '.join(bad['evidence'])} (`python -m bertdemo audit NAME`).\n"
     return text
 
 

@@ -65,6 +65,16 @@ class JobStatus(TrainingProgress):
     started: float
 
 
+class DataAudit(TypedDict, total=False):
+    """What a run found in its data (bertdemo.training.auditing); the ranked rows are in the run's audit.json."""
+
+    available: bool  # False for runs saved before audits (schema < 4)
+    duplicates: dict[str, Any]  # exact / near / conflicting-label groups, counts and examples
+    leakage: dict[str, Any]  # validation rows whose text is also a training row's
+    mislabeled: dict[str, Any]  # rows, suspicious, by_kind, evidence, method, seconds, train_seconds
+    data_file: str | None  # the uploaded file's copy in the run folder
+
+
 class RunInfo(TypedDict, total=False):
     """A saved run's run.json."""
 
@@ -90,6 +100,7 @@ class RunInfo(TypedDict, total=False):
     owner: str  # hash of the app user who trained it (bertdemo.runs.access); absent: shared
     distributed: dict[str, int]  # processes, effective_batch_size
     stopped_early: dict[str, Any]  # stopped by the user, best epoch kept: stopped_at_step, kept_step, kept_epoch
+    audit: DataAudit  # from schema version 4; older runs: {"available": False}
 
 
 class RunSummary(TypedDict):
@@ -167,6 +178,8 @@ def upgrade_run(info: dict[str, Any]) -> RunInfo:
         params = dict(out.get("params") or {})
         params.setdefault("precision", precision)
         out["params"] = params
+    if version < 4:
+        out.setdefault("audit", {"available": False})
     out.setdefault("history", [])
     out.setdefault("labels", [])
     out.setdefault("metrics", {})

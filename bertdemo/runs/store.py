@@ -30,6 +30,8 @@ except ImportError:  # pragma: no cover - Windows: this process's threads only
 
 RUN_JSON = "run.json"
 VALIDATION_CSV = "validation.csv"
+AUDIT_JSON = "audit.json"  # every row ranked by how wrong its label looks (bertdemo.training.auditing)
+UPLOADED_CSV = "uploaded.csv"  # the training file as uploaded (+ ".gz" when it was compressed)
 MAX_NAME_LEN = 64
 _NAME_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 

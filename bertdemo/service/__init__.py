@@ -7,6 +7,7 @@ gr.Error. Each function checks the caller's right to the run it names (bertdemo.
 
 from bertdemo.jobs.runner import JobRunner
 from bertdemo.runs.store import default_run_name, sweep_staging
+from bertdemo.service.audit import AUDIT_KINDS, audit, audit_csv
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.exports import compare, export, split_texts
 from bertdemo.service.predict import (
@@ -37,8 +38,11 @@ from bertdemo.training.baseline import verdict
 from bertdemo.training.hyperparameters import training_settings
 
 __all__ = [
+    "AUDIT_KINDS",
     "FilePrediction",
     "JobRunner",
+    "audit",
+    "audit_csv",
     "TrainRequest",
     "default_run_name",
     "sweep_staging",

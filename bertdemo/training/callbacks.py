@@ -8,6 +8,7 @@ from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback
 
 from bertdemo.errors import TrainingError
+from bertdemo.training.dynamics import ROW_COLUMN, TrainingDynamics
 from bertdemo.training.monitor import TrainingMonitor
 
 
@@ -86,13 +87,23 @@ class AccuracyTrainer(Trainer):
 
     train_correct = 0
     train_seen = 0
+    dynamics: TrainingDynamics | None = None  # set to record each training row's probabilities (the data audit)
+
+    def _set_signature_columns_if_needed(self):
+        # Keep the row positions in the batches (the Trainer drops columns the model does not take).
+        super()._set_signature_columns_if_needed()
+        if ROW_COLUMN not in self._signature_columns:
+            self._signature_columns.append(ROW_COLUMN)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        rows = inputs.pop(ROW_COLUMN, None)  # not a model input
         loss, outputs = super().compute_loss(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
         if model.training and "labels" in inputs:
             preds = outputs.logits.detach().argmax(-1)
             self.train_correct += int((preds == inputs["labels"]).sum())
             self.train_seen += int(inputs["labels"].numel())
+            if rows is not None and self.dynamics is not None:
+                self.dynamics.record(rows, outputs.logits)
         return (loss, outputs) if return_outputs else loss
 
     def _get_eval_sampler(self, eval_dataset):

@@ -7,8 +7,10 @@ import random
 from pathlib import Path
 
 from bertdemo import config
+from bertdemo.data.duplicates import leakage_warning
 from bertdemo.data.labeled import read_labeled_csv
 from bertdemo.data.splits import check_class_sizes, split_data
+from bertdemo.training.auditing import split_findings
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 
 
@@ -47,6 +49,11 @@ def inspect_csv(
     }
     split = split_data(data)  # the split training makes with the default fraction and seed
     report["baseline"] = _baseline(split)
+    # Duplicates over the file, and leakage across the split training would make (default fraction and seed).
+    report["audit"] = split_findings(split)
+    leak = leakage_warning(report["audit"]["leakage"])
+    if leak:
+        report["warnings"].append(leak)
     if tokenizer is not None:
         lengths = token_lengths(data.texts, tokenizer)
         # What training on auto would pick for this file (bundled model's tokenizer, CPU): shown before Train.

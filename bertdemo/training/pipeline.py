@@ -132,6 +132,12 @@ def prepare(request: TrainRequest, root: Path | None = None, visitor: bool = Fal
         "notes": loaded.notes,
         "warnings": loaded.warnings,
     }
+    from bertdemo.data.duplicates import leakage_warning
+    from bertdemo.training.auditing import split_findings
+
+    leak = leakage_warning(split_findings(split).get("leakage"))
+    if leak:  # said before training starts, and kept in run.json
+        summary["warnings"] = [*loaded.warnings, leak]
     return Prepared(name, split, summary)
 
 
@@ -152,6 +158,7 @@ def train_from_request(
             root=root,
             data_summary=prepared.summary,
             owner=owner,
+            data_file=request.csv_path,
         )
     except BertDemoError as exc:
         report_failure(monitor, str(exc), "stopped" if isinstance(exc, TrainingStopped) else "failed")

@@ -34,8 +34,10 @@ from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode, load_classifier
 from bertdemo.training import basemodels, distributed
+from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
+from bertdemo.training.dynamics import ROW_COLUMN, DynamicsCallback, TrainingDynamics
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
@@ -59,10 +61,12 @@ def train_run(
     root: Path | None = None,
     data_summary: dict[str, Any] | None = None,
     owner: str | None = None,
+    data_file: str | Path | None = None,
 ) -> dict[str, Any]:
     """Fine-tune, evaluate every epoch, and save models/<name> atomically; returns run.json (+ 'path').
 
     `owner` (a hash, see bertdemo.runs.access) makes the run private to the app user who trained it.
+    `data_file` (the uploaded CSV) is kept in the run, so its audit can hand it back with audit columns.
 
     Raises TrainingStopped when the monitor's stop flag was set: nothing is saved then.
     """
@@ -108,6 +112,9 @@ def train_run(
     )
     train_ids = [label2id[y] for y in split.train_labels]
     train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
+    # Row positions ride along in each batch so the training pass records each row's probabilities (the audit).
+    train_ds = train_ds.add_column(ROW_COLUMN, list(range(len(train_ids))))
+    dynamics = TrainingDynamics(len(train_ids), len(labels))
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
     epoch_eval_ds = _evaluation_sample(val_ds, val_ids, cfg.seed)
@@ -116,6 +123,8 @@ def train_run(
     started = time.perf_counter()
     try:
         trainer = _build_trainer(model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev)
+        trainer.dynamics = dynamics
+        trainer.add_callback(DynamicsCallback(dynamics))
         with _readable_failures(staging):
             train_output = trainer.train()
         stopped_early = _after_stop(trainer, model, monitor)
@@ -127,9 +136,16 @@ def train_run(
         report = final_report(labels, val_ids, pred.predictions, split.val_texts)
         if not main:  # under torchrun only the main process writes the run
             return {"name": name, **report, "baseline": baseline}
+        findings, audited = audit_split(
+            split, dynamics.stacked(), _softmax(pred.predictions), cfg.seed, recording_seconds=dynamics.seconds
+        )
+        findings["mislabeled"]["train_seconds"] = round(train_seconds, 2)
+        findings["data_file"] = _kept_file_name(data_file)
+        findings["available"] = True
         monitor.set_phase("saving")
         info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
         info["baseline"] = baseline
+        info["audit"] = findings
         if stopped_early:
             info["stopped_early"] = stopped_early
         processes = distributed.world_size()
@@ -141,6 +157,9 @@ def train_run(
             trainer.save_model(str(staging))  # safetensors + config with id2label
             tokenizer.save_pretrained(str(staging))
             _write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
+            store.write_json_atomic(staging / store.AUDIT_JSON, {"rows": audited})
+            if findings["data_file"]:  # the user's file as uploaded: the audit's download adds columns to it
+                shutil.copyfile(data_file, staging / findings["data_file"])
             write_model_card(staging, info)  # README.md: a Hugging Face model card, so a downloaded run explains itself
             store.write_json_atomic(staging / store.RUN_JSON, info)
         path = store.commit_run(staging, name, root)
@@ -154,6 +173,19 @@ def train_run(
             torch.cuda.empty_cache()
     monitor.finish(name)
     return {**info, "path": str(path)}
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.asarray(logits, dtype=np.float64)
+    shifted = np.exp(shifted - shifted.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _kept_file_name(data_file: str | Path | None) -> str | None:
+    """The name the uploaded file gets inside the run (its compression kept), or None without one."""
+    if not data_file or not Path(data_file).is_file():
+        return None
+    return store.UPLOADED_CSV + (".gz" if str(data_file).lower().endswith(".gz") else "")
 
 
 def _after_stop(trainer, model, monitor: TrainingMonitor) -> dict[str, Any] | None:

@@ -36,8 +36,8 @@ def plain(value: Any) -> Any:
 
 
 def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str, Any]:
-    """Register /inspect, /train, /status, /stop, /predict, /predict_file, /explain, /models, /delete, /export and
-    /compare."""
+    """Register /inspect, /train, /status, /stop, /predict, /predict_file, /explain, /models, /delete, /export,
+    /compare and /audit."""
     c: dict[str, Any] = {}
     # Endpoints that take an uploaded file need a File component: it checks the file came through /upload.
     with gr.Column(visible=False):
@@ -152,7 +152,14 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
         needs the owner_token /train gave."""
         return plain(service.explain(name, text, target, root, owner=owner_token or None))
 
-    for fn in (status, stop, predict, models, delete, explain):
+    @ui_errors
+    def audit(name: str, top: int = 50, owner_token: str = "") -> dict[str, Any]:
+        """A run's data audit: `rows` whose label looks wrong, most suspicious first (at most `top`; 0: all), each
+        with row (1-based data row of the uploaded file), text, given_label, suggested_label, score, reason; plus
+        duplicates, leakage and notes. A private run needs the owner_token /train gave."""
+        return plain(service.audit(name, top, root, owner=owner_token or None))
+
+    for fn in (status, stop, predict, models, delete, explain, audit):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=None if fn in (status, stop, models) else "default")
     for fn in (export, compare):
         gr.api(fn, api_name=fn.__name__, concurrency_limit=1, concurrency_id=HEAVY)

@@ -12,6 +12,7 @@ import gradio as gr
 from bertdemo import config, service
 from bertdemo.errors import RunNotFound
 from bertdemo.ui import charts, views
+from bertdemo.ui.audit_view import create_audit_section, wire_audit_section
 from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
@@ -120,6 +121,7 @@ def create_train_tab(
             column_widths=["58%", "14%", "14%", "14%"],
             visible=False,
         )
+        c.update(create_audit_section())  # rows whose label looks wrong, duplicates, leakage (ui/audit_view.py)
 
         gr.Markdown("### 3. Try it")
         with gr.Row(equal_height=False):
@@ -342,3 +344,4 @@ def _wire(
     c["keep_btn"].click(stop_keep, [owner, c["job_id"]], [c["progress"], c["stop_btn"], c["keep_btn"]], **UI_EVENT)
 
     wire_session(demo, c, runner, owner, root, _SETTINGS)
+    wire_audit_section(c, c["results_shown"], c["job_id"], runner, owner, root)

@@ -64,14 +64,15 @@ def csv_columns(
 def label_values(
     csv_path: str | Path | None, label_column: str | None, limit: int = config.LABEL_CHECK_ROWS
 ) -> list[str]:
-    """The distinct labels in a column of a CSV to label (its first `limit` rows): checked before scoring."""
-    from bertdemo.data.csvstream import open_csv
+    """The distinct labels in a column of a CSV to label (its first `limit` rows, read as training reads labels)."""
+    from bertdemo.data.csvread import open_table
+    from bertdemo.data.labeled import normalize_label
 
     if is_blank(label_column) or label_column == config.NO_COLUMN:
         return []
     path = need_file(csv_path)
     found: set[str] = set()
-    with open_csv(path) as (head, rows):
+    with open_table(path, max_rows=config.PREDICT_MAX_ROWS) as (head, rows):
         if label_column not in head.columns:
             return []
         index = head.columns.index(label_column)
@@ -79,7 +80,7 @@ def label_values(
             if i >= limit:
                 break
             if row[index].strip():
-                found.add(row[index].strip())
+                found.add(normalize_label(row[index]))
     return sorted(found)
 
 

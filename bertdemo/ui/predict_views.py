@@ -123,9 +123,11 @@ def label_check_markdown(file_labels: Iterable[str], run_labels: Iterable[str], 
     known = [str(x) for x in run_labels]
     if not column or not found or not known:
         return ""
-    unknown = [x for x in found if x not in set(known)]
+    # As the scorer reads them: 'Positive' is the run's 'positive' (labels arrive normalised like training's).
+    known_keys, found_keys = {k.casefold() for k in known}, {x.casefold() for x in found}
+    unknown = [x for x in found if x.casefold() not in known_keys]
     if not unknown:
-        missing = [x for x in known if x not in set(found)]
+        missing = [x for x in known if x.casefold() not in found_keys]
         return f"Labels in `{html.escape(column)}` are classes of this run" + (
             f" (none of {', '.join(f'`{html.escape(m)}`' for m in missing)} in the file)." if missing else "."
         )
@@ -133,6 +135,6 @@ def label_check_markdown(file_labels: Iterable[str], run_labels: Iterable[str], 
     return (
         f"**The file's labels do not match this run's classes:** column `{html.escape(column)}` has {shown}, "
         f"which the run does not know (it predicts {', '.join(f'`{html.escape(k)}`' for k in known)}). "
-        "Those rows would always count as wrong: pick another label column, `(none)`, or a run trained on "
+        "Those rows are counted but not scored: pick another label column, `(none)`, or a run trained on "
         "these classes."
     )

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from bench.appprocess import start_app
 from tests.conftest import free_port, tiny_rows
-from tests.e2e.browsing import ARTIFACTS, JOB_TIMEOUT_MS, set_model, shot
+from tests.e2e.browsing import JOB_TIMEOUT_MS, set_model, shot
 from tests.e2e.pagechecks import (
     A11Y_JS,
     LAYOUT_JS,
@@ -68,23 +68,6 @@ def visit(tmp_path_factory, tiny_model_dir):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

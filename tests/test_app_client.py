@@ -17,7 +17,7 @@ from tests.helpers import make_tiny_run, unlisted_column_csvs, wait_done, write_
 pytestmark = pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
 
 ENDPOINTS = {"/inspect", "/train", "/status", "/stop", "/predict", "/models", "/delete", "/export", "/compare"}
-ENDPOINTS |= {"/predict_file", "/explain"}  # issue 11
+ENDPOINTS |= {"/predict_file", "/explain", "/audit"}
 JOB_TIMEOUT_S = 300  # the subprocess imports torch and transformers first: slow on a busy 2-core machine
 
 

@@ -15,7 +15,7 @@ from bertdemo import service
 from bertdemo.data.csvread import read_table
 from bertdemo.data.labeled import read_labeled_csv
 from bertdemo.data.splits import split_data
-from bertdemo.errors import BertDemoError, NotOwner, RunNotFound
+from bertdemo.errors import BertDemoError, RunNotFound
 from bertdemo.runs import access, store
 from bertdemo.training.auditing import audit_split
 from tests.conftest import REPO, tiny_rows
@@ -83,8 +83,9 @@ def test_owner_rules_deleted_runs_older_runs_and_bad_rows_get_one_line(models_ro
     assert service.audit("mine", 1, models_root, owner="secret-a")["rows"]
     messages = []
     for call, error in (
-        (lambda: service.audit("mine", 1, models_root, owner="secret-b"), NotOwner),
-        (lambda: service.audit("mine", 1, models_root), NotOwner),  # no token: not yours either
+        # Another caller's run is answered exactly as a run that does not exist (no probing of names).
+        (lambda: service.audit("mine", 1, models_root, owner="secret-b"), RunNotFound),
+        (lambda: service.audit("mine", 1, models_root), RunNotFound),  # no token: not yours either
         (lambda: service.audit_csv("mine", [999], models_root, owner="secret-a"), BertDemoError),
         (lambda: service.audit("mine", -1, models_root, owner="secret-a"), BertDemoError),
         (lambda: service.audit("", 1, models_root), BertDemoError),
@@ -156,4 +157,4 @@ def test_api_audit_follows_the_owner_rules(app_server, tmp_path: Path) -> None:
     assert len(answer["rows"]) == 2 and answer["rows"][0]["row"] >= 1
     with pytest.raises(Exception) as info:
         client.predict("api-audit", 2, "tok-2", api_name="/audit")
-    assert "belongs to another user" in str(info.value)
+    assert "No saved run named 'api-audit'" in str(info.value)  # as if it did not exist: nothing to probe

@@ -193,7 +193,7 @@ def test_a_small_gzip_that_inflates_too_far_is_refused_quickly(tmp_path, monkeyp
 
 
 def test_utf16_and_utf32_without_bom_are_told_apart() -> None:
-    from bertdemo.data.csvread import sniff_encoding
+    from bertdemo.data.sniff import sniff_encoding
 
     text = _text(REVIEWS)
     assert sniff_encoding(text.encode("utf-32-le"))[0] == "utf-32-le"

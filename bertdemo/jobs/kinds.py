@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bertdemo.errors import BertDemoError
+from bertdemo.errors import BertDemoError, one_line
 from bertdemo.runs import access, store
 from bertdemo.runs.records import TrainingProgress
 from bertdemo.training.monitor import KEEP_BEST, TrainingMonitor
@@ -219,7 +219,7 @@ class ThreadJob(Job):
     def _end(self, state: str, result: dict[str, Any] | None = None, error: str | None = None) -> None:
         if self.state != "running":
             return
-        self.result, self.error = result, (" ".join(error.split()) if error else None)
+        self.result, self.error = result, (one_line(error) if error else None)
         if state != "done":
             try:
                 self.monitor.fail(self.error or "", state)

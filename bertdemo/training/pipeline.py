@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bertdemo import config, settings
-from bertdemo.errors import BertDemoError, TrainingStopped
+from bertdemo.errors import BertDemoError, TrainingStopped, one_line
 from bertdemo.settings import setting
 from bertdemo.training.hyperparameters import TrainConfig
 from bertdemo.training.monitor import TrainingMonitor
@@ -168,6 +168,6 @@ def train_from_request(
 def report_failure(monitor: TrainingMonitor, message: str, phase: str = "failed") -> None:
     """Mirror a failure into the monitor; on a full disk its status-file write fails too, and the error matters more."""
     try:
-        monitor.fail(" ".join(message.split()), phase=phase)
+        monitor.fail(one_line(message), phase=phase)
     except OSError:
         pass

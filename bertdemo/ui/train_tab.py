@@ -141,6 +141,22 @@ def create_train_tab(
 def _wire(
     demo: gr.Blocks, c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState, root: Path | None
 ) -> None:
+    results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
+    _wire_data(c, results)
+    _wire_training(c, runner, owner, results)
+    _wire_progress(c, runner, owner, root, results)
+    _wire_stops(c, runner, owner)
+    wire_session(demo, c, runner, owner, root, _SETTINGS)
+    wire_audit_section(c, c["results_shown"], c["job_id"], runner, owner, root)
+
+
+def _new_name(model: str | None, auto: bool):
+    """A fresh default run name for the chosen base model, unless the user typed one."""
+    return service.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
+
+
+def _wire_data(c: dict[str, Any], results: list) -> None:
+    """Step 1: a file or the example, its columns, the data report; a new file hides the last run's results."""
     data_out = [
         c["csv_path"],
         c["text_column"],
@@ -150,7 +166,6 @@ def _wire(
         c["preview"],
         c["report_shown"],
     ]
-    results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
 
     def new_data_hides_old_results(shown: bool):
         """A new file: the last run's results leave, so they are never read as this file's."""
@@ -176,11 +191,12 @@ def _wire(
     c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
     c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
 
-    def new_name(model: str | None, auto: bool):
-        return service.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
-
-    c["model"].change(new_name, [c["model"], c["name_auto"]], c["run_name"], **UI_EVENT)
+    c["model"].change(_new_name, [c["model"], c["name_auto"]], c["run_name"], **UI_EVENT)
     c["run_name"].input(lambda: False, None, c["name_auto"], **UI_EVENT)
+
+
+def _wire_training(c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState, results: list) -> None:
+    """Step 2: Train starts a job and the timer that follows it."""
 
     @ui_errors
     def train(owner_id, csv_path, text_column, label_column, model, name, results_shown, *values):
@@ -225,6 +241,12 @@ def _wire(
     ]
     # No spinner over the outputs: the progress bar below says what happens.
     c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
+
+
+def _wire_progress(
+    c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState, root: Path | None, results: list
+) -> None:
+    """While a job runs: progress, curves and, at the end, the results; a deleted run is let go at once."""
 
     def let_go(results_shown: bool) -> dict:
         """The job's run is gone (deleted, or the server restarted): forget it, and its results leave the page."""
@@ -274,7 +296,7 @@ def _wire(
             name = status.get("name")
             out[c["try_run"]] = run_dropdown_update(root, keep=try_run, prefer=name, owner=owner_id)
             # A fresh name for the next run, unless the user typed one (the finished run's own name never stays).
-            out[c["run_name"]] = new_name(model, auto or run_name == name)
+            out[c["run_name"]] = _new_name(model, auto or run_name == name)
             out[c["name_auto"]] = auto or run_name == name
             out.update(zip(results, result_views(info), strict=True))
             out[c["results_shown"]] = True
@@ -325,6 +347,10 @@ def _wire(
     c["forget_out"] = [c[k] for k in ("progress", "job_id", "timer", "train_btn", "stop_btn", "keep_btn")]
     c["forget_out"] += [c["results_shown"], *results]
 
+
+def _wire_stops(c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState) -> None:
+    """Stop and discard, or stop and keep the best epoch so far."""
+
     @ui_errors
     def stop(owner_id, job_id):
         status = service.stop_training(runner, job_id, owner_id)
@@ -342,6 +368,3 @@ def _wire(
         return views.progress_html(status), gr.Button(interactive=False), gr.Button(interactive=False)
 
     c["keep_btn"].click(stop_keep, [owner, c["job_id"]], [c["progress"], c["stop_btn"], c["keep_btn"]], **UI_EVENT)
-
-    wire_session(demo, c, runner, owner, root, _SETTINGS)
-    wire_audit_section(c, c["results_shown"], c["job_id"], runner, owner, root)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from bench.appprocess import start_app
 from tests.conftest import free_port, tiny_rows
-from tests.e2e.browsing import ARTIFACTS, JOB_TIMEOUT_MS, set_model, shot
+from tests.e2e.browsing import JOB_TIMEOUT_MS, set_model, shot
 from tests.e2e.pagechecks import (
     A11Y_JS,
     LAYOUT_JS,
@@ -45,16 +45,20 @@ SHARED: dict[str, object] = {}  # what one test leaves for the next: the trained
 @pytest.fixture(scope="module")
 def visit(tmp_path_factory, tiny_model_dir):
     """`python app.py` over a models folder holding one exported shared run; its log is kept for the checks."""
-    from bertdemo import service
+    from bertdemo import config
+    from bertdemo.onnx.export import export_run
 
     base = tmp_path_factory.mktemp("visit")
     root = base / "models"
     root.mkdir()
     make_tiny_run(root, SHARED3, labels=CLASSES3)
-    service.export(SHARED3, True, True, root)  # the export checks give each back-end's cost in accuracy
+    # As the operator would (the command line): visitors cannot export a shared run. The export checks give
+    # each back-end's cost in accuracy.
+    export_run(SHARED3, optimize=True, quantize=True, root=root)
     log = base / "app.log"
     port = free_port()
-    proc = start_app(root, port, log)
+    # The operator lets visitors train from the tiny model's folder (visitors may not name server folders).
+    proc = start_app(root, port, log, env_extra={config.BASE_MODELS_ENV: str(tiny_model_dir)})
     url = f"http://127.0.0.1:{port}"
     try:
         yield SimpleNamespace(
@@ -68,23 +72,6 @@ def visit(tmp_path_factory, tiny_model_dir):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.browsing import CHROMIUM, CHROMIUM_ARGS
-
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -30,8 +30,11 @@ def _run(name: str | None, root: Path | None, owner: str | None, trusted: bool) 
     if is_blank(name):
         raise BertDemoError("No run chosen: pick a saved run to audit.")
     name = str(name).strip()
-    path = store.run_dir(name, root) if trusted else access.check_visible(name, owner, root)
-    return path, store.load_run(name, root)
+    if trusted:
+        return store.run_dir(name, root), store.load_run(name, root)
+    path = access.check_visible(name, owner, root)
+    with access.as_seen_by(name, owner, root):  # deleted meanwhile: the caller's own answer, not the store's list
+        return path, store.load_run(name, root)
 
 
 def _ranked(path: Path, info: dict[str, Any]) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
                     f"{h['alone_p50_ms']:.2f}",
                     f"{h['dashboard_p50_ms']:.2f}",
                     f"{h['dashboard_over_alone']:.2f}x",
+                    f"{h['cli_p50_ms']:.2f} ({h['cli_over_alone']:.2f}x)" if "cli_p50_ms" in h else "-",
                     f"{h['old_dashboard_over_alone']:.2f}x",
                     f"{torch_alone / h['alone_p50_ms']:.2f}x",
                     " / ".join("-" if v is None else f"{v:.1f}" for v in firsts),
@@ -42,6 +43,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
             "p50 ms alone",
             "p50 ms dashboard",
             "dashboard / alone",
+            "p50 ms CLI --json (/ alone)",
             "before: dashboard / alone",
             "speed-up (alone)",
             "first call after idle, ms: alone / dashboard",
@@ -136,7 +138,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
     t = res["targets"]
     m, cpu, load = res["machine"], res["machine"]["cpu_facts"], res["load_average_1m"]
     s = res["settings"]
-    d, sp = t["dashboard_over_alone"], t["best_speedup_alone"]
+    d, sp, c = t["dashboard_over_alone"], t["best_speedup_alone"], t["cli_over_alone"]
+    preset = res["exports"].get("int8_preset") or "?"
+    weights = "s8" if preset == "avx512_vnni" else "u8"
     per_texts = ", ".join(f"{v['backend']} {v['measured']:.2f}x at {k}" for k, v in sp["per_texts"].items())
     report = res["dashboard"]
     steady = (report.get("measurement") or {}).get("steady") or {}
@@ -148,7 +152,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"times it ({s['dashboard_repeats']} rounds; in each, every back-end's own block after a "
         f"{steady.get('rest_ms', '?')} ms rest: {steady.get('wake_calls', '?')} untimed wake-up call, then at least "
         f"{config.COMPARE_BLOCK_CALLS} timed calls back to back, whole passes over the texts; order rotated; ORT "
-        f"spinning as the owner of the cores). *Before*: the dashboard's method before issue 24 (each text timed once "
+        f"spinning as the owner of the cores). *CLI*: `python -m bertdemo compare RUN --text ... --json` in its own "
+        f"process, as a user runs it ({config.CLI_COMPARE_REPEATS} rounds, the command's default; one typed text). "
+        f"*Before*: the dashboard's method before issue 24 (each text timed once "
         f"per block, right after the rest: with one typed text every sample was a cold first call), against an alone "
         f"round next to it. *First call after idle*: one call after {s['idle_s']:g} s without calls (alone: "
         f"{s['idle_rounds']} times in the fresh process, on the one-text set; dashboard: as the tab takes it, "
@@ -158,7 +164,8 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"Throughput from the dashboard; accuracy on the scoring set; the floor against the {full}-text p50 alone.\n\n"
         f"{variants}\n\n"
         f"ORT variants against each other (one process, blocks, order rotated, spinning on). onnx-int8 is built "
-        f"from the O2 graph (`export.quantize_fused_graph`); {candidate} is Optimum's quantizer on the plain "
+        f"from the O2 graph (`export.quantize_fused_graph`) with the weight type of the CPU's preset "
+        f"({preset}: {weights} weights); {candidate} is Optimum's quantizer with the same preset on the plain "
         f"export, the alternative measured beside it, not a back-end.\n\n"
         f"{spinning}\n\n"
         f"Spinning on vs off for the same session type, in blocks; the busy core is a `while True` process, standing "
@@ -168,7 +175,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"against the bare tokenizer call + `session.run` on the same session, taking turns call by call.\n\n"
         f"Targets: dashboard within {d['target']}x of alone for every back-end and text count (worst "
         f"{d['worst_backend']} at {d['worst_texts']} text{'s' if d['worst_texts'] != 1 else ''} {d['measured']:.2f}x: "
-        f"{_met(d)}); best variant >= {sp['target']}x PyTorch eager alone at batch 1 for every text count "
+        f"{_met(d)}); the CLI's `compare --json` within {c['target']}x of alone for one typed text (worst "
+        f"{c['worst_backend']} {c['measured']:.2f}x: {_met(c)}); best variant >= {sp['target']}x PyTorch eager "
+        f"alone at batch 1 for every text count "
         f"({per_texts}: {_met(sp)}); "
         f"served int8 {t['served_over_bare_int8']['measured']:.3f}x bare (target <= "
         f"{t['served_over_bare_int8']['target']}x: {_met(t['served_over_bare_int8'])}); int8 accuracy "

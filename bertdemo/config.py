@@ -173,6 +173,7 @@ BENCH_MAX_TEXTS = 2_000  # texts whose answers are compared side by side
 APP_TITLE = "bertdemo: train, export and compare a text classifier"
 STATUS_POLL_S = 1.0  # the Train tab asks for the job's progress this often
 BUSY_POLL_S = 5.0  # ...and this often whether another user's training still keeps the machine busy
+CLI_COMPARE_REPEATS = 30  # timed rounds of `python -m bertdemo compare` (a script can wait longer than a page)
 UI_COMPARE_REPEATS = 5  # timed rounds on the Compare tab (CLI: 30): 5 blocks of >= COMPARE_BLOCK_CALLS calls
 UI_COMPARE_THROUGHPUT_TEXTS = 64  # validation texts timed at batch size on the tab (CLI: BENCH_THROUGHPUT_TEXTS):
 # two batches say the batch-32 speed; 256 texts x 3 passes x 4 back-ends took ~13 s of a visitor's wait

@@ -73,7 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--text", action="append", default=[], help="a text to compare (repeatable)")
     sp.add_argument("--csv", type=Path, help="a CSV whose text column is compared")
     sp.add_argument(
-        "--repeats", type=int, default=30, help="timed rounds: each times every back-end in its own block of calls"
+        "--repeats",
+        type=int,
+        default=config.CLI_COMPARE_REPEATS,
+        help="timed rounds: each times every back-end in its own block of calls",
     )
     sp.add_argument("--json", action="store_true")
     return p

@@ -63,7 +63,7 @@ def export_run(
             report(0.45, f"Quantizing to int8 ({preset}, from {int8_source})")
             dest = staging / config.ONNX_FILES["onnx-int8"]
             if int8_source == "onnx-optimized":
-                files["onnx-int8"] = quantize_fused_graph(files["onnx-optimized"], dest)
+                files["onnx-int8"] = quantize_fused_graph(files["onnx-optimized"], dest, preset)
             else:
                 files["onnx-int8"] = quantize_plain_graph(name, staging, dest, preset)
         checks = check_variants(name, files, root, fp16=(optimize and level == "O4"), progress=report)
@@ -184,38 +184,52 @@ def _optimize(name: str, staging: Path, level: str, target: str) -> Path:
     return _adopt(scratch, staging / config.ONNX_FILES["onnx-optimized"])
 
 
+def int8_config(preset: str) -> Any:
+    """Optimum's dynamic int8 configuration for a CPU preset ('avx512_vnni': s8 weights, 'avx2': u8 weights)."""
+    from optimum.onnxruntime.configuration import AutoQuantizationConfig
+
+    return getattr(AutoQuantizationConfig, preset)(is_static=False, per_channel=config.INT8_PER_CHANNEL)
+
+
 def quantize_plain_graph(name: str, folder: Path, dest: Path, preset: str) -> Path:
     """Optimum's ORTQuantizer, dynamic int8 with the CPU's preset (avx512_vnni or avx2), of folder/model.onnx.
 
     The int8 variant where there is no O2 graph; bench/infer_bench.py also measures it against int8 of O2.
     """
     from optimum.onnxruntime import ORTQuantizer
-    from optimum.onnxruntime.configuration import AutoQuantizationConfig
 
     scratch = Path(dest).parent / f".quantized-{Path(dest).stem}"
     with _wrapped(f"int8 quantization ({preset}) of run {name!r} failed"):
-        qconfig = getattr(AutoQuantizationConfig, preset)(is_static=False, per_channel=config.INT8_PER_CHANNEL)
+        qconfig = int8_config(preset)
         ORTQuantizer.from_pretrained(folder, file_name=config.ONNX_FILES["onnx"]).quantize(qconfig, save_dir=scratch)
     return _adopt(scratch, Path(dest))
 
 
-def quantize_fused_graph(src: Path, dest: Path, per_channel: bool = config.INT8_PER_CHANNEL) -> Path:
+def quantize_fused_graph(src: Path, dest: Path, preset: str) -> Path:
     """Dynamic int8 of an already optimized graph (fused Attention becomes QAttention), written to dest.
 
     Optimum's ORTQuantizer fails on the fused graph (shape inference knows no types for com.microsoft
     operators), so this calls onnxruntime's quantize_dynamic and tells it the untyped tensors are float.
-    The weights are u8 as in Optimum's avx2 and avx512_vnni presets.
+    The weight type and symmetry are the CPU preset's, as Optimum's quantizer would use them: s8 weights
+    on a VNNI CPU (its u8 x s8 dot-product instructions; u8 weights there ran ~1.5x slower at batch 1,
+    bench/infer_bench.py), u8 on AVX2 (whose u8 x s8 multiply-add can saturate).
     """
     import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import quantize_dynamic
 
-    with _wrapped(f"int8 quantization of {Path(src).name} failed"):
+    qconfig = int8_config(preset)
+    with _wrapped(f"int8 quantization ({preset}) of {Path(src).name} failed"):
         quantize_dynamic(
             str(src),
             str(dest),
-            per_channel=per_channel,
-            weight_type=QuantType.QUInt8,  # u8/u8, as Optimum's avx2 and avx512_vnni presets use
-            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+            per_channel=qconfig.per_channel,
+            reduce_range=qconfig.reduce_range,
+            weight_type=qconfig.weights_dtype,
+            extra_options={
+                "DefaultTensorType": onnx.TensorProto.FLOAT,
+                "WeightSymmetric": qconfig.weights_symmetric,
+                "ActivationSymmetric": qconfig.activations_symmetric,
+            },
         )
     return Path(dest)
 

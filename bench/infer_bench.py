@@ -32,12 +32,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import infer_probes as probes  # noqa: E402
+from bench.appprocess import free_port, start_app  # noqa: E402
 from bench.infer_tables import render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.inference import predictors
 from bertdemo.onnx import compare, timing  # noqa: E402
-from bertdemo.onnx.export import export_run, quantize_plain_graph  # noqa: E402
+from bertdemo.onnx.export import export_run, quantize_fused_graph, quantize_plain_graph  # noqa: E402
 from bertdemo.runs import store
 
 DEV_CSV = SHARED_DATA / "sst2_dev.csv"
@@ -50,6 +51,12 @@ TEXT_COUNTS = (1, 2)  # typed texts the dashboard is checked at, beside the full
 ALONE_CALLS, ALONE_WARMUP = 200, 30  # alone: timed calls back to back after warm-up calls, per text set
 ALONE_IDLE_ROUNDS = 3  # alone: first calls after COMPARE_IDLE_S without calls
 CANDIDATE = "onnx-int8 (plain graph)"  # int8 of the unfused export, the alternative to onnx-int8 (from O2)
+OTHER_PRESET = {"avx512_vnni": "avx2", "avx2": "avx512_vnni"}  # onnx-int8 with the other CPU preset's weight type
+
+
+def other_weights_name(preset: str) -> str:
+    """The variant name of onnx-int8 quantized with the other preset's weights (u8 <-> s8)."""
+    return f"onnx-int8 ({'u8' if OTHER_PRESET[preset] == 'avx2' else 's8'} weights)"
 
 
 def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int, epochs: int) -> str:
@@ -138,6 +145,13 @@ def cli_compare(name: str, root: Path | None, texts: list[str]) -> dict[str, Any
     return json.loads(out.stdout)
 
 
+def served_compare(url: str, name: str, texts: list[str]) -> dict[str, Any]:
+    """The app's /compare endpoint (what the Compare tab calls) through gradio_client, on a live `python app.py`."""
+    from bench.appprocess import api_client
+
+    return api_client(url).predict(name, "\n".join(texts), "", api_name="/compare")
+
+
 def honest_latency(
     name: str,
     root: Path | None,
@@ -152,7 +166,8 @@ def honest_latency(
     """Dashboard (compare_backends, as the Compare tab runs it) and alone (fresh process per back-end), per text set.
 
     Side by side, `rounds` times, order rotated; the first call after idle too (alone: `idle` times, for the
-    first set only); and the command line's `compare --json` on the first set (one typed text), in its own process.
+    first set only); and, on the first set (one typed text), the command line's `compare --json` in its own
+    process and the live app's /compare endpoint (the Compare tab's function, in the app's process).
     """
     run_path = store.run_dir(name, root)
     scratch = Path(tempfile.mkdtemp(prefix="bertdemo-infer-"))
@@ -165,27 +180,38 @@ def honest_latency(
     reports: dict[str, Any] = {}
     first_set = next(iter(sets))
     cli = {b: [] for b in backends}
+    served = {b: [] for b in backends}
     cli_report: dict[str, Any] = {}
-    for r in range(rounds):
-        for b in backends[r % len(backends) :] + backends[: r % len(backends)]:
-            got = probes.time_alone(run_path, b, sets, calls, warm, scratch, idle)
-            for k in sets:
-                alone[k][b].append(got["p50_ms"][k])
-            if got["first_call_ms"] is not None:
-                alone_first[b].append(got["first_call_ms"])
-            alone_threads[b] = got["threads"]
-        for k, texts in sets.items():
-            report = compare.compare_backends(
-                name, texts, backends, root, dash_repeats, throughput_texts=thr, owns_cores=True
-            )  # the first call after idle as the tab takes it (COMPARE_IDLE_ROUNDS)
-            reports[k] = report
+    served_report: dict[str, Any] = {}
+    # The live app, idle until its /compare is called: started once, before the rounds.
+    port = free_port()
+    app = start_app((root or config.MODELS_DIR).resolve(), port, scratch / "app.log")
+    try:
+        for r in range(rounds):
+            for b in backends[r % len(backends) :] + backends[: r % len(backends)]:
+                got = probes.time_alone(run_path, b, sets, calls, warm, scratch, idle)
+                for k in sets:
+                    alone[k][b].append(got["p50_ms"][k])
+                if got["first_call_ms"] is not None:
+                    alone_first[b].append(got["first_call_ms"])
+                alone_threads[b] = got["threads"]
+            for k, texts in sets.items():
+                report = compare.compare_backends(
+                    name, texts, backends, root, dash_repeats, throughput_texts=thr, owns_cores=True
+                )  # the first call after idle as the tab takes it (COMPARE_IDLE_ROUNDS)
+                reports[k] = report
+                for b in backends:
+                    dash[k][b].append(report["backends"][b]["p50_ms"])
+                    if "first_call_ms" in report["backends"][b]:
+                        dash_first[k][b].append(report["backends"][b]["first_call_ms"])
+            cli_report = cli_compare(name, root, sets[first_set])
+            served_report = served_compare(f"http://127.0.0.1:{port}/", name, sets[first_set])
             for b in backends:
-                dash[k][b].append(report["backends"][b]["p50_ms"])
-                if "first_call_ms" in report["backends"][b]:
-                    dash_first[k][b].append(report["backends"][b]["first_call_ms"])
-        cli_report = cli_compare(name, root, sets[first_set])
-        for b in backends:
-            cli[b].append(cli_report["backends"][b]["p50_ms"])
+                cli[b].append(cli_report["backends"][b]["p50_ms"])
+                served[b].append(served_report["backends"][b]["p50_ms"])
+    finally:
+        app.kill()
+        app.wait()
     # The dashboard before issue 24 (every text once per block, timed right after the rest), next to alone.
     policy = hardware.ort_policy(owns_cores=True)
     with timing.torch_threads(policy.threads):
@@ -212,19 +238,28 @@ def honest_latency(
                 "alone_threads": alone_threads[b],
             }
             if k == first_set:
-                c = statistics.median(cli[b])
+                c, v = statistics.median(cli[b]), statistics.median(served[b])
                 out[k][b] |= {"cli_p50_ms": c, "cli_over_alone": c / a, "cli_rounds": cli[b]}
-    return {"sets": out, "texts": sets, "reports": reports, "rounds": rounds, "cli_report": cli_report}
+                out[k][b] |= {"served_p50_ms": v, "served_over_alone": v / a, "served_rounds": served[b]}
+    return {
+        "sets": out,
+        "texts": sets,
+        "reports": reports,
+        "rounds": rounds,
+        "cli_report": cli_report,
+        "served_compare_report": served_report,
+    }
 
 
-def variants(run_path: Path, candidate: Path, lat: list[str], thr: list[str], reps: int) -> dict[str, Any]:
-    """The ORT variants and the candidate against each other: blocks, order rotated, spinning on, all cores."""
+def variants(run_path: Path, candidates: dict[str, Path], lat: list[str], thr: list[str], reps: int) -> dict[str, Any]:
+    """The ORT variants and the candidates against each other: blocks, order rotated, spinning on, all cores."""
     policy = hardware.OrtPolicy(hardware.usable_cpus(), True, "benchmark")
     loaded = {b: predictors.OnnxPredictor(run_path, b, policy=policy) for b in predictors.ONNX_BACKENDS}
-    loaded[CANDIDATE] = predictors.OnnxPredictor(run_path, "onnx-int8", model_path=candidate, policy=policy)
+    for c, path in candidates.items():
+        loaded[c] = predictors.OnnxPredictor(run_path, "onnx-int8", model_path=path, policy=policy)
     latency = timing.time_latency(loaded, lat, reps, warmup=3)
     throughput = timing.time_throughput(loaded, thr, 32, warmup=1)
-    files = {b: predictors.onnx_file(run_path, b) for b in predictors.ONNX_BACKENDS} | {CANDIDATE: candidate}
+    files = {b: predictors.onnx_file(run_path, b) for b in predictors.ONNX_BACKENDS} | candidates
     return {
         b: {
             "p50_ms": probes.p50_ms(latency[b]),
@@ -270,15 +305,25 @@ def main() -> None:
         print(f"exporting {name} (fp32, {config.ONNX_OPT_LEVEL_CPU}, int8) and checking it against PyTorch ...")
         exports = export_run(name, optimize=True, quantize=True, root=root)
     backends = ["pytorch", *exports["variants"]]
-    plain_int8 = Path(tempfile.mkdtemp()) / "plain_int8.onnx"
-    candidate = quantize_plain_graph(name, run_path / config.ONNX_SUBDIR, plain_int8, exports["int8_preset"])
+    # The alternatives to onnx-int8, measured beside it: int8 of the plain graph (same preset), and int8 of the
+    # O2 graph with the other preset's weight type (on a VNNI CPU: the u8 weights this path took before).
+    scratch, preset = Path(tempfile.mkdtemp()), exports["int8_preset"]
+    candidates = {
+        CANDIDATE: quantize_plain_graph(name, run_path / config.ONNX_SUBDIR, scratch / "plain_int8.onnx", preset),
+        other_weights_name(preset): quantize_fused_graph(
+            predictors.onnx_file(run_path, "onnx-optimized"), scratch / "other_int8.onnx", OTHER_PRESET[preset]
+        ),
+    }
     policy = hardware.OrtPolicy(hardware.usable_cpus(), True, "benchmark")
-    cand_predictor = predictors.OnnxPredictor(run_path, "onnx-int8", model_path=candidate, policy=policy)
+    cand_predictors = {
+        c: predictors.OnnxPredictor(run_path, "onnx-int8", model_path=path, policy=policy)
+        for c, path in candidates.items()
+    }
 
     dev_texts, dev_gold, dev_source = dev_set(args.dev_csv, run_path, q)
     print(f"scoring every back-end on {len(dev_texts)} texts of {dev_source} ...")
-    dev = dev_scores(name, {b: None for b in backends} | {CANDIDATE: cand_predictor}, dev_texts, dev_gold, root)
-    del cand_predictor
+    dev = dev_scores(name, {b: None for b in backends} | cand_predictors, dev_texts, dev_gold, root)
+    del cand_predictors
     predictors.clear_cache()  # the scoring predictors must not sit on the cores' caches and memory while timing
 
     lat = compare.spread_by_length(dev_texts, 4 if q else config.BENCH_LATENCY_TEXTS)
@@ -291,7 +336,7 @@ def main() -> None:
     )
     honest = honest_latency(name, root, backends, sets, thr, alone_calls, dash_reps, rounds, idle_rounds)
     print("ORT variants and int8 of the plain graph, in blocks ...")
-    var = variants(run_path, candidate, lat, thr, reps)
+    var = variants(run_path, candidates, lat, thr, reps)
     print("ORT spinning on and off, on free cores and next to a busy core ...")
     spin_backends = ["onnx", "onnx-int8"]
     spin = {
@@ -316,6 +361,7 @@ def main() -> None:
         "dashboard": honest["reports"][str(len(lat))],
         "dashboard_reports": honest["reports"],
         "cli_report": honest["cli_report"],
+        "served_compare_report": honest["served_compare_report"],
         "variants": var,
         "spinning": spin,
         "served": served,
@@ -335,7 +381,7 @@ def main() -> None:
         "exports": exports,
     }
     results["targets"] = targets(results, backends)
-    table = render(results, backends, CANDIDATE, q)
+    table = render(results, backends, CANDIDATE, other_weights_name(preset), q)
     write("infer_quick" if q else "infer", results, table)
     print(table)
 
@@ -354,8 +400,10 @@ def targets(res: dict[str, Any], backends: list[str]) -> dict[str, Any]:
     )
     ratio = honest[worst_k][worst]["dashboard_over_alone"]
     one = min(honest, key=int)
-    cli_worst = max(backends, key=lambda b: honest[one][b]["cli_over_alone"])
-    cli_ratio = honest[one][cli_worst]["cli_over_alone"]
+    cli_worst, cli_ratio = max(
+        ((f"{b} ({way})", honest[one][b][f"{way}_over_alone"]) for b in backends for way in ("cli", "served")),
+        key=lambda x: x[1],
+    )
     int8_drop = dev["onnx"]["accuracy"] - dev["onnx-int8"]["accuracy"]
     served = res["served"]["onnx-int8"]["ratio"]
     return {

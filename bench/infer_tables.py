@@ -12,7 +12,7 @@ def _met(t: dict[str, Any]) -> str:
     return "met" if t["met"] else "NOT met"
 
 
-def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool) -> str:
+def render(res: dict[str, Any], backends: list[str], candidate: str, other: str, quick: bool) -> str:
     """Dashboard vs alone per text count, back-ends, variants, spinning, served path; targets; the machine."""
     honest, dev, floor = res["honest"], res["dev"]["scores"], res["floor"]
     dash = res["dashboard"]["backends"]
@@ -31,6 +31,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
                     f"{h['dashboard_p50_ms']:.2f}",
                     f"{h['dashboard_over_alone']:.2f}x",
                     f"{h['cli_p50_ms']:.2f} ({h['cli_over_alone']:.2f}x)" if "cli_p50_ms" in h else "-",
+                    f"{h['served_p50_ms']:.2f} ({h['served_over_alone']:.2f}x)" if "served_p50_ms" in h else "-",
                     f"{h['old_dashboard_over_alone']:.2f}x",
                     f"{torch_alone / h['alone_p50_ms']:.2f}x",
                     " / ".join("-" if v is None else f"{v:.1f}" for v in firsts),
@@ -44,6 +45,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
             "p50 ms dashboard",
             "dashboard / alone",
             "p50 ms CLI --json (/ alone)",
+            "p50 ms app /compare (/ alone)",
             "before: dashboard / alone",
             "speed-up (alone)",
             "first call after idle, ms: alone / dashboard",
@@ -154,6 +156,8 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"{config.COMPARE_BLOCK_CALLS} timed calls back to back, whole passes over the texts; order rotated; ORT "
         f"spinning as the owner of the cores). *CLI*: `python -m bertdemo compare RUN --text ... --json` in its own "
         f"process, as a user runs it ({config.CLI_COMPARE_REPEATS} rounds, the command's default; one typed text). "
+        f"*App /compare*: the live `python app.py`'s /compare endpoint through `gradio_client`, the function the "
+        f"Compare tab calls, in the app's process ({config.UI_COMPARE_REPEATS} rounds; one typed text). "
         f"*Before*: the dashboard's method before issue 24 (each text timed once "
         f"per block, right after the rest: with one typed text every sample was a cold first call), against an alone "
         f"round next to it. *First call after idle*: one call after {s['idle_s']:g} s without calls (alone: "
@@ -166,7 +170,8 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"ORT variants against each other (one process, blocks, order rotated, spinning on). onnx-int8 is built "
         f"from the O2 graph (`export.quantize_fused_graph`) with the weight type of the CPU's preset "
         f"({preset}: {weights} weights); {candidate} is Optimum's quantizer with the same preset on the plain "
-        f"export, the alternative measured beside it, not a back-end.\n\n"
+        f"export, and {other} the O2 graph quantized with the other preset's weight type: alternatives measured "
+        f"beside it, not back-ends.\n\n"
         f"{spinning}\n\n"
         f"Spinning on vs off for the same session type, in blocks; the busy core is a `while True` process, standing "
         f"in for a training job next to the app.\n\n"
@@ -175,9 +180,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, quick: bool
         f"against the bare tokenizer call + `session.run` on the same session, taking turns call by call.\n\n"
         f"Targets: dashboard within {d['target']}x of alone for every back-end and text count (worst "
         f"{d['worst_backend']} at {d['worst_texts']} text{'s' if d['worst_texts'] != 1 else ''} {d['measured']:.2f}x: "
-        f"{_met(d)}); the CLI's `compare --json` within {c['target']}x of alone for one typed text (worst "
-        f"{c['worst_backend']} {c['measured']:.2f}x: {_met(c)}); best variant >= {sp['target']}x PyTorch eager "
-        f"alone at batch 1 for every text count "
+        f"{_met(d)}); the CLI's `compare --json` and the app's /compare within {c['target']}x of alone for one "
+        f"typed text (worst {c['worst_backend']} {c['measured']:.2f}x: {_met(c)}); best variant >= "
+        f"{sp['target']}x PyTorch eager alone at batch 1 for every text count "
         f"({per_texts}: {_met(sp)}); "
         f"served int8 {t['served_over_bare_int8']['measured']:.3f}x bare (target <= "
         f"{t['served_over_bare_int8']['target']}x: {_met(t['served_over_bare_int8'])}); int8 accuracy "

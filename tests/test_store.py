@@ -91,3 +91,19 @@ def test_sweep_removes_only_dead_owners(models_root) -> None:
     removed = store.sweep_staging(models_root)
     assert stale.name in removed and not stale.exists()
     assert live.exists() and mine.exists()
+
+
+def test_a_run_folder_that_is_a_link_out_of_models_is_refused(models_root, tmp_path) -> None:
+    """run_dir takes no realpath of models/ on every call (cached), so the run folder itself is checked for links."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    make_tiny_run(outside, "secret")
+    (models_root / "leak").symlink_to(outside / "secret", target_is_directory=True)
+    with pytest.raises(RunNameError, match="points outside"):
+        store.run_dir("leak", models_root)
+    make_tiny_run(models_root, "real")
+    (models_root / "alias").symlink_to(models_root / "real", target_is_directory=True)
+    assert store.run_dir("alias", models_root) == (models_root / "real").resolve()
+    assert store.run_dir("real", models_root) == (models_root / "real").resolve()
+    with pytest.raises(RunNotFound):
+        store.run_dir("missing", models_root)

@@ -13,6 +13,7 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,13 +74,22 @@ def default_run_name(base_model: str) -> str:
     return sanitize_name(f"{stem[:40] or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
+@lru_cache(maxsize=64)
+def _resolved(folder: str) -> Path:
+    """A models folder's real path (cached: run_dir is on every served request's path, and realpath costs a stat
+    per path component)."""
+    return Path(folder).resolve()
+
+
 def run_dir(name: str, root: Path | None = None) -> Path:
     """Path of an existing run, guaranteed to lie inside models/."""
-    base = models_dir(root).resolve()
+    base = _resolved(str(root if root is not None else config.MODELS_DIR))
     clean = sanitize_name(name)
-    path = (base / clean).resolve()
-    if path.parent != base:  # pragma: no cover - sanitize_name already prevents it
-        raise RunNameError(f"Run name {name!r} points outside {base}.")
+    path = base / clean  # clean has no separators and no '..': only a symlink could lead elsewhere
+    if path.is_symlink():
+        path = path.resolve()
+        if path.parent != base:
+            raise RunNameError(f"Run name {name!r} points outside {base}.")
     # Exact names only: folding is for new names, a lookup of '../x' or 'ẗiny' must not reach 'x' or 'tiny'
     # (deleting a look-alike would remove someone else's run).
     if clean != str(name).strip() or not (path / RUN_JSON).is_file():

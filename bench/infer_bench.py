@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import infer_probes as probes  # noqa: E402
 from bench.appprocess import free_port, start_app  # noqa: E402
-from bench.infer_tables import render  # noqa: E402
+from bench.infer_tables import IDLE_APP_S, by_cpu_table, cpu_summary, render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.inference import predictors
@@ -147,6 +147,17 @@ def cli_compare(name: str, root: Path | None, texts: list[str]) -> dict[str, Any
     return json.loads(out.stdout)
 
 
+def idle_cpu(pid: int, seconds: float, settle_s: float = 5.0) -> float:
+    """Share of one core a process used over `seconds` (nothing asked of it), after settle_s for its start-up."""
+    import psutil
+
+    proc = psutil.Process(pid)
+    time.sleep(settle_s)
+    before = sum(proc.cpu_times()[:2])
+    time.sleep(seconds)
+    return (sum(proc.cpu_times()[:2]) - before) / seconds
+
+
 def served_compare(url: str, name: str, texts: list[str]) -> dict[str, Any]:
     """The app's /compare endpoint (what the Compare tab calls) through gradio_client, on a live `python app.py`."""
     from bench.appprocess import api_client
@@ -193,6 +204,7 @@ def honest_latency(
     port = free_port()
     app = start_app((root or config.MODELS_DIR).resolve(), port, scratch / "app.log")
     try:
+        idle_app_cpu = idle_cpu(app.pid, IDLE_APP_S)
         for r in range(rounds):
             for b in backends[r % len(backends) :] + backends[: r % len(backends)]:
                 got = probes.time_alone(run_path, b, sets, calls, warm, scratch, idle)
@@ -258,6 +270,7 @@ def honest_latency(
         # A visitor's whole wait for one typed review, beside the tab's first estimate (ui/compare_clock.py).
         "served_compare_wall_s": statistics.median(served_wall),
         "compare_first_estimate_s": CompareClock().estimate(len(sets[first_set]), len(backends)),
+        "idle_app_cpu": idle_app_cpu,
     }
 
 
@@ -300,7 +313,18 @@ def main() -> None:
     )
     ap.add_argument("--train-rows", type=int, default=4000, help="sst2_train.csv rows when fine-tuning")
     ap.add_argument("--epochs", type=int, default=3, help="epochs when fine-tuning")
+    ap.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="JSON",
+        help="measure nothing: file the per-CPU summary of a full run's results (and, for bench/results/infer.json, "
+        "write its tables again)",
+    )
+    ap.add_argument("--commit", help="with --from-json: the commit that measured it (default: the JSON's own)")
     args = ap.parse_args()
+    if args.from_json:
+        refile(args.from_json, args.commit)
+        return
     q, root = args.quick, args.models_dir
     reps, warm, rounds = (3, 1, 1) if q else (args.repeats, 5, args.rounds)
     # Alone: 30 warm-up calls then 200 timed back to back (a script's loop); quick: a smoke run.
@@ -374,6 +398,7 @@ def main() -> None:
         "served_compare_report": honest["served_compare_report"],
         "served_compare_wall_s": honest["served_compare_wall_s"],
         "compare_first_estimate_s": honest["compare_first_estimate_s"],
+        "idle_app_cpu": honest["idle_app_cpu"],
         "variants": var,
         "spinning": spin,
         "served": served,
@@ -393,9 +418,55 @@ def main() -> None:
         "exports": exports,
     }
     results["targets"] = targets(results, backends)
-    table = render(results, backends, CANDIDATE, other_weights_name(preset), q)
+    results["commit"] = head_commit()
+    if not q:
+        file_cpu_summary(results)
+    table = render(results, backends, CANDIDATE, other_weights_name(preset), q, by_cpu())
     write("infer_quick" if q else "infer", results, table)
     print(table)
+
+
+BY_CPU = Path(__file__).resolve().parent / "results" / "infer-by-cpu"
+
+
+def head_commit() -> str:
+    """The checked-out commit, '+changes' when the measured code (bertdemo/, bench/) differs from it."""
+    repo = Path(__file__).resolve().parents[1]
+    git = ["git", "-C", str(repo)]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "bertdemo", "bench/infer_bench.py", "bench/infer_probes.py"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"{head}+changes" if dirty else head  # fmt: skip
+
+
+def file_cpu_summary(results: dict[str, Any]) -> None:
+    """bench/results/infer-by-cpu/<kind>.json: the latest full run on this kind of CPU (AVX2, AVX-512 VNNI, AMX)."""
+    summary = cpu_summary(results, results.get("commit") or "unknown")
+    BY_CPU.mkdir(parents=True, exist_ok=True)
+    (BY_CPU / f"{summary['kind']}.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def by_cpu() -> str:
+    """The table of every kind of CPU measured so far."""
+    summaries = [json.loads(f.read_text()) for f in sorted(BY_CPU.glob("*.json"))]
+    return by_cpu_table(summaries, TARGET_DASHBOARD, TARGET_SPEEDUP) if summaries else ""
+
+
+def refile(path: Path, commit: str | None) -> None:
+    """--from-json: file a full run's per-CPU summary; for this script's own results file, render it again."""
+    results = json.loads(path.read_text())
+    if results.get("quick"):
+        raise SystemExit(f"{path} is a --quick run: its numbers say nothing about the CPU")
+    if commit:
+        results["commit"] = commit
+    file_cpu_summary(results)
+    if path.resolve() == (BY_CPU.parent / "infer.json").resolve():
+        backends = list(results["honest"][min(results["honest"], key=int)])
+        other = other_weights_name(results["exports"]["int8_preset"])
+        write("infer", results, render(results, backends, CANDIDATE, other, False, by_cpu()))
 
 
 def targets(res: dict[str, Any], backends: list[str]) -> dict[str, Any]:

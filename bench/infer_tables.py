@@ -7,12 +7,14 @@ from typing import Any
 from bench.report import md_table
 from bertdemo import config
 
+IDLE_APP_S = 10.0  # bench/infer_bench.py watches the live app this long, idle
+
 
 def _met(t: dict[str, Any]) -> str:
     return "met" if t["met"] else "NOT met"
 
 
-def render(res: dict[str, Any], backends: list[str], candidate: str, other: str, quick: bool) -> str:
+def render(res: dict[str, Any], backends: list[str], candidate: str, other: str, quick: bool, by_cpu: str = "") -> str:
     """Dashboard vs alone per text count, back-ends, variants, spinning, served path; targets; the machine."""
     honest, dev, floor = res["honest"], res["dev"]["scores"], res["floor"]
     dash = res["dashboard"]["backends"]
@@ -159,7 +161,8 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
         f"*App /compare*: the live `python app.py`'s /compare endpoint through `gradio_client`, the function the "
         f"Compare tab calls, in the app's process ({config.UI_COMPARE_REPEATS} rounds; one typed text; the whole "
         f"call took {res['served_compare_wall_s']:.1f} s, median, against the tab's first estimate of "
-        f"{res['compare_first_estimate_s']:.1f} s). "
+        f"{res['compare_first_estimate_s']:.1f} s; idle for {IDLE_APP_S:g} s before the rounds, the app used "
+        f"{res['idle_app_cpu']:.1%} of a core). "
         f"*Before*: the dashboard's method before issue 24 (each text timed once "
         f"per block, right after the rest: with one typed text every sample was a cold first call), against an alone "
         f"round next to it. *First call after idle*: one call after {s['idle_s']:g} s without calls (alone: "
@@ -202,4 +205,78 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
         f"fp32 floor: {floor['latency_ms']:.3f} ms at {floor['latency_tokens_p50']:.0f} tokens "
         f"({floor['assumption']}; peak {floor['cpu']['peak_gflops']} GFLOP/s)."
     )
+    if by_cpu:
+        text += (
+            f"\n\nThe latest full run on each kind of CPU (`bench/results/infer-by-cpu/`; the targets must hold on "
+            f"every one, and a kind missing here has not been measured):\n\n{by_cpu}"
+        )
     return text
+
+
+def cpu_kind(flags: set[str] | frozenset[str]) -> str:
+    """The kind of CPU the targets must hold on: 'amx', 'avx512-vnni' or 'avx2'."""
+    if {"amx_int8", "amx_bf16"} & set(flags):
+        return "amx"
+    if "avx512_vnni" in flags:
+        return "avx512-vnni"
+    return "avx2"
+
+
+def cpu_summary(res: dict[str, Any], commit: str) -> dict[str, Any]:
+    """The headline of one full run, for bench/results/infer-by-cpu/<kind>.json (one file per kind of CPU)."""
+    t, m = res["targets"], res["machine"]
+    honest = res["honest"]
+    one = min(honest, key=int)
+    served = [h.get(w) for h in honest[one].values() for w in ("cli_over_alone", "served_over_alone")]
+    d, sp = t["dashboard_over_alone"], t["best_speedup_alone"]
+    return {
+        "kind": cpu_kind(set(m["flags"])),
+        "cpu": m["cpu"],
+        "simd": m["cpu_facts"]["simd"],
+        "commit": commit,
+        "run": res["run"],
+        "accuracy_fp32": res["dev"]["scores"]["onnx"]["accuracy"],
+        "load_average_1m": res["load_average_1m"],
+        "dashboard_over_alone_worst": d["measured"],
+        "dashboard_worst_cell": f"{d['worst_backend']} at {d['worst_texts']}",
+        "cli_and_app_over_alone_worst": max(served) if None not in served else None,
+        "speedup_at_1": sp["per_texts"][one],
+        "speedup_worst": {"backend": sp["backend"], "texts": sp["texts"], "measured": sp["measured"]},
+        "int8_preset": res["exports"].get("int8_preset"),
+    }
+
+
+def by_cpu_table(summaries: list[dict[str, Any]], target_dash: float, target_speedup: float) -> str:
+    """One row per kind of CPU measured so far: the dashboard's honesty and the best speed-up there."""
+    rows = []
+    for s in sorted(summaries, key=lambda s: s["kind"]):
+        served = s.get("cli_and_app_over_alone_worst")
+        rows.append(
+            [
+                s["kind"],
+                f"{s['cpu']} ({s['simd']})",
+                f"{s['dashboard_over_alone_worst']:.2f}x ({s['dashboard_worst_cell']})",
+                "not measured" if served is None else f"{served:.2f}x",
+                f"{s['speedup_at_1']['measured']:.2f}x ({s['speedup_at_1']['backend']})",
+                f"{s['speedup_worst']['measured']:.2f}x at {s['speedup_worst']['texts']}",
+                s["int8_preset"] or "-",
+                f"{s['accuracy_fp32']:.3f}",
+                f"{s['load_average_1m']['before']:.1f} / {s['load_average_1m']['after']:.1f}",
+                s["commit"][:7],
+            ]
+        )
+    return md_table(
+        [
+            "kind of CPU",
+            "CPU",
+            f"dashboard / alone, worst (<= {target_dash}x)",
+            "CLI --json and app /compare / alone, worst (1 text)",
+            f"best variant vs PyTorch, 1 text (>= {target_speedup}x)",
+            "... worst text count",
+            "int8 preset",
+            "fp32 accuracy of the run",
+            "load before / after",
+            "commit",
+        ],
+        rows,
+    )

@@ -184,6 +184,11 @@ COMPARE_LOAD_S = 2.5
 COMPARE_TEXT_S = 0.1
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess
 QUEUE_MAX_SIZE = 64  # waiting events beyond this are refused ("queue full") instead of piling up
+# How often gradio's queue looks for a new event (and for progress to send) while it has none. Its defaults on
+# Linux, every 1 ms and 10 ms, kept an idle app's event loop at ~7% of a core (~1,100 wake-ups a second, read
+# from /proc), each wake-up preempting whatever runs there, such as ONNX Runtime's spinning threads; at 20 ms an
+# idle app stays under 2% (bench/infer_bench.py reads it). A request waits at most 20 ms more before it starts.
+QUEUE_POLL_S = 0.02
 # Training jobs (bertdemo.jobs.runner): a stop request gives the step in flight JOB_STOP_GRACE_S before SIGTERM, and the
 # CLI's clean-up JOB_KILL_GRACE_S more before SIGKILL (a job stuck in native code never sees SIGTERM).
 JOB_STOP_GRACE_S = 60

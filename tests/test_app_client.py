@@ -44,6 +44,12 @@ def test_endpoints_are_named_and_documented(client):
     assert named == ENDPOINTS  # the UI's own events stay private: scripts see only the stable API
 
 
+def test_the_idle_queue_polls_every_queue_poll_s(app_server):
+    """gradio's queue looks for work every 1 ms by default: an idle app kept ~7% of a core busy (config)."""
+    queue = app_server.demo._queue
+    assert queue.sleep_when_free == queue.progress_update_sleep_when_free == config.QUEUE_POLL_S >= 0.01
+
+
 def test_inspect_example_csv(client):
     report = client.predict(handle_file(str(config.EXAMPLE_CSV)), "", "", api_name="/inspect")
     assert report["text_column"] == "text" and report["label_column"] == "label"

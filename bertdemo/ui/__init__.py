@@ -91,6 +91,8 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
             **UI_EVENT,
         )
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
+    # gradio has no public option for these (see config.QUEUE_POLL_S)
+    demo._queue.sleep_when_free = demo._queue.progress_update_sleep_when_free = config.QUEUE_POLL_S
     demo.runner = runner  # tests and app.py reach the jobs through it
     return demo
 

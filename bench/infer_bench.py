@@ -369,6 +369,12 @@ def main() -> None:
         f"dashboard {dash_reps} rounds, {rounds} side-by-side rounds ..."
     )
     honest = honest_latency(name, root, backends, sets, thr, alone_calls, dash_reps, rounds, idle_rounds)
+    print("the block's own bias: each position of long blocks after a rest ...")
+    policy = hardware.ort_policy(owns_cores=True)
+    with timing.torch_threads(policy.threads):
+        loaded = {b: predictors.make_predictor(run_path, b, policy) for b in backends}
+        profile = probes.block_profile(loaded, sets["1"][0], 6 if q else 40, 30, config.COMPARE_REST_S)
+    del loaded
     print("ORT variants and int8 of the plain graph, in blocks ...")
     var = variants(run_path, candidates, lat, thr, reps)
     print("ORT spinning on and off, on free cores and next to a busy core ...")
@@ -399,6 +405,7 @@ def main() -> None:
         "served_compare_wall_s": honest["served_compare_wall_s"],
         "compare_first_estimate_s": honest["compare_first_estimate_s"],
         "idle_app_cpu": honest["idle_app_cpu"],
+        "block_profile": profile,
         "variants": var,
         "spinning": spin,
         "served": served,

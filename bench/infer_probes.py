@@ -128,6 +128,33 @@ def cold_block_latency(loaded: dict[str, Any], texts: list[str], repeats: int, w
     return {b: p50_ms(s) for b, s in samples.items()}
 
 
+# ---- the block's own bias: are the timed calls after the wake-up call already steady? ------------------
+
+
+def block_profile(loaded: dict[str, Any], text: str, blocks: int, calls: int, rest_s: float) -> dict[str, Any]:
+    """Per back-end, the median latency at each position of a long block after a rest (position 0: the wake-up).
+
+    Compare times positions 1..COMPARE_BLOCK_CALLS; the tail (the last half of a block of `calls`) is the
+    steady state they should match.
+    """
+    names = list(loaded)
+    pos: dict[str, list[list[float]]] = {b: [[] for _ in range(calls)] for b in names}
+    for r in range(blocks):
+        for b in names[r % len(names) :] + names[: r % len(names)]:
+            time.sleep(rest_s)
+            for i in range(calls):
+                start = time.perf_counter()
+                loaded[b].predict([text], 1)
+                pos[b][i].append(time.perf_counter() - start)
+    out = {}
+    for b in names:
+        med = [p50_ms(x) for x in pos[b]]
+        timed = float(np.median(med[1 : 1 + config.COMPARE_BLOCK_CALLS]))
+        tail = float(np.median(med[calls // 2 :]))
+        out[b] = {"positions_ms": med, "timed_ms": timed, "tail_ms": tail, "timed_over_tail": timed / tail}
+    return out
+
+
 # ---- spinning both ways ------------------------------------------------------------------------------
 
 

@@ -146,6 +146,13 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
     preset = res["exports"].get("int8_preset") or "?"
     weights = "s8" if preset == "avx512_vnni" else "u8"
     per_texts = ", ".join(f"{v['backend']} {v['measured']:.2f}x at {k}" for k, v in sp["per_texts"].items())
+    bias = (
+        ", ".join(
+            f"{b} {p['timed_over_tail']:.2f}x ({p['timed_ms']:.2f} / {p['tail_ms']:.2f} ms)"
+            for b, p in (res.get("block_profile") or {}).items()
+        )
+        or "not measured"
+    )
     report = res["dashboard"]
     steady = (report.get("measurement") or {}).get("steady") or {}
     text = (
@@ -168,7 +175,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
         f"round next to it. *First call after idle*: one call after {s['idle_s']:g} s without calls (alone: "
         f"{s['idle_rounds']} times in the fresh process, on the one-text set; dashboard: as the tab takes it, "
         f"{config.COMPARE_IDLE_ROUNDS} times per back-end); it is not part of any p50. Median of {s['rounds']} "
-        f"side-by-side rounds.\n\n"
+        f"side-by-side rounds. *The block's own bias*: in blocks of 30 calls of the one text after a "
+        f"{config.COMPARE_REST_S * 1e3:.0f} ms rest, the median of calls 2 to {config.COMPARE_BLOCK_CALLS + 1} (what "
+        f"Compare times) over that of calls 16 to 30: {bias}.\n\n"
         f"{facts}\n\n"
         f"Throughput from the dashboard; accuracy on the scoring set; the floor against the {full}-text p50 alone.\n\n"
         f"{variants}\n\n"

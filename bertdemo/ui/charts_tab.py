@@ -9,7 +9,7 @@ import gradio as gr
 
 from bertdemo import service
 from bertdemo.ui import charts, views
-from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 
 
 def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[str, Any]:
@@ -21,7 +21,9 @@ def create_charts_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "accuracy and macro-F1 on the right)."
         )
         # The list is refreshed each time the tab is opened.
-        c["runs"] = gr.Dropdown(label="Runs", choices=run_choices(root), multiselect=True, elem_id="bd-chart-runs")
+        c["runs"] = gr.Dropdown(
+            label="Runs", choices=run_choices(root), multiselect=True, elem_id="bd-chart-runs", **RUN_PICK
+        )
         c["plot"] = gr.Plot(show_label=False, elem_id="bd-chart-plot")
         c["params"] = gr.Dataframe(
             views.params_frame({}), label="Settings and scores", interactive=False, wrap=True, max_height=700

@@ -68,6 +68,13 @@ def run_choices(root: Path | None, owner: str | None = None) -> list[str]:
         return []
 
 
+# Every run dropdown takes a name that is no longer among its choices. A run deleted in one tab is dropped from
+# each list by an event, while another event (a tab opened meanwhile) may already be on its way with the old
+# name: gradio refused it before the handler ran ("not in the list of choices") and left an Error badge over
+# the dropdown. The handlers check every name anyway (owner, existence) and answer a gone run in one line.
+RUN_PICK = {"allow_custom_value": True}
+
+
 def run_dropdown_update(
     root: Path | None,
     keep: str | list[str] | None = None,

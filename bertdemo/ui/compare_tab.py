@@ -11,7 +11,7 @@ import gradio as gr
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views, charts
-from bertdemo.ui.common import HEAVY, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.compare_clock import CompareClock
 from bertdemo.ui.explain_view import create_explain_box
 
@@ -40,7 +40,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
                 c["texts"] = gr.Textbox(label="Reviews, one per line", lines=5, placeholder="One review per line")
                 gr.Examples(EXAMPLE_REVIEWS, inputs=c["texts"], label="Example reviews")
             with gr.Column(scale=2):
-                c["run"] = gr.Dropdown(label="Run", choices=run_choices(root))
+                c["run"] = gr.Dropdown(label="Run", choices=run_choices(root), **RUN_PICK)
                 c["compare_btn"] = gr.Button("Compare back-ends", variant="primary")
                 c["device"] = gr.Markdown(elem_id="bd-compare-status", min_height=40)
         c.update(create_explain_box(c["run"], c["texts"], owner, root, per_line=True))  # which words decided, per line

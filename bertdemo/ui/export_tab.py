@@ -10,7 +10,7 @@ import gradio as gr
 from bertdemo import service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views
-from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
 _ALL = ("every variant, one zip", "all")
 
@@ -24,7 +24,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "and checked against PyTorch: largest logit difference, label agreement, accuracy."
         )
         with gr.Row(equal_height=True):
-            c["run"] = gr.Dropdown(label="Run", choices=run_choices(root), scale=3)
+            c["run"] = gr.Dropdown(label="Run", choices=run_choices(root), scale=3, **RUN_PICK)
             with gr.Column(scale=2):
                 c["optimize"] = gr.Checkbox(label="Also a graph-optimized variant (ORTOptimizer)", value=True)
                 c["quantize"] = gr.Checkbox(

@@ -9,7 +9,7 @@ import gradio as gr
 
 from bertdemo import service
 from bertdemo.ui import views
-from bertdemo.ui.common import UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import RUN_PICK, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
 
 # Runs in the browser before the Python handler: a cancelled confirm sends no name, and nothing happens.
 _CONFIRM_DELETE = (
@@ -39,7 +39,7 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             # One width per column (11): with one missing, "access" was pushed off-screen at 1280 px.
             column_widths=["14%", "14%", "11%", "5%", "8%", "8%", "8%", "6%", "10%", "8%", "8%"],
         )
-        c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root))
+        c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root), **RUN_PICK)
         with gr.Row(elem_id="bd-models-actions"):
             c["zip_btn"] = gr.Button("Download as zip", variant="primary")
             c["delete_btn"] = gr.Button("Delete run", variant="stop", interactive=False)

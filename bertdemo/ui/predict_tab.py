@@ -9,7 +9,7 @@ import gradio as gr
 
 from bertdemo import config, service
 from bertdemo.ui import charts, views
-from bertdemo.ui.common import HEAVY, UI_EVENT, hide_file, run_dropdown_update, ui_errors
+from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, hide_file, run_dropdown_update, ui_errors
 from bertdemo.ui.predict_views import (
     backend_choice_label,
     backend_cost_markdown,
@@ -46,7 +46,8 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
                         label="Label column (for accuracy)", choices=[config.NO_COLUMN], interactive=True
                     )
             with gr.Column(scale=2):
-                c["run"] = gr.Dropdown(label="Run", choices=[])  # filled once the browser's owner id is known
+                # Filled once the browser's owner id is known.
+                c["run"] = gr.Dropdown(label="Run", choices=[], **RUN_PICK)
                 c["backend"] = gr.Dropdown(
                     label="Back-end (default: the fastest whose export check passed)",
                     choices=list(config.BACKENDS[:1]),

@@ -13,7 +13,7 @@ from bertdemo import config, service
 from bertdemo.errors import RunNotFound
 from bertdemo.ui import charts, views
 from bertdemo.ui.audit_view import create_audit_section, wire_audit_section
-from bertdemo.ui.common import UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
 from bertdemo.ui.train_session import wire_session
@@ -126,7 +126,7 @@ def create_train_tab(
         gr.Markdown("### 3. Try it")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
-                c["try_run"] = gr.Dropdown(label="Saved run", choices=run_choices(root))
+                c["try_run"] = gr.Dropdown(label="Saved run", choices=run_choices(root), **RUN_PICK)
                 c["try_text"] = gr.Textbox(label="Text", lines=3, placeholder="Type a review, then press Classify")
                 with gr.Row():
                     c["try_btn"] = gr.Button("Classify", variant="primary", scale=3)

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import infer_probes as probes  # noqa: E402
 from bench.appprocess import free_port, start_app  # noqa: E402
-from bench.infer_tables import IDLE_APP_S, by_cpu_table, cpu_summary, render  # noqa: E402
+from bench.infer_tables import IDLE_APP_S, PRESET_WEIGHTS, by_cpu_table, cpu_summary, render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.inference import predictors
@@ -58,7 +58,7 @@ OTHER_PRESET = {"avx512_vnni": "avx2", "avx2": "avx512_vnni"}  # onnx-int8 with 
 
 def other_weights_name(preset: str) -> str:
     """The variant name of onnx-int8 quantized with the other preset's weights (u8 <-> s8)."""
-    return f"onnx-int8 ({'u8' if OTHER_PRESET[preset] == 'avx2' else 's8'} weights)"
+    return f"onnx-int8 ({PRESET_WEIGHTS[OTHER_PRESET[preset]]} weights)"
 
 
 def ensure_run(name: str | None, root: Path | None, quick: bool, train_rows: int, epochs: int) -> str:

@@ -137,15 +137,10 @@ def block_profile(loaded: dict[str, Any], text: str, blocks: int, calls: int, re
     Compare times positions 1..COMPARE_BLOCK_CALLS; the tail (the last half of a block of `calls`) is the
     steady state they should match.
     """
+    # Compare's own block loop (rest, rotation), with no wake-up call: position 0 is the first call after the rest.
+    samples = timing.time_latency(loaded, [text], blocks, warmup=0, rest_s=rest_s, min_calls=calls, wake_calls=0)
     names = list(loaded)
-    pos: dict[str, list[list[float]]] = {b: [[] for _ in range(calls)] for b in names}
-    for r in range(blocks):
-        for b in names[r % len(names) :] + names[: r % len(names)]:
-            time.sleep(rest_s)
-            for i in range(calls):
-                start = time.perf_counter()
-                loaded[b].predict([text], 1)
-                pos[b][i].append(time.perf_counter() - start)
+    pos = {b: [samples[b][i::calls] for i in range(calls)] for b in names}
     out = {}
     for b in names:
         med = [p50_ms(x) for x in pos[b]]

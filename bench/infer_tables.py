@@ -8,6 +8,7 @@ from bench.report import md_table
 from bertdemo import config
 
 IDLE_APP_S = 10.0  # bench/infer_bench.py watches the live app this long, idle
+PRESET_WEIGHTS = {"avx512_vnni": "s8", "avx2": "u8"}  # the weight type of each int8 preset (export.int8_config)
 
 
 def _met(t: dict[str, Any]) -> str:
@@ -144,7 +145,7 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
     s = res["settings"]
     d, sp, c = t["dashboard_over_alone"], t["best_speedup_alone"], t["cli_over_alone"]
     preset = res["exports"].get("int8_preset") or "?"
-    weights = "s8" if preset == "avx512_vnni" else "u8"
+    weights = PRESET_WEIGHTS.get(preset, "?")
     per_texts = ", ".join(f"{v['backend']} {v['measured']:.2f}x at {k}" for k, v in sp["per_texts"].items())
     bias = (
         ", ".join(

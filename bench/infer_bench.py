@@ -7,9 +7,11 @@
 
 Exports every variant, then measures, side by side in one run and repeated:
 - each back-end as the Compare dashboard times it (bertdemo.onnx.compare.compare_backends, as the Compare tab
-  runs it) and alone in a fresh process (bench/infer_probes.py: 30 warm-up calls, then 200 timed back to back),
-  for 1, 2 and 16 typed texts, with the dashboard's method before issue 24 for the record, and the first call
-  after an idle second both ways;
+  runs it) and alone in its own process (bench/infer_probes.py: 30 warm-up calls, then 200 timed back to back),
+  for 1, 2 and 16 typed texts, and for one text also the CLI's `compare --json` and the live app's /compare,
+  each next to an alone measurement in every round (--rounds, order rotated; ratios are medians of the paired
+  per-round ratios); with the dashboard's method before issue 24 for the record, and the first call after an
+  idle second both ways;
 - the ORT variants against each other in blocks, with int8 of the plain graph (Optimum's quantizer) beside the
   onnx-int8 back-end, which export builds from the O2 graph;
 - ORT spinning on and off, on free cores and next to a busy core;
@@ -51,7 +53,7 @@ TARGET_DASHBOARD = 1.25  # dashboard p50 / the same back-end timed alone, every 
 TARGET_SERVED = 1.15  # served /predict (int8) / bare tokenizer + session.run
 TEXT_COUNTS = (1, 2)  # typed texts the dashboard is checked at, beside the full latency set (16)
 ALONE_CALLS, ALONE_WARMUP = 200, 30  # alone: timed calls back to back after warm-up calls, per text set
-ALONE_IDLE_ROUNDS = 3  # alone: first calls after COMPARE_IDLE_S without calls
+ALONE_IDLE_ROUNDS = 1  # alone: first calls after COMPARE_IDLE_S without calls, per side-by-side round
 CANDIDATE = "onnx-int8 (plain graph)"  # int8 of the unfused export, the alternative to onnx-int8 (from O2)
 OTHER_PRESET = {"avx512_vnni": "avx2", "avx2": "avx512_vnni"}  # onnx-int8 with the other CPU preset's weight type
 
@@ -168,6 +170,17 @@ def served_compare(url: str, name: str, texts: list[str]) -> dict[str, Any]:
     return {**report, "wall_s": time.perf_counter() - start}
 
 
+def _rotated(items: list[str], r: int) -> list[str]:
+    k = r % len(items)
+    return items[k:] + items[:k]
+
+
+def _median_ratio(values: list[float], alone: list[float]) -> tuple[float, list[float]]:
+    """Median of the per-round ratios value / alone (each pair measured next to each other), and the ratios."""
+    ratios = [v / a for v, a in zip(values, alone, strict=True)]
+    return statistics.median(ratios), ratios
+
+
 def honest_latency(
     name: str,
     root: Path | None,
@@ -179,87 +192,104 @@ def honest_latency(
     rounds: int,
     idle: int,
 ) -> dict[str, Any]:
-    """Dashboard (compare_backends, as the Compare tab runs it) and alone (fresh process per back-end), per text set.
+    """Dashboard (compare_backends, as the Compare tab runs it) and alone (each back-end in its own process).
 
-    Side by side, `rounds` times, order rotated; the first call after idle too (alone: `idle` times, for the
-    first set only); and, on the first set (one typed text), the command line's `compare --json` in its own
-    process and the live app's /compare endpoint (the Compare tab's function, in the app's process).
+    Paired in time, `rounds` times: per round and text set, an alone measurement of every back-end next to
+    the dashboard's (and, for the first set, one typed text, next to the command line's `compare --json` in
+    its own process and the live app's /compare endpoint, the Compare tab's function in the app's process),
+    their order rotated from round to round. Each surface's verdict is the median of its per-round ratios
+    to the alone measurement of the same round: the machine drifts by tens of percent within minutes, and
+    a pair taken seconds apart shares the drift. The first call after idle too (alone: `idle` per round).
     """
     run_path = store.run_dir(name, root)
     scratch = Path(tempfile.mkdtemp(prefix="bertdemo-infer-"))
     calls, warm = alone_calls
-    alone = {k: {b: [] for b in backends} for k in sets}
-    dash = {k: {b: [] for b in backends} for k in sets}
+    first_set = next(iter(sets))
+    surfaces = {k: ["dashboard", *(["cli", "app"] if k == first_set else [])] for k in sets}
+    got: dict[str, dict[str, dict[str, list[float]]]] = {
+        k: {w: {b: [] for b in backends} for w in ["alone", *surfaces[k]]} for k in sets
+    }
     dash_first = {k: {b: [] for b in backends} for k in sets}
     alone_first: dict[str, list[float]] = {b: [] for b in backends}
-    alone_threads: dict[str, int] = {}
     reports: dict[str, Any] = {}
-    first_set = next(iter(sets))
-    cli = {b: [] for b in backends}
-    served = {b: [] for b in backends}
     served_wall: list[float] = []
     cli_report: dict[str, Any] = {}
     served_report: dict[str, Any] = {}
-    # The live app, idle until its /compare is called: started once, before the rounds.
+    # Every back-end alone in its own process, and the live app idle until its /compare is called: all
+    # started once, before the rounds, so no model load sits between the measurements of a pair.
+    workers = {b: probes.AloneWorker(run_path, b) for b in backends}
     port = free_port()
     app = start_app((root or config.MODELS_DIR).resolve(), port, scratch / "app.log")
     try:
         idle_app_cpu = idle_cpu(app.pid, IDLE_APP_S)
         for r in range(rounds):
-            for b in backends[r % len(backends) :] + backends[: r % len(backends)]:
-                got = probes.time_alone(run_path, b, sets, calls, warm, scratch, idle)
-                for k in sets:
-                    alone[k][b].append(got["p50_ms"][k])
-                if got["first_call_ms"] is not None:
-                    alone_first[b].append(got["first_call_ms"])
-                alone_threads[b] = got["threads"]
             for k, texts in sets.items():
-                report = compare.compare_backends(
-                    name, texts, backends, root, dash_repeats, throughput_texts=thr, owns_cores=True
-                )  # the first call after idle as the tab takes it (COMPARE_IDLE_ROUNDS)
-                reports[k] = report
-                for b in backends:
-                    dash[k][b].append(report["backends"][b]["p50_ms"])
-                    if "first_call_ms" in report["backends"][b]:
-                        dash_first[k][b].append(report["backends"][b]["first_call_ms"])
-            cli_report = cli_compare(name, root, sets[first_set])
-            served_report = served_compare(f"http://127.0.0.1:{port}/", name, sets[first_set])
-            served_wall.append(served_report["wall_s"])
-            for b in backends:
-                cli[b].append(cli_report["backends"][b]["p50_ms"])
-                served[b].append(served_report["backends"][b]["p50_ms"])
+                for step in _rotated(["alone", *surfaces[k]], r):
+                    if step == "alone":
+                        for b in _rotated(backends, r):
+                            one = workers[b].measure({k: texts}, calls, warm, idle if k == first_set else 0)
+                            got[k]["alone"][b].append(one["p50_ms"][k])
+                            if one["first_call_ms"] is not None:
+                                alone_first[b].append(one["first_call_ms"])
+                        continue
+                    if step == "dashboard":
+                        report = compare.compare_backends(
+                            name, texts, backends, root, dash_repeats, throughput_texts=thr, owns_cores=True
+                        )  # the first call after idle as the tab takes it (COMPARE_IDLE_ROUNDS)
+                        reports[k] = report
+                        for b in backends:
+                            if "first_call_ms" in report["backends"][b]:
+                                dash_first[k][b].append(report["backends"][b]["first_call_ms"])
+                    elif step == "cli":
+                        report = cli_report = cli_compare(name, root, texts)
+                    else:
+                        report = served_report = served_compare(f"http://127.0.0.1:{port}/", name, texts)
+                        served_wall.append(served_report["wall_s"])
+                    for b in backends:
+                        got[k][step][b].append(report["backends"][b]["p50_ms"])
+            print(f"  round {r + 1}/{rounds} done", flush=True)
+        # The dashboard before issue 24 (every text once per block, timed right after the rest), next to alone.
+        policy = hardware.ort_policy(owns_cores=True)
+        with timing.torch_threads(policy.threads):
+            old_loaded = {b: predictors.make_predictor(run_path, b, policy) for b in backends}
+            old = {k: probes.cold_block_latency(old_loaded, texts, dash_repeats, 5) for k, texts in sets.items()}
+        del old_loaded
+        old_alone = {b: workers[b].measure(sets, calls, warm)["p50_ms"] for b in backends}
     finally:
         app.kill()
         app.wait()
-    # The dashboard before issue 24 (every text once per block, timed right after the rest), next to alone.
-    policy = hardware.ort_policy(owns_cores=True)
-    with timing.torch_threads(policy.threads):
-        old_loaded = {b: predictors.make_predictor(run_path, b, policy) for b in backends}
-        old = {k: probes.cold_block_latency(old_loaded, texts, dash_repeats, 5) for k, texts in sets.items()}
-    del old_loaded
-    old_alone = {b: probes.time_alone(run_path, b, sets, calls, warm, scratch)["p50_ms"] for b in backends}
+        for w in workers.values():
+            w.close()
     out: dict[str, dict[str, Any]] = {}
     for k in sets:
         out[k] = {}
         for b in backends:
-            a, d = statistics.median(alone[k][b]), statistics.median(dash[k][b])
+            alone = got[k]["alone"][b]
+            a = statistics.median(alone)
+            ratio, ratios = _median_ratio(got[k]["dashboard"][b], alone)
             out[k][b] = {
                 "alone_p50_ms": a,
-                "dashboard_p50_ms": d,
-                "dashboard_over_alone": d / a,
-                "alone_rounds": alone[k][b],
-                "dashboard_rounds": dash[k][b],
+                "dashboard_p50_ms": statistics.median(got[k]["dashboard"][b]),
+                "dashboard_over_alone": ratio,
+                "dashboard_over_alone_rounds": ratios,
+                "alone_rounds": alone,
+                "dashboard_rounds": got[k]["dashboard"][b],
                 "dashboard_first_call_ms": statistics.median(dash_first[k][b]) if dash_first[k][b] else None,
                 "alone_first_call_ms": statistics.median(alone_first[b]) if alone_first[b] else None,
                 "old_dashboard_p50_ms": old[k][b],
                 "old_alone_p50_ms": old_alone[b][k],
                 "old_dashboard_over_alone": old[k][b] / old_alone[b][k],
-                "alone_threads": alone_threads[b],
+                "alone_threads": workers[b].threads,
             }
-            if k == first_set:
-                c, v = statistics.median(cli[b]), statistics.median(served[b])
-                out[k][b] |= {"cli_p50_ms": c, "cli_over_alone": c / a, "cli_rounds": cli[b]}
-                out[k][b] |= {"served_p50_ms": v, "served_over_alone": v / a, "served_rounds": served[b]}
+            for way, step in (("cli", "cli"), ("served", "app")):
+                if step in surfaces[k]:
+                    ratio, ratios = _median_ratio(got[k][step][b], alone)
+                    out[k][b] |= {
+                        f"{way}_p50_ms": statistics.median(got[k][step][b]),
+                        f"{way}_over_alone": ratio,
+                        f"{way}_over_alone_rounds": ratios,
+                        f"{way}_rounds": got[k][step][b],
+                    }
     return {
         "sets": out,
         "texts": sets,
@@ -301,7 +331,7 @@ def main() -> None:
     ap.add_argument("--dev-csv", default=str(DEV_CSV), help="scoring CSV, or 'validation' for the run's own split")
     ap.add_argument("--quick", action="store_true", help="a smoke run (numbers are not meaningful)")
     ap.add_argument("--repeats", type=int, default=20, help="timed rounds over the latency texts (variants, probes)")
-    ap.add_argument("--rounds", type=int, default=3, help="dashboard-vs-alone rounds, side by side")
+    ap.add_argument("--rounds", type=int, default=8, help="dashboard-vs-alone rounds, paired in time")
     ap.add_argument(
         "--dashboard-repeats",
         type=int,

@@ -1,6 +1,6 @@
 """Probes behind bench/infer_bench.py: honest latency, ORT spinning, predictor overhead, candidate variants.
 
-- alone: one back-end timed in a fresh process, the plain way (a default-options ORT session or a plain
+- alone: one back-end timed in its own process, the plain way (a default-options ORT session or a plain
   PyTorch model, tokenizer call included), the reference the Compare dashboard is held to;
 - cold blocks: the dashboard's method before issue 24 (every text once per block, right after the rest), for
   the record;
@@ -8,7 +8,7 @@
 - overhead: the served /predict path (service.predict) against a bare tokenizer call + session.run;
 - fused ops: what each graph holds (is attention fused?).
 
-    python bench/infer_probes.py alone RUN_PATH BACKEND SETS_JSON CALLS WARMUP IDLE_ROUNDS   # time_alone()
+    python bench/infer_probes.py alone-worker RUN_PATH BACKEND   # AloneWorker: JSON requests on stdin
 """
 
 from __future__ import annotations
@@ -35,15 +35,17 @@ def p50_ms(samples: list[float]) -> float:
     return float(np.median(samples) * 1e3)
 
 
-# ---- alone: a fresh process per back-end ---------------------------------------------------------
+# ---- alone: each back-end in its own process ------------------------------------------------------
 
 
-def _alone_main(run_path: str, backend: str, sets_json: str, calls: int, warmup: int, idle_rounds: int) -> None:
-    """Time one back-end the plain way in this (fresh) process and print the seconds per call as JSON.
+def _alone_worker(run_path: str, backend: str) -> None:
+    """Load one back-end the plain way in this (fresh) process, then time it on request, until stdin closes.
 
-    For each set of texts: `warmup` calls, then `calls` timed calls back to back cycling over the texts
-    (the reference: a script calling the model in a loop). Then, for the first set, the first call after
-    COMPARE_IDLE_S without calls, idle_rounds times (a visitor's request after a pause).
+    Prints {"ready": true, "threads": n}, then answers each request line {"sets", "calls", "warmup",
+    "idle_rounds"} with the seconds per call as one JSON line. For each set of texts: `warmup` calls, then
+    `calls` timed calls back to back cycling over the texts (the reference: a script calling the model in a
+    loop). Then, for the first set, the first call after COMPARE_IDLE_S without calls, idle_rounds times (a
+    visitor's request after a pause). Between requests the process waits on stdin: no thread of it runs.
     """
     from transformers import AutoTokenizer
 
@@ -51,7 +53,6 @@ def _alone_main(run_path: str, backend: str, sets_json: str, calls: int, warmup:
     info = json.loads((run / "run.json").read_text())
     max_length = int((info.get("params") or {}).get("max_length") or 128)
     tok = AutoTokenizer.from_pretrained(run)
-    sets = json.loads(Path(sets_json).read_text())
     if backend == "pytorch":
         import torch
         from transformers import AutoModelForSequenceClassification
@@ -74,49 +75,72 @@ def _alone_main(run_path: str, backend: str, sets_json: str, calls: int, warmup:
             session.run(None, dict(tok([text], truncation=True, max_length=max_length, return_tensors="np")))
 
         threads = session.get_session_options().intra_op_num_threads
-    samples: dict[str, list[float]] = {}
-    for key, texts in sets.items():
-        for i in range(warmup):
-            call(texts[i % len(texts)])
-        samples[key] = []
-        for i in range(calls):
-            text = texts[i % len(texts)]
+    print(json.dumps({"ready": True, "threads": threads}), flush=True)
+    for line in sys.stdin:
+        req = json.loads(line)
+        sets, calls, warmup = req["sets"], req["calls"], req["warmup"]
+        samples: dict[str, list[float]] = {}
+        for key, texts in sets.items():
+            for i in range(warmup):
+                call(texts[i % len(texts)])
+            samples[key] = []
+            for i in range(calls):
+                text = texts[i % len(texts)]
+                start = time.perf_counter()
+                call(text)
+                samples[key].append(time.perf_counter() - start)
+        first = next(iter(sets.values()))
+        first_calls = []
+        for r in range(req["idle_rounds"]):
+            time.sleep(config.COMPARE_IDLE_S)
             start = time.perf_counter()
-            call(text)
-            samples[key].append(time.perf_counter() - start)
-    first = next(iter(sets.values()))
-    first_calls = []
-    for r in range(idle_rounds):
-        time.sleep(config.COMPARE_IDLE_S)
-        start = time.perf_counter()
-        call(first[r % len(first)])
-        first_calls.append(time.perf_counter() - start)
-    print(json.dumps({"backend": backend, "samples": samples, "first_calls": first_calls, "threads": threads}))
+            call(first[r % len(first)])
+            first_calls.append(time.perf_counter() - start)
+        print(json.dumps({"samples": samples, "first_calls": first_calls}), flush=True)
 
 
-def time_alone(
-    run_path: Path,
-    backend: str,
-    sets: dict[str, list[str]],
-    calls: int,
-    warmup: int,
-    scratch: Path,
-    idle_rounds: int = 0,
-) -> dict[str, Any]:
-    """One back-end timed alone in a fresh process (see _alone_main); backend may be an .onnx path.
+class AloneWorker:
+    """One back-end alone in its own process (see _alone_worker), loaded once and timed on request.
 
-    Returns {"p50_ms": {set: p50}, "first_call_ms": median or None, "threads": n}.
+    Kept for the whole benchmark, so an alone measurement can sit right next to the dashboard's in time
+    (the machine drifts by tens of percent within minutes) without a model load between them; backend may
+    be an .onnx path.
     """
-    sets_json = scratch / "alone_texts.json"
-    sets_json.write_text(json.dumps(sets))
-    cmd = [sys.executable, __file__, "alone", str(run_path), backend, str(sets_json), str(calls), str(warmup)]
-    out = subprocess.run([*cmd, str(idle_rounds)], capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return {
-        "p50_ms": {key: p50_ms(s) for key, s in result["samples"].items()},
-        "first_call_ms": p50_ms(result["first_calls"]) if result["first_calls"] else None,
-        "threads": result["threads"],
-    }
+
+    def __init__(self, run_path: Path, backend: str) -> None:
+        cmd = [sys.executable, __file__, "alone-worker", str(run_path), backend]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.threads = int(self._answer()["threads"])
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:  # anything a library printed before the answer is skipped
+            if line.startswith("{"):
+                return json.loads(line)
+        raise RuntimeError(f"the alone worker exited with {self.proc.wait()}")
+
+    def measure(self, sets: dict[str, list[str]], calls: int, warmup: int, idle_rounds: int = 0) -> dict[str, Any]:
+        """{"p50_ms": {set: p50}, "first_call_ms": median or None, "threads": n}."""
+        assert self.proc.stdin is not None
+        req = {"sets": sets, "calls": calls, "warmup": warmup, "idle_rounds": idle_rounds}
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        result = self._answer()
+        return {
+            "p50_ms": {key: p50_ms(s) for key, s in result["samples"].items()},
+            "first_call_ms": p50_ms(result["first_calls"]) if result["first_calls"] else None,
+            "threads": self.threads,
+        }
+
+    def close(self) -> None:
+        """End the process (stdin closed: it leaves its loop)."""
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 # ---- the dashboard's method before issue 24, for the record ----------------------------------------
@@ -234,5 +258,5 @@ def fused_ops(path: Path) -> dict[str, int]:
     return {"nodes": sum(counts.values()), **{k: counts.get(k, 0) for k in keys}}
 
 
-if __name__ == "__main__" and len(sys.argv) == 8 and sys.argv[1] == "alone":
-    _alone_main(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]))
+if __name__ == "__main__" and len(sys.argv) == 4 and sys.argv[1] == "alone-worker":
+    _alone_worker(sys.argv[2], sys.argv[3])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from bench.report import md_table
 from bertdemo import config
 
@@ -13,6 +15,15 @@ PRESET_WEIGHTS = {"avx512_vnni": "s8", "avx2": "u8"}  # the weight type of each 
 
 def _met(t: dict[str, Any]) -> str:
     return "met" if t["met"] else "NOT met"
+
+
+def _ratio(h: dict[str, Any], key: str) -> str:
+    """'1.05x [1.01-1.10]': the median of the per-round paired ratios and their quartiles (when recorded)."""
+    rounds = h.get(f"{key}_rounds")
+    if not rounds or len(rounds) < 4:
+        return f"{h[key]:.2f}x"
+    q1, q3 = np.percentile(rounds, [25, 75])
+    return f"{h[key]:.2f}x [{q1:.2f}-{q3:.2f}]"
 
 
 def render(res: dict[str, Any], backends: list[str], candidate: str, other: str, quick: bool, by_cpu: str = "") -> str:
@@ -32,9 +43,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
                     b,
                     f"{h['alone_p50_ms']:.2f}",
                     f"{h['dashboard_p50_ms']:.2f}",
-                    f"{h['dashboard_over_alone']:.2f}x",
-                    f"{h['cli_p50_ms']:.2f} ({h['cli_over_alone']:.2f}x)" if "cli_p50_ms" in h else "-",
-                    f"{h['served_p50_ms']:.2f} ({h['served_over_alone']:.2f}x)" if "served_p50_ms" in h else "-",
+                    _ratio(h, "dashboard_over_alone"),
+                    f"{h['cli_p50_ms']:.2f} ({_ratio(h, 'cli_over_alone')})" if "cli_p50_ms" in h else "-",
+                    f"{h['served_p50_ms']:.2f} ({_ratio(h, 'served_over_alone')})" if "served_p50_ms" in h else "-",
                     f"{h['old_dashboard_over_alone']:.2f}x",
                     f"{torch_alone / h['alone_p50_ms']:.2f}x",
                     " / ".join("-" if v is None else f"{v:.1f}" for v in firsts),
@@ -155,12 +166,22 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
         or "not measured"
     )
     report = res["dashboard"]
+    paired = "dashboard_over_alone_rounds" in honest[full]["pytorch"]
+    pairing = (
+        f"{s['rounds']} rounds, each surface measured next to an alone measurement of every back-end (seconds "
+        f"apart, their order rotated from round to round); a ratio is the median of its {s['rounds']} per-round "
+        f"ratios, [its quartiles] beside it (the machine drifts by tens of percent within minutes; a pair taken "
+        f"seconds apart shares the drift), a p50 the median of its rounds."
+        if paired
+        else f"Median of {s['rounds']} side-by-side rounds."
+    )
     steady = (report.get("measurement") or {}).get("steady") or {}
     text = (
         f"{main}\n\n"
-        f"*Alone*: each back-end in a fresh process, the plain way (a default-options ORT session, or the PyTorch "
-        f"model; the tokenizer call included): {s['alone_warmup']} warm-up calls, then {s['alone_calls']} timed "
-        f"calls back to back cycling over the texts, median. *Dashboard*: `compare_backends`, as the Compare tab "
+        f"*Alone*: each back-end in its own process, the plain way (a default-options ORT session, or the PyTorch "
+        f"model; the tokenizer call included), started for the benchmark and idle while the others are measured: "
+        f"{s['alone_warmup']} warm-up calls, then {s['alone_calls']} timed calls back to back cycling over the "
+        f"texts, median. *Dashboard*: `compare_backends`, as the Compare tab "
         f"times it ({s['dashboard_repeats']} rounds; in each, every back-end's own block after a "
         f"{steady.get('rest_ms', '?')} ms rest: {steady.get('wake_calls', '?')} untimed wake-up call, then at least "
         f"{config.COMPARE_BLOCK_CALLS} timed calls back to back, whole passes over the texts; order rotated; ORT "
@@ -174,9 +195,9 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
         f"*Before*: the dashboard's method before issue 24 (each text timed once "
         f"per block, right after the rest: with one typed text every sample was a cold first call), against an alone "
         f"round next to it. *First call after idle*: one call after {s['idle_s']:g} s without calls (alone: "
-        f"{s['idle_rounds']} times in the fresh process, on the one-text set; dashboard: as the tab takes it, "
-        f"{config.COMPARE_IDLE_ROUNDS} times per back-end); it is not part of any p50. Median of {s['rounds']} "
-        f"side-by-side rounds. *The block's own bias*: in blocks of 30 calls of the one text after a "
+        f"{s['idle_rounds']} per round in its process, on the one-text set; dashboard: as the tab takes it, "
+        f"{config.COMPARE_IDLE_ROUNDS} times per back-end); it is not part of any p50. {pairing} "
+        f"*The block's own bias*: in blocks of 30 calls of the one text after a "
         f"{config.COMPARE_REST_S * 1e3:.0f} ms rest, the median of calls 2 to {config.COMPARE_BLOCK_CALLS + 1} (what "
         f"Compare times) over that of calls 16 to 30: {bias}.\n\n"
         f"{facts}\n\n"
@@ -253,6 +274,8 @@ def cpu_summary(res: dict[str, Any], commit: str) -> dict[str, Any]:
         "speedup_at_1": sp["per_texts"][one],
         "speedup_worst": {"backend": sp["backend"], "texts": sp["texts"], "measured": sp["measured"]},
         "int8_preset": res["exports"].get("int8_preset"),
+        "rounds": res["settings"]["rounds"],
+        "paired": "dashboard_over_alone_rounds" in honest[one]["pytorch"],
     }
 
 
@@ -272,6 +295,7 @@ def by_cpu_table(summaries: list[dict[str, Any]], target_dash: float, target_spe
                 s["int8_preset"] or "-",
                 f"{s['accuracy_fp32']:.3f}",
                 f"{s['load_average_1m']['before']:.1f} / {s['load_average_1m']['after']:.1f}",
+                f"{s.get('rounds', '?')}{' paired' if s.get('paired') else ''}",
                 s["commit"][:7],
             ]
         )
@@ -286,6 +310,7 @@ def by_cpu_table(summaries: list[dict[str, Any]], target_dash: float, target_spe
             "int8 preset",
             "fp32 accuracy of the run",
             "load before / after",
+            "rounds",
             "commit",
         ],
         rows,

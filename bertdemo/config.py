@@ -179,7 +179,9 @@ UI_COMPARE_THROUGHPUT_TEXTS = 64  # validation texts timed at batch size on the 
 # two batches say the batch-32 speed; 256 texts x 3 passes x 4 back-ends took ~13 s of a visitor's wait
 # Compare's first estimate, before it has timed anything here (then rescaled to each run: ui/compare_clock.py):
 # seconds per back-end to load, warm up, score the validation rows and time its blocks (each block has at least
-# COMPARE_BLOCK_CALLS calls, so a few texts cost about as much as one), and per back-end and text past that.
+# COMPARE_BLOCK_CALLS calls, so a few texts cost about as much as one), and per back-end and text past that;
+# plus COMPARE_IDLE_ROUNDS x COMPARE_IDLE_S of idle waits, the same on any machine (bench/infer_bench.py: one
+# text, 4 back-ends took 12.5 s; the estimate without those waits said 10.4 s).
 COMPARE_LOAD_S = 2.5
 COMPARE_TEXT_S = 0.1
 QUEUE_CONCURRENCY = 4  # events served at once; training itself runs in a subprocess

@@ -119,13 +119,20 @@ def test_column_widths_keep_a_short_table_on_screen():
 
 
 def test_compare_estimate_grows_with_texts_and_learns_this_machine():
-    clock = CompareClock(load_s=2.0, text_s=0.5)
-    assert clock.estimate(3, 4) == pytest.approx(4 * (2.0 + 1.5))
+    clock = CompareClock(load_s=2.0, text_s=0.5, idle_s=2.0)
+    assert clock.estimate(3, 4) == pytest.approx(2.0 + 4 * (2.0 + 1.5))
     assert clock.estimate(10, 4) > clock.estimate(3, 4)
     assert "a first guess" in clock.note(3, 4)
-    clock.learn(28.0, 3, 4)  # twice the guess: this machine is slower
-    assert clock.estimate(3, 4) == pytest.approx(28.0)
-    assert "about 28 s for 3 texts" in clock.note(3, 4) and "this machine" in clock.note(3, 4)
+    clock.learn(30.0, 3, 4)  # twice the guess past the fixed idle waits: this machine is slower
+    assert clock.estimate(3, 4) == pytest.approx(30.0)
+    assert clock.estimate(3, 1) == pytest.approx(2.0 + 2 * (2.0 + 1.5))  # the idle waits did not double
+    assert "about 30 s for 3 texts" in clock.note(3, 4) and "this machine" in clock.note(3, 4)
+
+
+def test_compare_first_estimate_counts_the_idle_waits_of_the_first_call_figure():
+    clock = CompareClock()
+    idle = config.COMPARE_IDLE_ROUNDS * config.COMPARE_IDLE_S
+    assert clock.estimate(1, 4) == pytest.approx(idle + 4 * (config.COMPARE_LOAD_S + config.COMPARE_TEXT_S))
 
 
 def test_detected_columns_of_a_refused_file(tmp_path):

@@ -83,6 +83,24 @@ def test_a_thread_job_whose_gpu_wrapper_raises_fails_and_frees_the_runner(models
     assert runner.wait(job2, timeout=30)["state"] == "failed"
 
 
+def test_a_thread_job_is_off_the_disk_before_it_says_it_ended(models_root, small_csv, monkeypatch) -> None:
+    import shutil
+
+    from bertdemo.jobs import kinds
+
+    real_rmtree = shutil.rmtree
+
+    def slow_rmtree(path, *args, **kwargs):  # a slow disk: the window between "ended" and "removed" opens wide
+        time.sleep(0.5)
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(kinds.shutil, "rmtree", slow_rmtree)
+    runner = JobRunner(root=models_root, mode="thread", gpu_wrapper=refusing_gpu)
+    job = runner.start(TrainRequest(csv_path=str(small_csv), name="no-gpu"), owner="a")
+    assert runner.wait(job, timeout=30)["state"] == "failed"
+    assert not runner._jobs[job].workdir.exists()  # the user's data went before the job said it ended
+
+
 def test_a_thread_job_whose_failure_report_raises_still_ends(models_root, small_csv, monkeypatch) -> None:
     from bertdemo.training.monitor import TrainingMonitor
 

@@ -201,22 +201,34 @@ class ThreadJob(Job):
         def guarded() -> None:
             # Whatever happens (the GPU wrapper refusing, a crash, a failing failure report), the job ends:
             # a job left "running" would make every later Train "Busy" until a restart.
+            outcome: tuple[str, dict[str, Any] | None, str | None] = (
+                "failed",
+                None,
+                "Training ended without a result (see the server log).",
+            )
             try:
                 state, result, error, self.final_progress = target()
-                self._end(state, result=result, error=error)
+                outcome = (state, result, error)
             except BaseException as exc:  # noqa: BLE001 - a thread must report, not die silently
                 log.exception("training job %s crashed", self.id)
-                self._end("failed", error=f"Training crashed: {type(exc).__name__}: {exc}")
+                outcome = ("failed", None, f"Training crashed: {type(exc).__name__}: {exc}")
             finally:
-                if self.state == "running":
-                    self._end("failed", error="Training ended without a result (see the server log).")
-                # The user's data and the job folder are not kept; the monitor holds the progress.
-                shutil.rmtree(self.workdir, ignore_errors=True)
+                # The user's data and the job folder are not kept (the monitor holds the progress), and they are
+                # gone before the job says it ended: whoever sees it ended finds nothing of it left on disk.
+                self._end(*outcome, before_publishing=lambda: shutil.rmtree(self.workdir, ignore_errors=True))
+                shutil.rmtree(self.workdir, ignore_errors=True)  # also when something else ended it first
 
         self.thread = threading.Thread(target=guarded, name=f"train-{self.id}", daemon=True)
         self.thread.start()
 
-    def _end(self, state: str, result: dict[str, Any] | None = None, error: str | None = None) -> None:
+    def _end(
+        self,
+        state: str,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+        before_publishing: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Record the outcome, run before_publishing, and only then set the state other threads poll."""
         if self.state != "running":
             return
         self.result, self.error = result, (one_line(error) if error else None)
@@ -225,7 +237,10 @@ class ThreadJob(Job):
                 self.monitor.fail(self.error or "", state)
             except Exception:  # noqa: BLE001 - the status file is a mirror; the state below is what counts
                 log.exception("job %s: could not record its failure", self.id)
-        self.state = state
+        try:
+            before_publishing()
+        finally:
+            self.state = state
 
     def poll(self) -> str:
         """The state now; a thread that died without ending its job counts as failed."""

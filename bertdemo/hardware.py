@@ -237,6 +237,24 @@ def int8_preset() -> str:
     return "avx512_vnni" if cpu_info().vnni else "avx2"
 
 
+def int8_fit(preset: str | None, cpu: CpuInfo | None = None) -> str | None:
+    """Why an onnx-int8 model quantized with Optimum's `preset` may answer worse on this CPU; None when it fits.
+
+    The avx512_vnni preset stores s8 weights against u8 activations. Without VNNI, ONNX Runtime multiplies
+    u8 x s8 with 16-bit intermediate sums that can saturate (onnxruntime's quantization docs: reduce_range
+    or u8 weights for non-VNNI CPUs), so a model exported on a VNNI CPU and served on an AVX2 one may
+    change answers. The avx2 preset (u8 weights, what export picks without VNNI) is safe everywhere.
+    """
+    cpu = cpu or cpu_info()
+    if preset == "avx512_vnni" and not cpu.vnni:
+        return (
+            "onnx-int8 was quantized on a CPU with VNNI (s8 weights) and this CPU has none: its 8-bit sums can "
+            "saturate here and change answers; check its agreement with PyTorch, or export the run again on "
+            "this machine (u8 weights)."
+        )
+    return None
+
+
 def gpu_name() -> str | None:
     """The first CUDA device's name, or None (imports torch)."""
     import torch

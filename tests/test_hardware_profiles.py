@@ -79,3 +79,34 @@ def test_int8_weights_are_the_presets_type_in_the_fused_graph(fake_hardware, tmp
     types = {weights[n.input[1]] for n in graph.node if n.op_type in ("MatMulInteger", "QAttention")}
     expected = onnx.TensorProto.INT8 if EXPECTED_INT8_PRESET[fake_hardware] == "avx512_vnni" else onnx.TensorProto.UINT8
     assert types == {expected}
+
+
+@pytest.mark.parametrize("fake_hardware", list(EXPECTED_INT8_PRESET), indirect=True)
+def test_int8_from_a_vnni_cpu_is_flagged_only_on_a_cpu_without_vnni(fake_hardware) -> None:
+    """s8 weights (the VNNI preset) served where ONNX Runtime has no VNNI can saturate; u8 weights fit anywhere."""
+    vnni_export = hardware.int8_fit("avx512_vnni")
+    assert (vnni_export is not None) is (EXPECTED_INT8_PRESET[fake_hardware] == "avx2")
+    assert hardware.int8_fit("avx2") is None and hardware.int8_fit(None) is None
+
+
+@pytest.mark.parametrize("fake_hardware", ["avx512-bf16"], indirect=True)
+def test_compare_warns_when_int8_was_quantized_for_a_cpu_this_one_is_not(fake_hardware, tmp_path, monkeypatch):
+    """Exported on a VNNI CPU (s8 weights), compared on an AVX2 one: the report, the tab and the CLI say so."""
+    from bertdemo.onnx.compare import compare_backends
+    from bertdemo.onnx.export import export_run
+    from bertdemo.ui.bench_views import measurement_text
+    from tests.helpers import make_tiny_run
+
+    make_tiny_run(tmp_path, "q")
+    assert export_run("q", optimize=True, quantize=True, root=tmp_path)["int8_preset"] == "avx512_vnni"
+    here = compare_backends("q", ["fine"], root=tmp_path, repeats=1, warmup=0, idle_rounds=0)
+    assert here["warnings"] == [] and "Warning" not in measurement_text(here)
+
+    vnni = hardware.cpu_info()
+    avx2 = hardware.CpuInfo(vnni.name, vnni.logical_cpus, vnni.physical_cores, vnni.ghz, frozenset({"avx2", "fma"}))
+    monkeypatch.setattr(hardware, "cpu_info", lambda: avx2)  # the same run, served on an AVX2-only CPU
+    there = compare_backends("q", ["fine"], root=tmp_path, repeats=1, warmup=0, idle_rounds=0)
+    assert there["warnings"] == [hardware.int8_fit("avx512_vnni")]
+    assert measurement_text(there).startswith("**Warning:** onnx-int8 was quantized on a CPU with VNNI")
+    pytorch_only = compare_backends("q", ["fine"], ["pytorch", "onnx"], tmp_path, 1, 0, idle_rounds=0)
+    assert pytorch_only["warnings"] == []  # no int8 compared: nothing to warn about

@@ -232,6 +232,8 @@ def cmd_compare(args) -> dict[str, Any]:
         if m.get("first_call"):
             firsts = ", ".join(f"{k} {v['first_call_ms']:.2f} ms" for k, v in report["backends"].items())
             print(f"first call after {m['first_call']['idle_s']:g} s idle (not in p50/p95): {firsts}")
+        for warning in report.get("warnings") or []:
+            print(f"warning: {warning}")
     return report
 
 

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.errors import NotExported
 from bertdemo.hardware import OrtPolicy
 from bertdemo.inference.backends import (  # noqa: F401 - re-exported: callers import the back-ends from here
@@ -125,6 +125,10 @@ def load_predictor(name: str, backend: str = "pytorch", root: Path | None = None
                 )
         log.info("loading %s predictor for run %s", backend, run_path.name)
         predictor = make_predictor(run_path, backend)
+        if backend == "onnx-int8":  # once per load: an operator reading the log learns why answers may differ
+            fit = hardware.int8_fit((store.load_run(name, root).get("exports") or {}).get("int8_preset"))
+            if fit:
+                log.warning("run %s: %s", run_path.name, fit)
         with _cache_lock:
             _cache[key] = (stamp, predictor)
             _resolved[asked] = key

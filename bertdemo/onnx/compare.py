@@ -164,10 +164,11 @@ def compare_backends(
         rows.append(row)
 
     cfg = _model_config(run_path)
-    cpu = cpu_info()
+    cpu = hardware.cpu_info()
     seq_lens = loaded[reference].count_tokens(lat_texts)
     floor_ms = float(np.median([flops_floor(cfg, n, 1, cpu) for n in seq_lens])) if cfg else None
     exports = store.load_run(name, root).get("exports") or {}
+    fit = hardware.int8_fit(exports.get("int8_preset"), cpu) if "onnx-int8" in backends else None
     results: dict[str, BackendResult] = {}
     for b in backends:
         p50, p95 = _percentile_ms(latency[b], 50), _percentile_ms(latency[b], 95)
@@ -230,6 +231,7 @@ def compare_backends(
         },
         "device": _device(loaded.values(), cpu),
         "cpu": cpu.as_dict(),
+        "warnings": [fit] if fit else [],
         "floor": {
             "p50_ms": round(floor_ms, 4) if floor_ms else None,
             "seq_len_p50": float(np.median(seq_lens)),

@@ -150,6 +150,7 @@ class CompareReport(TypedDict):
     threads: dict[str, Any]
     device: str
     cpu: dict[str, Any]
+    warnings: list[str]  # what may make a back-end's answers or figures wrong here (hardware.int8_fit)
     floor: dict[str, Any]
 
 

@@ -174,7 +174,8 @@ def measurement_text(report: dict[str, Any]) -> str:
     m = report.get("measurement") or {}
     steady = m.get("steady") or {}
     samples = steady.get("samples_per_backend")
-    lines = [
+    lines = [f"**Warning:** {w}" for w in report.get("warnings") or []]
+    lines += [
         f"Measured on **{report.get('device', '?')}** (threads: {threads_text or '?'}). p50/p95 are the steady "
         f"state: per text at batch 1, tokenization included, "
         + (f"{samples} timed calls per back-end" if samples else f"{settings.get('repeats', '?')} timed rounds")

@@ -167,13 +167,14 @@ def render(res: dict[str, Any], backends: list[str], candidate: str, other: str,
     )
     report = res["dashboard"]
     paired = "dashboard_over_alone_rounds" in honest[full]["pytorch"]
+    rounds = f"{s['rounds']} round{'s' if s['rounds'] != 1 else ''}"
     pairing = (
-        f"{s['rounds']} rounds, each surface measured next to an alone measurement of every back-end (seconds "
-        f"apart, their order rotated from round to round); a ratio is the median of its {s['rounds']} per-round "
-        f"ratios, [its quartiles] beside it (the machine drifts by tens of percent within minutes; a pair taken "
-        f"seconds apart shares the drift), a p50 the median of its rounds."
+        f"{rounds}, each surface measured next to an alone measurement of every back-end (seconds apart, their "
+        f"order rotated from round to round); a ratio is the median of its {s['rounds']} per-round ratios, [its "
+        f"quartiles] beside it (the machine drifts by tens of percent within minutes; a pair taken seconds apart "
+        f"shares the drift), a p50 the median of its rounds."
         if paired
-        else f"Median of {s['rounds']} side-by-side rounds."
+        else f"Median of {rounds} side by side."
     )
     steady = (report.get("measurement") or {}).get("steady") or {}
     text = (

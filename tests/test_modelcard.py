@@ -94,9 +94,11 @@ def test_both_load_snippets_work(trained):
     root, _, _ = trained
     card = (store.run_dir("card-run", root) / "README.md").read_text(encoding="utf-8")
     blocks = code_blocks(card)
-    assert len(blocks) == 2 and "pipeline(" in blocks[0] and "ORTModelForSequenceClassification" in blocks[1]
+    assert "pipeline(" in blocks[0] and "ORTModelForSequenceClassification" in blocks[1]
+    head_tail = store.load_run("card-run", root)["params"]["truncation"] == "head_tail"  # the default
+    assert len(blocks) == (3 if head_tail else 2)  # head+tail: the long-text snippet too (tested below)
     expected = load_predictor("card-run", "pytorch", root).predict(["An absolute delight from start to finish."])
-    for code in blocks:
+    for code in blocks[:2]:
         (answer,) = run_snippet(code, root)
         assert answer[0]["label"] == expected.labels[0]
         assert answer[0]["score"] == pytest.approx(float(expected.probabilities[0].max()), abs=1e-4)
@@ -126,3 +128,28 @@ def test_an_older_run_without_baseline_still_gets_a_card(tmp_path):
     path = make_tiny_run(tmp_path, "old")
     write_model_card(path, store.load_run("old", tmp_path))
     assert "No baseline was recorded" in (path / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_head_tail_runs_card_answers_long_texts_as_it_was_trained(tmp_path):
+    """The head+tail snippet, run as written, gives what bertdemo's predict gives: the same tokens kept."""
+    from bertdemo.inference.predictors import load_predictor
+    from bertdemo.tokenizing import encode
+
+    run = make_tiny_run(tmp_path, "ht")
+    info = json.loads((run / store.RUN_JSON).read_text())
+    info["params"] = {**info["params"], "max_length": 32, "truncation": "head_tail"}
+    (run / store.RUN_JSON).write_text(json.dumps(info), encoding="utf-8")
+    write_model_card(run, info)
+    blocks = code_blocks((run / "README.md").read_text(encoding="utf-8"))
+    assert len(blocks) == 3 and "def head_tail(" in blocks[2]
+    review = "The first hour drags on and on. " * 60 + "But the ending is an absolute delight."
+    assert 'review = "The first hour drags on and on. " * 60 + "But the ending is an absolute delight."' in blocks[2]
+
+    predictor = load_predictor("ht", "pytorch", tmp_path)
+    head_only = predictor.tokenizer([review], truncation=True, max_length=32)["input_ids"][0]
+    as_trained = encode(predictor.tokenizer, [review], 32, "head_tail")["input_ids"][0]
+    assert as_trained != head_only  # the review is long enough for head+tail to matter
+    expected = predictor.predict([review])
+    (answer,) = run_snippet(blocks[2], tmp_path)
+    assert answer[0]["label"] == expected.labels[0]
+    assert answer[0]["score"] == pytest.approx(float(expected.probabilities[0].max()), abs=1e-5)

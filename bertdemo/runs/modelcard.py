@@ -252,12 +252,7 @@ def _usage(info: dict[str, Any]) -> str:
     name = str(info.get("name") or "bertdemo-run")
     settings = settings_of(info)
     max_length, head_tail = settings.max_length, settings.truncation == "head_tail"
-    note = (
-        "\nThis run was trained with head+tail truncation (first and last tokens of long texts); the pipeline "
-        "keeps the first ones only. `python -m bertdemo predict` reproduces the training exactly.\n"
-        if head_tail
-        else ""
-    )
+    note = _head_tail_usage(name, max_length) if head_tail else ""
     return f"""## How to use
 
 From the folder that contains `{name}/` (the unzipped download):
@@ -283,3 +278,36 @@ classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
 print(classifier("An absolute delight from start to finish.", truncation=True, max_length={max_length}))
 ```
 {note}"""
+
+
+def _head_tail_usage(name: str, max_length: int) -> str:
+    """A snippet that tokenizes long texts as a head+tail run was trained (tokenizing.encode, without bertdemo)."""
+    return f"""
+This run was trained with head+tail truncation: of a text longer than {max_length} tokens it keeps the first
+{config.HEAD_TAIL_HEAD_FRACTION:.0%} and the last tokens (Sun et al. 2019), where the pipeline above keeps the
+first ones only. To answer long texts as it was trained (as `python -m bertdemo predict` does):
+
+```python
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+tokenizer = AutoTokenizer.from_pretrained("{name}")
+model = AutoModelForSequenceClassification.from_pretrained("{name}").eval()
+
+
+def head_tail(text, max_length={max_length}, head_fraction={config.HEAD_TAIL_HEAD_FRACTION}):
+    \"\"\"The model's inputs for one text: its first and last tokens when it is too long, as in training.\"\"\"
+    ids = tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"]
+    budget = max_length - tokenizer.num_special_tokens_to_add()
+    if len(ids) > budget:
+        head = max(1, round(budget * head_fraction))
+        ids = ids[:head] + ids[len(ids) - (budget - head) :]
+    return tokenizer.prepare_for_model(ids, return_tensors="pt", prepend_batch_axis=True)
+
+
+review = "The first hour drags on and on. " * 60 + "But the ending is an absolute delight."
+with torch.inference_mode():
+    probs = model(**head_tail(review)).logits.softmax(-1)[0]
+print([{{"label": model.config.id2label[int(probs.argmax())], "score": float(probs.max())}}])
+```
+"""

@@ -170,11 +170,6 @@ def served_compare(url: str, name: str, texts: list[str]) -> dict[str, Any]:
     return {**report, "wall_s": time.perf_counter() - start}
 
 
-def _rotated(items: list[str], r: int) -> list[str]:
-    k = r % len(items)
-    return items[k:] + items[:k]
-
-
 def _median_ratio(values: list[float], alone: list[float]) -> tuple[float, list[float]]:
     """Median of the per-round ratios value / alone (each pair measured next to each other), and the ratios."""
     ratios = [v / a for v, a in zip(values, alone, strict=True)]
@@ -224,9 +219,9 @@ def honest_latency(
         idle_app_cpu = idle_cpu(app.pid, IDLE_APP_S)
         for r in range(rounds):
             for k, texts in sets.items():
-                for step in _rotated(["alone", *surfaces[k]], r):
+                for step in timing.rotated(["alone", *surfaces[k]], r):
                     if step == "alone":
-                        for b in _rotated(backends, r):
+                        for b in timing.rotated(backends, r):
                             one = workers[b].measure({k: texts}, calls, warm, idle if k == first_set else 0)
                             got[k]["alone"][b].append(one["p50_ms"][k])
                             if one["first_call_ms"] is not None:

@@ -80,7 +80,8 @@ def first_call_text(idle_s: float, rounds: int) -> str:
     )
 
 
-def _rotated(names: list[str], r: int) -> list[str]:
+def rotated(names: list[str], r: int) -> list[str]:
+    """The list started at position r (mod its length): round r's order, so every item takes every place."""
     k = r % len(names)
     return names[k:] + names[:k]
 
@@ -109,7 +110,7 @@ def time_latency(
     samples: dict[str, list[float]] = {b: [] for b in names}
     gc.collect()
     for r in range(repeats):
-        for b in _rotated(names, r):
+        for b in rotated(names, r):
             predict = loaded[b].predict
             time.sleep(rest_s)
             for i in range(wake_calls):
@@ -141,7 +142,7 @@ def time_first_calls(
     samples: dict[str, list[float]] = {b: [] for b in names}
     for r in range(rounds):
         time.sleep(idle_s)
-        for k, b in enumerate(_rotated(names, r)):
+        for k, b in enumerate(rotated(names, r)):
             if k:
                 time.sleep(rest_s)
             text = texts[r % len(texts)]
@@ -170,7 +171,7 @@ def time_throughput(
     seconds: dict[str, list[float]] = {b: [] for b in names}
     gc.collect()
     for r in range(repeats):
-        for b in _rotated(names, r):
+        for b in rotated(names, r):
             time.sleep(rest_s)
             start = time.perf_counter()
             loaded[b].predict(texts, batch_size)

@@ -57,7 +57,7 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
 
     from bertdemo.ui.api import create_api
     from bertdemo.ui.charts_tab import create_charts_tab
-    from bertdemo.ui.common import UI_EVENT
+    from bertdemo.ui.common import UI_EVENT, settle_failures
     from bertdemo.ui.compare_tab import create_compare_tab
     from bertdemo.ui.export_tab import create_export_tab
     from bertdemo.ui.models_tab import create_models_tab
@@ -90,6 +90,7 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
             show_progress="hidden",
             **UI_EVENT,
         )
+        settle_failures(demo)  # last: it follows every event wired above
     demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
     # gradio has no public option for these (see config.QUEUE_POLL_S)
     demo._queue.sleep_when_free = demo._queue.progress_update_sleep_when_free = config.QUEUE_POLL_S

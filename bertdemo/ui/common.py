@@ -91,3 +91,51 @@ def run_dropdown_update(
         return gr.Dropdown(choices=choices, value=kept or choices[:1])
     value = prefer if prefer in choices else keep if keep in choices else (choices[0] if choices else None)
     return gr.Dropdown(choices=choices, value=value)
+
+
+def settle_failures(demo: gr.Blocks) -> None:
+    """After any UI event fails, its `.then` steps still run and no Error badge is left over its outputs.
+
+    Gradio 6.17's front-end runs a `.then` step only after a success, although it is documented to run either
+    way: a button set busy before a step that failed stayed greyed out as "Comparing…" until a reload. And an
+    error leaves a badge over the failed event's outputs until some later event writes to them, so one wrong
+    click's badge sat over the Try-it box through a whole training (the toast already said what was wrong).
+    Call once, inside the Blocks, after every event is wired.
+    """
+    fns = list(demo.fns.values())
+    for step in fns:
+        if step.trigger_after is None or step.trigger_only_on_success or step.trigger_only_on_failure:
+            continue
+        after = demo.fns.get(step.trigger_after)
+        if after is None or after.fn is None:  # a front-end-only step cannot fail
+            continue
+        gr.events.Dependency(None, {}, after._id, None).failure(
+            step.fn,
+            step.inputs,
+            step.outputs,
+            js=step.js,
+            show_progress=step.show_progress,
+            queue=step.queue,
+            concurrency_limit=step.concurrency_limit,
+            concurrency_id=step.concurrency_id,
+            api_visibility="private",
+        )
+    for event in fns:
+        if event.fn is None or not event.outputs or event.api_visibility == "public":
+            continue
+        # A no-op answer for the same outputs: their status becomes "complete" again, the badge goes.
+        gr.events.Dependency(None, {}, event._id, None).failure(
+            _unchanged(len(event.outputs)),
+            None,
+            event.outputs,
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
+
+
+def _unchanged(n: int) -> Callable:
+    def keep_outputs():
+        return gr.skip() if n == 1 else [gr.skip()] * n
+
+    return keep_outputs

@@ -104,7 +104,7 @@ MISTAKES_SHOWN = 50  # validation rows it got wrong, kept in run.json
 AUDIT_EXAMPLES = 5
 AUDIT_TOP_ROWS = 50
 AUDIT_CV_FOLDS = 5
-AUDIT_UI_ROWS = 200  # rows the Train tab's audit table shows (after filtering)
+AUDIT_PAGE_ROWS = 25  # flagged rows per page of the Train tab's audit table
 
 # ONNX.
 ONNX_SUBDIR = "onnx"

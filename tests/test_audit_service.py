@@ -158,3 +158,40 @@ def test_api_audit_follows_the_owner_rules(app_server, tmp_path: Path) -> None:
     with pytest.raises(Exception) as info:
         client.predict("api-audit", 2, "tok-2", api_name="/audit")
     assert "No saved run named 'api-audit'" in str(info.value)  # as if it did not exist: nothing to probe
+
+
+def test_an_epoch_cut_short_by_a_stop_is_not_counted_as_dynamics() -> None:
+    """A stop in epoch 2 kept epoch 1: the audit said "training dynamics (2 epoch(s))" beside "Trained 1 epoch"."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from bertdemo.training.dynamics import DynamicsCallback, TrainingDynamics
+
+    dynamics = TrainingDynamics(4, 2)
+    callback = DynamicsCallback(dynamics)
+    for epoch_end in (1.0, 1.5):  # epoch 1 whole; epoch 2 stopped halfway
+        dynamics.record(torch.tensor([0, 1]), torch.zeros(2, 2))
+        callback.on_epoch_end(None, SimpleNamespace(epoch=epoch_end), None)
+    assert dynamics.stacked().shape[0] == 1
+
+
+def test_a_weak_run_says_its_model_evidence_is_weak_and_flagged_rows_agree_with_the_count(models_root: Path) -> None:
+    """Item 9: a model that lost to bag-of-words, or with one epoch of dynamics, is named as weak evidence;
+    item 8: the rows marked flagged are exactly the ones the summary counts."""
+    path = audited_run(models_root, "weak", write_csv(models_root.parent / "w.csv", tiny_rows(15)))
+    info = json.loads((path / store.RUN_JSON).read_text())
+    info.update(accuracy=0.48, baseline={"accuracy": 0.65})
+    info["audit"]["mislabeled"]["dynamics_epochs"] = 1
+    store.write_json_atomic(path / store.RUN_JSON, info)
+    report = service.audit("weak", 0, models_root, trusted=True)
+    weak = [n for n in report["notes"] if n.startswith("Weak run")]
+    assert weak and "48.0%" in weak[0] and "65.0%" in weak[0] and "1 epoch(s)" in weak[0], report["notes"]
+    flagged = [r for r in report["rows"] if r["flagged"]]
+    assert len(flagged) == report["summary"]["suspicious"]
+    assert all(r["suggested_label"] != r["given_label"] for r in flagged)
+
+    info.update(accuracy=0.9)
+    info["audit"]["mislabeled"]["dynamics_epochs"] = 3
+    store.write_json_atomic(path / store.RUN_JSON, info)
+    assert not [n for n in service.audit("weak", 0, models_root, trusted=True)["notes"] if n.startswith("Weak run")]

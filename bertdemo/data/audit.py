@@ -166,12 +166,17 @@ def _why(s, i, model, tfidf, confidence, variability, conflict) -> tuple[str, st
     return parts[0][0], "; ".join(text for _, text in parts)
 
 
-def summary(rows: list[dict[str, Any]], s: AuditSignals) -> dict[str, Any]:
-    """Counts for run.json and the model card: rows audited, suspicious ones by kind, evidence used.
+def is_flagged(row: dict[str, Any]) -> bool:
+    """Suspicious: the two models together put another class first (the row's suggested label is not its label).
 
-    Suspicious: the two models together put another class first (the row's suggested label is not its label).
+    The one rule behind the counts, the rows the UI lists and "accept every suggestion shown".
     """
-    flagged = [r for r in rows if r["score"] is not None and r["suggested_label"] != r["given_label"]]
+    return row.get("score") is not None and row.get("suggested_label") != row.get("given_label")
+
+
+def summary(rows: list[dict[str, Any]], s: AuditSignals) -> dict[str, Any]:
+    """Counts for run.json and the model card: rows audited, suspicious ones (is_flagged) by kind, evidence used."""
+    flagged = [r for r in rows if is_flagged(r)]
     by_kind: dict[str, int] = {}
     for r in flagged:
         by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
@@ -180,6 +185,7 @@ def summary(rows: list[dict[str, Any]], s: AuditSignals) -> dict[str, Any]:
         "suspicious": len(flagged),
         "by_kind": by_kind,
         "evidence": evidence(s),
+        "dynamics_epochs": s.epochs,
     }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from bertdemo import config
 from bertdemo.data import duplicates
 from bertdemo.data.audit import KINDS as AUDIT_KINDS
+from bertdemo.data.audit import is_flagged
 from bertdemo.data.csvread import read_table
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, store, tempfiles
@@ -23,6 +24,8 @@ __all__ = ["AUDIT_KINDS", "audit", "audit_csv", "older_run_note"]
 # The columns the downloads add to the uploaded file, and the fields of each ranked row in an answer.
 ADDED_COLUMNS = ("suggested_label", "audit_score", "audit_reason")
 ROW_FIELDS = ("row", "text", "given_label", "suggested_label", "score", "reason", "kind", "split")
+# Fewer epochs of training dynamics than this: too few to tell a hard row from a mislabeled one.
+MIN_DYNAMICS_EPOCHS = 2
 
 
 def _run(name: str | None, root: Path | None, owner: str | None, trusted: bool) -> tuple[Path, dict[str, Any]]:
@@ -89,10 +92,13 @@ def audit(
     summary = found.get("mislabeled") or {}
     if found.get("available") and not any("dynamics" in e for e in summary.get("evidence", [])):
         notes.append("No training dynamics were recorded for this run (stopped before an epoch ended?).")
+    weak = weak_model_note(info, summary)
+    if weak:
+        notes.append(weak)
     return {
         "name": info["name"],
         "available": bool(found.get("available")),
-        "rows": [{k: r.get(k) for k in ROW_FIELDS} for r in (rows[:top] if top else rows)],
+        "rows": [_answer_row(r) for r in (rows[:top] if top else rows)],
         "total_rows": len(rows),
         "classes": list(info.get("labels") or []),
         "duplicates": found.get("duplicates"),
@@ -100,6 +106,30 @@ def audit(
         "summary": summary,
         "notes": notes,
     }
+
+
+def _answer_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One ranked row of an answer; `flagged`: counted as mislabeled (the UI lists those, "accept all" takes those)."""
+    return {**{k: row.get(k) for k in ROW_FIELDS}, "flagged": is_flagged(row)}
+
+
+def weak_model_note(info: dict[str, Any], summary: dict[str, Any]) -> str:
+    """Why the fine-tuned model's half of the evidence is weak for this run (lost to bag-of-words, too few epochs),
+    or "" when it is not."""
+    accuracy = info.get("accuracy")
+    baseline = (info.get("baseline") or {}).get("accuracy")
+    epochs = summary.get("dynamics_epochs")
+    why = []
+    if accuracy is not None and baseline is not None and accuracy <= baseline:
+        why.append(f"the fine-tuned model ({accuracy:.1%}) did no better than the bag-of-words model ({baseline:.1%})")
+    if epochs and epochs < MIN_DYNAMICS_EPOCHS:
+        why.append(f"it has only {epochs} epoch(s) of training dynamics, too few to tell a hard row from a wrong label")
+    if not why:
+        return ""
+    return (
+        "Weak run: " + " and ".join(why) + ". So its votes ('hard to learn', 'model disagrees') say little here: trust "
+        "the rows the bag-of-words model flags ('bag-of-words disagrees'), or train longer and audit again."
+    )
 
 
 def _uploaded(path: Path, info: dict[str, Any]) -> Path:

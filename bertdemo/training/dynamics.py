@@ -35,9 +35,12 @@ class TrainingDynamics:
         self._current[rows.detach().cpu().numpy()] = probs
         self.seconds += time.perf_counter() - started
 
-    def end_epoch(self) -> None:
-        """Close the epoch's record (an epoch that saw no row, e.g. a stop before its first step, is not kept)."""
-        if not np.isnan(self._current).all():
+    def end_epoch(self, complete: bool = True) -> None:
+        """Close the epoch's record; an epoch cut short by a stop is not kept (nor one that saw no row).
+
+        A cut epoch's rows were partly seen: kept, "training dynamics (2 epoch(s))" stood beside "Trained 1 epoch".
+        """
+        if complete and not np.isnan(self._current).all():
             self.epochs.append(self._current)
         self._current = self._blank()
 
@@ -53,5 +56,6 @@ class DynamicsCallback(TrainerCallback):
         self.dynamics = dynamics
 
     def on_epoch_end(self, args, state, control, **kwargs):
-        self.dynamics.end_epoch()
+        # The Trainer ends an epoch early on a stop: state.epoch is then a fraction (2 epochs and a half: 2.5).
+        self.dynamics.end_epoch(complete=abs(state.epoch - round(state.epoch)) < 1e-6)
         return control

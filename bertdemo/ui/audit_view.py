@@ -7,18 +7,19 @@ Built inside the Train tab by `create_audit_section`, and shown whenever that ta
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import pandas as pd
 
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
 from bertdemo.ui.common import UI_EVENT, ui_errors
 
 ALL = "(all)"
-COLUMNS = ["accept", "row", "score", "given label", "suggested", "reason", "text"]
+COLUMNS = ["accepted", "row", "score", "given → suggested", "reason", "text"]
+TEXT_SHOWN = 140  # characters of a text shown in the table; the rest on a click
 
 
 # --- pure views ---------------------------------------------------------------------------------------------
@@ -59,57 +60,112 @@ def summary_markdown(report: dict[str, Any]) -> str:
             lines.append(f"The audit took {summary['seconds']:.1f} s ({share:.1f}% of the training time).")
     lines += [f"Note: {note}" for note in report.get("notes") or [] if "leaks" not in note]
     lines.append(
-        "Rows are the data rows of your file (1 = the first row under the header). Tick *accept* to take a "
-        "suggestion, then download the corrected file."
+        "Rows are the data rows of your file (1 = the first row under the header). Tick a row under *Accept* to "
+        "take its suggestion, then download the corrected file."
     )
     return "\n\n".join(lines)
 
 
+def flagged(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows the summary counts as mislabeled (service.audit's `flagged`), most suspicious first."""
+    return [r for r in rows if r.get("flagged")]
+
+
 def filtered(rows: list[dict[str, Any]], label: str | None, kind: str | None) -> list[dict[str, Any]]:
-    """The rows of one given label and one reason kind (ALL or blank: any), most suspicious first, capped."""
-    keep = [
+    """The flagged rows of one given label and one reason kind (ALL or blank: any), most suspicious first."""
+    return [
         r
-        for r in rows
+        for r in flagged(rows)
         if (not label or label == ALL or r["given_label"] == label) and (not kind or kind == ALL or r["kind"] == kind)
     ]
-    return keep[: config.AUDIT_UI_ROWS]
 
 
-def table_frame(rows: list[dict[str, Any]], accepted: list[int]) -> pd.DataFrame:
-    """The table shown: an accept tick per row, then what the audit says about it."""
+def page_count(n_rows: int) -> int:
+    """Pages of config.AUDIT_PAGE_ROWS rows (at least one, even when empty)."""
+    return max(1, -(-n_rows // config.AUDIT_PAGE_ROWS))
+
+
+def page_rows(rows: list[dict[str, Any]], page: int) -> list[dict[str, Any]]:
+    """The rows of one page (0-based; clamped to the pages there are)."""
+    page = min(max(0, page), page_count(len(rows)) - 1)
+    return rows[page * config.AUDIT_PAGE_ROWS : (page + 1) * config.AUDIT_PAGE_ROWS]
+
+
+def _cell_text(text: str) -> str:
+    """A text cut to its first words, the whole of it one click away."""
+    text = str(text or "")
+    if len(text) <= TEXT_SHOWN:
+        return html.escape(text)
+    return f"<details><summary>{html.escape(text[:TEXT_SHOWN].rstrip())}…</summary>{html.escape(text)}</details>"
+
+
+def table_html(rows: list[dict[str, Any]], accepted: list[int]) -> str:
+    """One page of flagged rows as a plain, read-only HTML table (a Dataframe of 200 editable wrapped rows froze
+    the browser for minutes when the results arrived); accepting is the checkbox list beside it."""
+    if not rows:
+        return '<p class="bd-audit-empty">No row of this label and reason looks mislabeled.</p>'
     taken = set(accepted)
-    return pd.DataFrame(
-        [
-            [r["row"] in taken, r["row"], r["score"], r["given_label"], r["suggested_label"], r["reason"], r["text"]]
-            for r in rows
-        ],
-        columns=COLUMNS,
-    )
+    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
+    body = "".join(_row_html(r, taken) for r in rows)
+    return f'<div class="bd-audit-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def accepted_after_edit(frame: pd.DataFrame, accepted: list[int]) -> list[int]:
-    """The accepted rows once the user ticked or unticked rows in the (filtered) table."""
-    taken = set(accepted)
-    if frame is None or len(frame) == 0:
-        return sorted(taken)
-    for tick, row in zip(frame["accept"], frame["row"], strict=True):
-        number = int(row)
-        if str(tick).lower() in ("true", "1"):
-            taken.add(number)
-        else:
-            taken.discard(number)
-    return sorted(taken)
+def _row_html(r: dict[str, Any], taken: set[int]) -> str:
+    score = "" if r.get("score") is None else f"{r['score']:.2f}"
+    cells = [
+        "✓" if r["row"] in taken else "",
+        str(r["row"]),
+        score,
+        f"{html.escape(str(r['given_label']))} → {html.escape(str(r['suggested_label']))}",
+        html.escape(str(r["reason"])),
+        _cell_text(r.get("text")),
+    ]
+    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+
+
+def pager_text(n_rows: int, page: int) -> str:
+    """Where this page is: "Rows 26-50 of 110 flagged"."""
+    if not n_rows:
+        return "No flagged row."
+    page = min(max(0, page), page_count(n_rows) - 1)
+    first = page * config.AUDIT_PAGE_ROWS + 1
+    last = min(n_rows, first + config.AUDIT_PAGE_ROWS - 1)
+    return f"Rows {first}–{last} of {n_rows:,} flagged (page {page + 1} of {page_count(n_rows)})."
+
+
+def pick_choices(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    """The accept checkboxes of one page: "row 12: positive → negative"."""
+    return [(f"row {r['row']}: {r['given_label']} → {r['suggested_label']}", int(r["row"])) for r in rows]
+
+
+def accepted_after_pick(picked: list[int] | None, shown: list[int], accepted: list[int] | None) -> list[int]:
+    """The accepted rows once the user ticked or unticked rows of the page shown."""
+    taken = set(accepted or []) - set(shown)
+    return sorted(taken | {int(p) for p in picked or []})
 
 
 # --- the section ---------------------------------------------------------------------------------------------
+
+
+AUDIT_TABLE_CSS = """
+.bd-audit-scroll { overflow-x: auto; max-height: 520px; overflow-y: auto; }
+table { border-collapse: collapse; width: 100%; font-size: var(--text-sm); }
+th { position: sticky; top: 0; background: var(--block-background-fill); text-align: left; white-space: nowrap; }
+th, td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
+td:nth-child(-n+4) { white-space: nowrap; }
+td:nth-child(5) { min-width: 12em; }
+td:nth-child(6) { min-width: 16em; }
+summary { cursor: pointer; }
+"""
 
 
 def create_audit_section() -> dict[str, Any]:
     """The (hidden) Audit section's components; place it where a run's results go."""
     c: dict[str, Any] = {}
     c["audit_name"] = gr.State(None)  # the run whose audit is shown
-    c["audit_rows"] = gr.State([])  # its ranked rows
+    c["audit_rows"] = gr.State([])  # its flagged rows, most suspicious first
     c["audit_accepted"] = gr.State([])  # row numbers whose suggestion the user accepted
+    c["audit_page"] = gr.State(0)  # the page of the filtered rows shown (0-based)
     with gr.Column(visible=False, elem_id="bd-audit") as c["audit_box"]:
         gr.Markdown("#### Audit: rows whose label looks wrong")
         c["audit_md"] = gr.Markdown(elem_id="bd-audit-summary")
@@ -119,21 +175,36 @@ def create_audit_section() -> dict[str, Any]:
                 label="Reason", choices=[ALL, *service.AUDIT_KINDS], value=ALL, interactive=True
             )
             c["audit_accept_all"] = gr.Button("Accept every suggestion shown")
-        c["audit_table"] = gr.Dataframe(
-            headers=COLUMNS,
-            datatype=["bool", "number", "number", "str", "str", "str", "str"],
-            interactive=True,
-            static_columns=list(range(1, len(COLUMNS))),  # only the accept ticks can change
-            wrap=True,
-            max_height=420,
-            column_widths=["9%", "6%", "7%", "10%", "10%", "24%", "34%"],
-            elem_id="bd-audit-table",
+        # Read-only HTML, one page at a time: an editable gr.Dataframe of 200 wrapped rows froze the tab.
+        c["audit_table"] = gr.HTML(elem_id="bd-audit-table", css_template=AUDIT_TABLE_CSS)
+        with gr.Row(equal_height=True):
+            c["audit_prev"] = gr.Button("◀ Previous page", size="sm", interactive=False, scale=1)
+            c["audit_pager"] = gr.Markdown(elem_id="bd-audit-pager")
+            c["audit_next"] = gr.Button("Next page ▶", size="sm", interactive=False, scale=1)
+        c["audit_pick"] = gr.CheckboxGroup(
+            label="Accept the suggestion for (rows of this page)", choices=[], elem_id="bd-audit-accept"
         )
         with gr.Row():
             c["audit_file_btn"] = gr.Button("Download my file with audit columns")
             c["audit_fixed_btn"] = gr.Button("Download the corrected file", variant="primary")
         c["audit_file"] = gr.File(label="Audited file", visible=False, elem_id="bd-audit-file")
     return c
+
+
+def _page_view(rows: list[dict[str, Any]], label: str | None, kind: str | None, page: int, accepted: list[int]):
+    """Table, pager line, previous/next buttons, accept boxes and page number of one filtered page."""
+    shown = filtered(rows or [], label, kind)
+    page = min(max(0, int(page or 0)), page_count(len(shown)) - 1)
+    rows_here = page_rows(shown, page)
+    numbers = {int(r["row"]) for r in rows_here}
+    return (
+        table_html(rows_here, accepted or []),
+        pager_text(len(shown), page),
+        gr.Button(interactive=page > 0),
+        gr.Button(interactive=page < page_count(len(shown)) - 1),
+        gr.CheckboxGroup(choices=pick_choices(rows_here), value=sorted(numbers & set(accepted or []))),
+        page,
+    )
 
 
 def wire_audit_section(
@@ -145,27 +216,29 @@ def wire_audit_section(
     root: Path | None,
 ) -> None:
     """Fill the section when the tab shows a finished run's results, and hide it when they go."""
-    shown_out = [c["audit_box"], c["audit_md"], c["audit_class"], c["audit_table"], c["audit_file"]]
+    view_out = [c["audit_table"], c["audit_pager"], c["audit_prev"], c["audit_next"], c["audit_pick"], c["audit_page"]]
+    shown_out = [c["audit_box"], c["audit_md"], c["audit_class"], c["audit_file"], *view_out]
     state_out = [c["audit_name"], c["audit_rows"], c["audit_accepted"]]
+    nothing = (gr.skip(),) * (len(shown_out) + len(state_out))
 
     @ui_errors
     def show(shown: bool, job: str | None, owner_id: str | None, current: str | None):
         if not shown or not job:
             if current is None:  # never shown: no visible=False (see ui.common.hide_file)
-                return (gr.skip(),) * (len(shown_out) + len(state_out))
+                return nothing
             return gr.Column(visible=False), *(gr.skip(),) * (len(shown_out) - 1), None, [], []
         try:
             name = service.job_status(runner, job, owner_id).get("name")
             report = service.audit(name, 0, root, owner=owner_id)
         except (RunNotFound, BertDemoError):  # the job or its run is gone: nothing to audit
-            return (gr.skip(),) * (len(shown_out) + len(state_out))
-        rows = report["rows"]
+            return nothing
+        rows = flagged(report["rows"])
         return (
             gr.Column(visible=True),
             summary_markdown(report),
             gr.Dropdown(choices=[ALL, *report["classes"]], value=ALL),
-            table_frame(filtered(rows, ALL, ALL), []),
             gr.File(None, visible=False) if current else gr.skip(),
+            *_page_view(rows, ALL, ALL, 0, []),
             name,
             rows,
             [],
@@ -173,20 +246,36 @@ def wire_audit_section(
 
     results_shown.change(show, [results_shown, job_id, owner, c["audit_name"]], shown_out + state_out, **UI_EVENT)
 
+    filters = [c["audit_rows"], c["audit_class"], c["audit_kind"]]
+
     def refilter(rows, label, kind, accepted):
-        return table_frame(filtered(rows or [], label, kind), accepted or [])
+        return _page_view(rows, label, kind, 0, accepted)
 
-    filters = [c["audit_rows"], c["audit_class"], c["audit_kind"], c["audit_accepted"]]
-    c["audit_class"].input(refilter, filters, c["audit_table"], **UI_EVENT)
-    c["audit_kind"].input(refilter, filters, c["audit_table"], **UI_EVENT)
-    edited = [c["audit_table"], c["audit_accepted"]]
-    c["audit_table"].input(accepted_after_edit, edited, c["audit_accepted"], **UI_EVENT)
+    def turn(step: int):
+        def to_page(rows, label, kind, accepted, page):
+            return _page_view(rows, label, kind, int(page or 0) + step, accepted)
 
-    def accept_all(rows, label, kind, accepted):
-        taken = sorted(set(accepted or []) | {r["row"] for r in filtered(rows or [], label, kind)})
-        return taken, table_frame(filtered(rows or [], label, kind), taken)
+        return to_page
 
-    c["audit_accept_all"].click(accept_all, filters, [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
+    c["audit_class"].input(refilter, [*filters, c["audit_accepted"]], view_out, **UI_EVENT)
+    c["audit_kind"].input(refilter, [*filters, c["audit_accepted"]], view_out, **UI_EVENT)
+    paged_in = [*filters, c["audit_accepted"], c["audit_page"]]
+    c["audit_prev"].click(turn(-1), paged_in, view_out, **UI_EVENT)
+    c["audit_next"].click(turn(+1), paged_in, view_out, **UI_EVENT)
+
+    def pick(picked, rows, label, kind, accepted, page):
+        """Ticks on this page: the accepted rows, and the table's marks, follow."""
+        here = [int(r["row"]) for r in page_rows(filtered(rows or [], label, kind), int(page or 0))]
+        taken = accepted_after_pick(picked, here, accepted)
+        return taken, table_html(page_rows(filtered(rows or [], label, kind), int(page or 0)), taken)
+
+    c["audit_pick"].input(pick, [c["audit_pick"], *paged_in], [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
+
+    def accept_all(rows, label, kind, accepted, page):
+        taken = sorted(set(accepted or []) | {int(r["row"]) for r in filtered(rows or [], label, kind)})
+        return taken, *_page_view(rows, label, kind, page, taken)
+
+    c["audit_accept_all"].click(accept_all, paged_in, [c["audit_accepted"], *view_out], **UI_EVENT)
 
     @ui_errors
     def download(name, owner_id):
@@ -195,7 +284,7 @@ def wire_audit_section(
     @ui_errors
     def corrected(name, accepted, owner_id):
         if not accepted:
-            raise BertDemoError("No suggestion accepted yet: tick 'accept' on the rows to fix, then download.")
+            raise BertDemoError("No suggestion accepted yet: tick the rows to fix under Accept, then download.")
         return gr.File(str(service.audit_csv(name, list(accepted), root, owner=owner_id)), visible=True)
 
     c["audit_file_btn"].click(download, [c["audit_name"], owner], c["audit_file"], **UI_EVENT)

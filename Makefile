@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit clean
+.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit bench-ui clean
 
 run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
 	$(PY) app.py
@@ -39,6 +39,9 @@ bench-predict: $(VENV)/.deps
 
 bench-audit: $(VENV)/.deps
 	$(PY) bench/audit_bench.py
+
+bench-ui: $(VENV)/.dev-deps $(CHROMIUM)  ## page responsiveness with the CPU slowed 4x (Playwright, Chromium)
+	$(PY) bench/ui_bench.py
 
 bench-load: $(VENV)/.dev-deps
 	$(PY) bench/load_bench.py

@@ -7,7 +7,6 @@ Built inside the Train tab by `create_audit_section`, and shown whenever that ta
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ import gradio as gr
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
 from bertdemo.ui.common import UI_EVENT, ui_errors
+from bertdemo.ui.html_tables import READ_ONLY_TABLE, html_table
 
 ALL = "(all)"
 COLUMNS = ["accepted", "row", "score", "given → suggested", "reason", "text"]
-TEXT_SHOWN = 140  # characters of a text shown in the table; the rest on a click
 
 
 # --- pure views ---------------------------------------------------------------------------------------------
@@ -91,36 +90,22 @@ def page_rows(rows: list[dict[str, Any]], page: int) -> list[dict[str, Any]]:
     return rows[page * config.AUDIT_PAGE_ROWS : (page + 1) * config.AUDIT_PAGE_ROWS]
 
 
-def _cell_text(text: str) -> str:
-    """A text cut to its first words, the whole of it one click away."""
-    text = str(text or "")
-    if len(text) <= TEXT_SHOWN:
-        return html.escape(text)
-    return f"<details><summary>{html.escape(text[:TEXT_SHOWN].rstrip())}…</summary>{html.escape(text)}</details>"
-
-
 def table_html(rows: list[dict[str, Any]], accepted: list[int]) -> str:
-    """One page of flagged rows as a plain, read-only HTML table (a Dataframe of 200 editable wrapped rows froze
-    the browser for minutes when the results arrived); accepting is the checkbox list beside it."""
-    if not rows:
-        return '<p class="bd-audit-empty">No row of this label and reason looks mislabeled.</p>'
+    """One page of flagged rows as a read-only HTML table (a Dataframe of 200 editable wrapped rows froze the
+    browser for minutes when the results arrived); accepting is the checkbox list under it."""
     taken = set(accepted)
-    head = "".join(f"<th>{c}</th>" for c in COLUMNS)
-    body = "".join(_row_html(r, taken) for r in rows)
-    return f'<div class="bd-audit-scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
-
-
-def _row_html(r: dict[str, Any], taken: set[int]) -> str:
-    score = "" if r.get("score") is None else f"{r['score']:.2f}"
     cells = [
-        "✓" if r["row"] in taken else "",
-        str(r["row"]),
-        score,
-        f"{html.escape(str(r['given_label']))} → {html.escape(str(r['suggested_label']))}",
-        html.escape(str(r["reason"])),
-        _cell_text(r.get("text")),
+        [
+            "✓" if r["row"] in taken else "",
+            r["row"],
+            "" if r.get("score") is None else f"{r['score']:.2f}",
+            f"{r['given_label']} → {r['suggested_label']}",
+            r["reason"],
+            r.get("text") or "",
+        ]
+        for r in rows
     ]
-    return "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
+    return html_table(COLUMNS, cells, ("reason", "text"), empty="No row of this label and reason looks mislabeled.")
 
 
 def pager_text(n_rows: int, page: int) -> str:
@@ -147,18 +132,6 @@ def accepted_after_pick(picked: list[int] | None, shown: list[int], accepted: li
 # --- the section ---------------------------------------------------------------------------------------------
 
 
-AUDIT_TABLE_CSS = """
-.bd-audit-scroll { overflow-x: auto; max-height: 520px; overflow-y: auto; }
-table { border-collapse: collapse; width: 100%; font-size: var(--text-sm); }
-th { position: sticky; top: 0; background: var(--block-background-fill); text-align: left; white-space: nowrap; }
-th, td { padding: 4px 8px; border-bottom: 1px solid var(--border-color-primary); vertical-align: top; }
-td:nth-child(-n+4) { white-space: nowrap; }
-td:nth-child(5) { min-width: 12em; }
-td:nth-child(6) { min-width: 16em; }
-summary { cursor: pointer; }
-"""
-
-
 def create_audit_section() -> dict[str, Any]:
     """The (hidden) Audit section's components; place it where a run's results go."""
     c: dict[str, Any] = {}
@@ -176,7 +149,7 @@ def create_audit_section() -> dict[str, Any]:
             )
             c["audit_accept_all"] = gr.Button("Accept every suggestion shown")
         # Read-only HTML, one page at a time: an editable gr.Dataframe of 200 wrapped rows froze the tab.
-        c["audit_table"] = gr.HTML(elem_id="bd-audit-table", css_template=AUDIT_TABLE_CSS)
+        c["audit_table"] = gr.HTML(elem_id="bd-audit-table", **READ_ONLY_TABLE)
         with gr.Row(equal_height=True):
             c["audit_prev"] = gr.Button("◀ Previous page", size="sm", interactive=False, scale=1)
             c["audit_pager"] = gr.Markdown(elem_id="bd-audit-pager")

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from bertdemo import config
+from bertdemo.ui.html_tables import html_table
 from bertdemo.ui.views import pct
 
 EXPORT_COLUMNS = [
@@ -104,29 +105,18 @@ def export_note(report: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def answers_frame(report: dict[str, Any]) -> pd.DataFrame:
-    """Each text with every back-end's label and confidence; 'agree' says whether they all match."""
+def answers_html(report: dict[str, Any]) -> str:
+    """Every back-end's label and confidence for each text, then whether they agree, then the text (cut, whole on
+    a click): a long review no longer pushes the labels off screen. Disagreeing rows are highlighted."""
     backends = list(report.get("backends") or {})
-    rows = []
+    rows, flagged = [], []
     for r in report.get("rows") or []:
-        row = {"text": r["text"]}
-        for b in backends:
-            answer = r.get(b) or {}
-            row[b] = f"{answer.get('label')} ({pct(answer.get('confidence', 0))})"
-        row["agree"] = "yes" if r.get("agree") else "NO"
-        rows.append(row)
-    return pd.DataFrame(rows, columns=["text", *backends, "agree"])
-
-
-def styled_answers(report: dict[str, Any]):
-    """answers_frame with disagreeing rows highlighted (a pandas Styler)."""
-    frame = answers_frame(report)
-
-    def highlight(row: pd.Series) -> list[str]:
-        bad = row.get("agree") == "NO"
-        return ["background-color: #fde2e1" if bad else "" for _ in row]
-
-    return frame.style.apply(highlight, axis=1)
+        answers = [r.get(b) or {} for b in backends]
+        labels = [f"{a.get('label')} ({pct(a.get('confidence', 0))})" for a in answers]
+        rows.append([*labels, "yes" if r.get("agree") else "NO", r["text"]])
+        flagged.append(not r.get("agree"))
+    title = "Answers side by side (label and confidence)"
+    return html_table([*backends, "agree", "text"], rows, ("text",), flagged, "No text to compare.", title)
 
 
 FIRST_CALL_COLUMN = "first call after idle, ms"

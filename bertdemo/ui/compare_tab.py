@@ -14,6 +14,7 @@ from bertdemo.ui import bench_views, charts
 from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.compare_clock import CompareClock
 from bertdemo.ui.explain_view import create_explain_box
+from bertdemo.ui.html_tables import READ_ONLY_TABLE
 
 EXAMPLE_REVIEWS = [
     [
@@ -44,12 +45,11 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
                 c["compare_btn"] = gr.Button("Compare back-ends", variant="primary")
                 c["device"] = gr.Markdown(elem_id="bd-compare-status", min_height=40)
         c.update(create_explain_box(c["run"], c["texts"], owner, root, per_line=True))  # which words decided, per line
-        c["answers"] = gr.Dataframe(
-            label="Answers side by side (label and confidence)",
-            interactive=False,
-            wrap=True,
+        # Read-only HTML: the labels and "agree" first, each text cut (whole on a click) and last.
+        c["answers"] = gr.HTML(
             visible=False,
             elem_id="bd-answers",
+            **READ_ONLY_TABLE,
         )
         c["plot"] = gr.Plot(show_label=False, visible=False)
         c["backends"] = gr.Dataframe(
@@ -63,7 +63,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
         clock.learn(time.perf_counter() - started, len(report["texts"]), len(report["backends"]))
         device = bench_views.measurement_text(report)
         return (
-            gr.Dataframe(bench_views.styled_answers(report), visible=True),
+            gr.HTML(bench_views.answers_html(report), visible=True),
             gr.Plot(charts.latency_figure(report["backends"]), visible=True),
             gr.Dataframe(bench_views.backends_frame(report), visible=True),
             device,

@@ -37,7 +37,8 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             wrap=True,
             max_height=420,
             # One width per column (11): with one missing, "access" was pushed off-screen at 1280 px.
-            column_widths=["14%", "14%", "11%", "5%", "8%", "8%", "8%", "6%", "10%", "8%", "8%"],
+            # In MODEL_COLUMNS' order; on a phone page_style.PAGE_CSS gives each a minimum width and the table scrolls.
+            column_widths=["14%", "8%", "10%", "8%", "8%", "11%", "5%", "6%", "14%", "8%", "8%"],
         )
         c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root), **RUN_PICK)
         with gr.Row(elem_id="bd-models-actions"):

@@ -22,6 +22,19 @@ button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; 
 /* Several explanations (Compare): one text per line. HighlightedText lays its tokens out in one run, newlines
    included; the script below marks the tokens that are line breaks. */
 .textfield .token-container.bd-break { display: block; flex-basis: 100%; width: 100%; height: 0.6em; overflow: hidden; }
+
+/* A phone: a table of many columns scrolls sideways inside its own box with whole headers, instead of squeezing
+   each column (the 11 columns of Saved runs stacked "accuracy" one letter per line).
+   Gradio sizes every cell inline (px from its column widths), hence !important; only tables of 6+ columns. */
+@media (max-width: 640px) {
+  .table-wrap:has(th:nth-child(6)) table { width: max-content !important; }
+  .table-wrap:has(th:nth-child(6)) :is(th, td, .body-cell) {
+    width: 7.5em !important; min-width: 7.5em !important; max-width: 7.5em !important; flex: 0 0 7.5em !important;
+  }
+  .table-wrap:has(th:nth-child(6)) .virtual-body { width: max-content !important; }
+  .table-wrap:has(th:nth-child(6)) th * { white-space: normal !important; text-overflow: clip !important; }
+  .table-wrap th, .table-wrap th * { word-break: normal; overflow-wrap: normal; }
+}
 """
 
 # Gradio 6.17 gives a multiselect dropdown's input no accessible name, nor the tab bar's overflow button (an

@@ -15,6 +15,7 @@ from bertdemo.ui import charts, views
 from bertdemo.ui.audit_view import create_audit_section, wire_audit_section
 from bertdemo.ui.common import RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
+from bertdemo.ui.html_tables import READ_ONLY_TABLE
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
 from bertdemo.ui.train_session import wire_session
 from bertdemo.ui.train_updates import NO_DATA, hidden_results, load_csv, reinspect, result_views
@@ -111,16 +112,11 @@ def create_train_tab(
         c["curves"] = gr.Plot(label="Training curves", visible=False, show_label=False, elem_id="bd-curves")
         c["results_md"] = gr.Markdown(visible=False, elem_id="bd-results")
         with gr.Row(equal_height=False):
-            c["per_class"] = gr.Dataframe(label="Per class (validation)", interactive=False, scale=2, visible=False)
-            c["confusion"] = gr.Plot(label="Confusion matrix", show_label=False, scale=3, visible=False)
-        c["mistakes"] = gr.Dataframe(
-            label="Validation rows it got wrong (most confident first)",
-            interactive=False,
-            wrap=True,
-            max_height=320,
-            column_widths=["58%", "14%", "14%", "14%"],
-            visible=False,
-        )
+            # Read-only HTML tables (ui/html_tables.py): Gradio's grid redrew them slowly when the results arrived.
+            # min_width: on a phone the two go one under the other (side by side, the table was 60 px wide).
+            c["per_class"] = gr.HTML(scale=2, min_width=300, visible=False, **READ_ONLY_TABLE)
+            c["confusion"] = gr.Plot(label="Confusion matrix", show_label=False, scale=3, min_width=300, visible=False)
+        c["mistakes"] = gr.HTML(visible=False, elem_id="bd-mistakes", **READ_ONLY_TABLE)
         c.update(create_audit_section())  # rows whose label looks wrong, duplicates, leakage (ui/audit_view.py)
 
         gr.Markdown("### 3. Try it")

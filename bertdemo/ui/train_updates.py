@@ -10,6 +10,7 @@ from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
 from bertdemo.ui import charts, views
 from bertdemo.ui.common import one_line
+from bertdemo.ui.html_tables import frame_table
 
 NO_DATA = "Upload a CSV file, or click **Use example data**."
 
@@ -84,10 +85,18 @@ def result_views(info: dict[str, Any]) -> tuple:
     matrix = charts.confusion_matrix_figure(info.get("confusion_matrix") or [], info.get("labels") or [])
     return (
         gr.Markdown(views.results_markdown(info), visible=True),
-        gr.Dataframe(views.per_class_frame(info), visible=True),
+        gr.HTML(frame_table(views.per_class_frame(info), title="Per class (validation)"), visible=True),
         gr.Plot(matrix, visible=True),
-        gr.Dataframe(views.mistakes_frame(info), visible=True),
+        gr.HTML(_mistakes_table(info), visible=True),
     )
+
+
+def _mistakes_table(info: dict[str, Any]) -> str:
+    """The labels first and the text last (cut, whole on a click): on a phone the labels are what fits."""
+    frame = views.mistakes_frame(info)
+    frame = frame[[c for c in frame.columns if c != "text"] + ["text"]]
+    title = "Validation rows it got wrong (most confident first)"
+    return frame_table(frame, ("text",), "No validation row was wrong.", title=title)
 
 
 def hidden_results(shown: bool) -> tuple:
@@ -98,7 +107,7 @@ def hidden_results(shown: bool) -> tuple:
     """
     if not shown:
         return (gr.skip(),) * 4
-    return gr.Markdown(visible=False), gr.Dataframe(visible=False), gr.Plot(visible=False), gr.Dataframe(visible=False)
+    return gr.Markdown(visible=False), gr.HTML(visible=False), gr.Plot(visible=False), gr.HTML(visible=False)
 
 
 def others_job(runner: service.JobRunner, owner_id: str | None) -> dict[str, Any] | None:

@@ -273,17 +273,18 @@ def mistakes_frame(info: dict[str, Any]) -> pd.DataFrame:
 
 # --- models, charts ---------------------------------------------------------------------------------------------
 
+# The key columns first: a phone shows those, the rest a sideways scroll away.
 MODEL_COLUMNS = [
     "name",
-    "base model",
-    "labels",
-    "rows",
     "accuracy",
+    "exports",
     "macro-F1",
     "bag-of-words",
+    "labels",
+    "rows",
     "epochs",
+    "base model",
     "created",
-    "exports",
     "access",
 ]
 _ACCESS = {"yours": "yours", "shared": "shared (read-only)"}

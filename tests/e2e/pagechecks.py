@@ -82,6 +82,54 @@ LAYOUT_JS = r"""() => {
     if (r.right > W + 1)
       problems.push(`off-screen: <${e.tagName.toLowerCase()}> "${(e.innerText || '').slice(0, 30)}"`);
   }
+  // What a person sees of tables and charts (issue 29): a header broken one letter per line, text cut inside a
+  // cell, a table cut by its box instead of scrolling in it, a chart wider than the screen or its box.
+  const name = e => (e.closest('.block')?.id || e.closest('.block')?.querySelector('[data-testid=block-info],'
+    + ' label, .label')?.innerText || '').trim().slice(0, 30);
+  for (const th of document.querySelectorAll('th')) {
+    if (!visible(th)) continue;
+    const text = th.innerText.trim(); const line = parseFloat(getComputedStyle(th).fontSize) * 1.6;
+    if (text && th.getBoundingClientRect().height > 3 * line + 16)  // more than 3 lines: letters stacked
+      problems.push(`header broken over lines: "${text}" is ${Math.round(th.getBoundingClientRect().height)} px`
+        + ` tall in "${name(th)}"`);
+  }
+  for (const cell of document.querySelectorAll('td, th')) {
+    if (!visible(cell)) continue;
+    for (const e of [cell, ...cell.querySelectorAll('*')]) {
+      if (!visible(e) || e.closest('details:not([open])')) continue;
+      const s = getComputedStyle(e);
+      if (e.scrollWidth > e.clientWidth + 2 && ['hidden', 'clip'].includes(s.overflowX) && e.innerText.trim()) {
+        problems.push(`text cut in a cell: "${e.innerText.trim().slice(0, 30)}" (${e.scrollWidth} px in`
+          + ` ${e.clientWidth} px) in "${name(cell)}"`);
+        break;
+      }
+    }
+  }
+  for (const table of document.querySelectorAll('table')) {
+    if (!visible(table)) continue;
+    let box = table.parentElement;
+    while (box && box !== document.body && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+      if (box.clientWidth && table.getBoundingClientRect().right > box.getBoundingClientRect().right + 2
+          && getComputedStyle(box).overflowX !== 'visible') {
+        problems.push(`table cut by its box, not scrolling: "${name(table)}"`); break; }
+      box = box.parentElement;
+    }
+    const r = table.getBoundingClientRect();
+    const narrow = box && box !== document.body && box.clientWidth > 0 && box.clientWidth < Math.min(260, W * 0.6);
+    if (narrow && r.width > box.clientWidth + 2)
+      problems.push(`table squeezed into a ${box.clientWidth} px box: "${name(table)}"`);
+    if ((!box || box === document.body) && r.right > W + 1)
+      problems.push(`table off-screen: "${name(table)}" ends at ${Math.round(r.right)} px`);
+  }
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    if (!visible(plot)) continue;
+    const svg = plot.querySelector('svg.main-svg'); if (!svg) continue;
+    const r = svg.getBoundingClientRect(); const block = plot.closest('.block')?.getBoundingClientRect();
+    if (r.right > W + 1 || r.left < -1)
+      problems.push(`chart wider than the screen: "${name(plot)}" ${Math.round(r.width)} px on ${W} px`);
+    else if (block && r.right > block.right + 2)
+      problems.push(`chart cut by its box: "${name(plot)}" ${Math.round(r.width)} px in ${Math.round(block.width)} px`);
+  }
   return problems;
 }"""
 

@@ -23,7 +23,7 @@ CPU_SLOWDOWN = 4  # a phone or an old laptop
 MAX_BLOCKING_MS = 10_000
 MAX_TASK_MS = 4_000
 MAX_FILTER_MS = 5_000
-RESULTS_SHOWN = "#bd-audit-table table, #bd-audit-table .bd-audit-empty"
+RESULTS_SHOWN = "#bd-audit-table table, #bd-audit-table .bd-table-empty"
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore:'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated"),

@@ -392,3 +392,65 @@ def test_every_tab_passes_the_accessibility_check_and_the_layout_walk(open_page,
         if found:
             problems[name] = found
     assert not problems, "\n".join(f"{tab}: {p}" for tab, found in problems.items() for p in found)
+
+
+# --- issue 29: a phone sees every table and chart; Compare keeps the labels in view beside a long review ---------
+
+LONG_REVIEW = "I wanted to like this blender, and for the first week it was fine. " * 25
+
+
+def _pick_run(page, label: str, name: str) -> None:
+    page.get_by_label(label, exact=True).filter(visible=True).click()
+    page.get_by_role("option", name=name).filter(visible=True).click()
+    page.keyboard.press("Escape")
+
+
+def _compare(page, texts: str) -> None:
+    _pick_run(page, "Run", SHARED3)
+    page.get_by_label("Reviews, one per line").fill(texts)
+    page.get_by_role("button", name="Compare back-ends").click()
+    page.get_by_text("Speed, size and validation accuracy per back-end").first.wait_for(timeout=JOB_TIMEOUT_MS)
+    page.locator("#bd-answers table").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # plotly draws a moment later
+
+
+def test_a_phone_sees_every_table_and_chart_with_the_key_columns_first(open_page, visit):
+    page = open_page(width=390)
+    page.get_by_role("button", name="Use example data").click()
+    page.get_by_text("usable rows").first.wait_for(timeout=60_000)
+    page.get_by_label("Epochs").fill("1")
+    set_model(page, str(visit.tiny))
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.locator(".bd-done, .bd-failed, .bd-stopped").wait_for(timeout=JOB_TIMEOUT_MS)
+    page.locator("#bd-audit-table table, #bd-audit-table .bd-table-empty").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    shot(page, "29-03-phone-train")
+    problems = {"Train": page.evaluate(LAYOUT_JS)}
+    for name, run_label in (("Charts", "Runs"), ("Models", None), ("Export", "Run"), ("Compare", None)):
+        open_tab(page, name)
+        if run_label:
+            _pick_run(page, run_label, SHARED3)
+            page.wait_for_timeout(1500)
+        if name == "Compare":
+            _compare(page, f"Great value.\n{LONG_REVIEW}")
+        if name == "Models":
+            headers = page.evaluate(VISIBLE_HEADERS_JS, "#bd-models")
+            assert headers[:3] == ["name", "accuracy", "exports"], f"key columns first at 390 px: {headers}"
+        shot(page, f"29-03-phone-{name.lower()}")
+        problems[name] = page.evaluate(LAYOUT_JS)
+    problems = {tab: found for tab, found in problems.items() if found}
+    assert not problems, "\n".join(f"{tab}: {p}" for tab, found in problems.items() for p in found)
+
+
+def test_compare_keeps_every_label_and_agree_in_view_beside_a_long_review(open_page):
+    page = open_page()
+    open_tab(page, "Compare")
+    _compare(page, f"Great value.\n{LONG_REVIEW}")
+    shot(page, "29-10-compare-long-review")
+    headers = page.evaluate(VISIBLE_HEADERS_JS, "#bd-answers")
+    for column in ("pytorch", "onnx", "onnx-int8", "agree"):
+        assert column in headers, f"{column!r} is off screen at 1280 px: {headers}"
+    long_cell = page.locator("#bd-answers details").first
+    assert len(long_cell.inner_text()) < 300, "the long review is cut in the table"
+    long_cell.locator("summary").click()
+    expect(long_cell).to_contain_text(LONG_REVIEW.strip()[-60:])  # the whole text on a click

@@ -181,7 +181,7 @@ def test_a_weak_run_says_its_model_evidence_is_weak_and_flagged_rows_agree_with_
     item 8: the rows marked flagged are exactly the ones the summary counts."""
     path = audited_run(models_root, "weak", write_csv(models_root.parent / "w.csv", tiny_rows(15)))
     info = json.loads((path / store.RUN_JSON).read_text())
-    info.update(accuracy=0.48, baseline={"accuracy": 0.65})
+    info.update(metrics={"accuracy": 0.48}, baseline={"accuracy": 0.65})
     info["audit"]["mislabeled"]["dynamics_epochs"] = 1
     store.write_json_atomic(path / store.RUN_JSON, info)
     report = service.audit("weak", 0, models_root, trusted=True)
@@ -191,7 +191,7 @@ def test_a_weak_run_says_its_model_evidence_is_weak_and_flagged_rows_agree_with_
     assert len(flagged) == report["summary"]["suspicious"]
     assert all(r["suggested_label"] != r["given_label"] for r in flagged)
 
-    info.update(accuracy=0.9)
+    info.update(metrics={"accuracy": 0.9})
     info["audit"]["mislabeled"]["dynamics_epochs"] = 3
     store.write_json_atomic(path / store.RUN_JSON, info)
     assert not [n for n in service.audit("weak", 0, models_root, trusted=True)["notes"] if n.startswith("Weak run")]

@@ -116,7 +116,7 @@ def _answer_row(row: dict[str, Any]) -> dict[str, Any]:
 def weak_model_note(info: dict[str, Any], summary: dict[str, Any]) -> str:
     """Why the fine-tuned model's half of the evidence is weak for this run (lost to bag-of-words, too few epochs),
     or "" when it is not."""
-    accuracy = info.get("accuracy")
+    accuracy = (info.get("metrics") or {}).get("accuracy")
     baseline = (info.get("baseline") or {}).get("accuracy")
     epochs = summary.get("dynamics_epochs")
     why = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
     from bertdemo.ui.predict_tab import create_predict_tab
     from bertdemo.ui.train_tab import create_train_tab
 
+    # gradio 6.17 reads starlette's deprecated status.HTTP_422_UNPROCESSABLE_ENTITY on every queued event: one
+    # warning per click in the server log (the registry is reset whenever a library catches warnings).
+    warnings.filterwarnings("ignore", message="'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
     root = Path(root).resolve() if root is not None else None
     runner = runner or make_runner(root)
     gr.set_static_paths([config.EXAMPLE_CSV.parent])  # "Use example data" shows the file in the File box

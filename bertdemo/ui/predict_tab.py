@@ -119,8 +119,9 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
             # The page was closed or reloaded (Gradio closes this generator): the worker stops at its next chunk,
             # and the next prediction waits for it, so nobody piles up workers by reloading.
             job.cancel()
-        m = report.get("metrics")
-        figure = charts.confusion_matrix_figure(m["confusion_matrix"], m["labels"], "Confusion matrix") if m else None
+        m = report.get("metrics") or report.get("metrics_seen")  # every row trained on: its matrix, titled so
+        title = "Confusion matrix" if report.get("metrics") else "Confusion matrix (rows it trained on)"
+        figure = charts.confusion_matrix_figure(m["confusion_matrix"], m["labels"], title) if m else None
         yield (
             summary_markdown(report),
             gr.File(report["out"], visible=True),

@@ -85,7 +85,7 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
     @ui_errors
     def status(job_id: str) -> dict[str, Any]:
         """Progress of a job: state (running/done/failed/stopped), phase, step, total_steps, epoch, epochs,
-        elapsed, eta, history, chosen, device, message, name, result, error."""
+        elapsed, eta, history, chosen, device, message, name, result, error, started and ended (Unix time)."""
         return plain(service.job_status(runner, job_id))
 
     @ui_errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 import time
 from typing import Any
 
@@ -131,7 +132,7 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
     """
     if status and status.get("state") == "done" and info:
         name = html.escape(str(info.get("name") or status.get("name") or ""))
-        took = f" · training took {_fmt_seconds(info['train_seconds'])}" if info.get("train_seconds") else ""
+        took = _took(status, info)
         return (
             f'<div class="bd-progress bd-done"><div class="bd-text"><b>Done</b> <code>{name}</code> · '
             f"{done_line(info)}{took}</div>"
@@ -154,8 +155,11 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
     parts = [f"<b>{label}</b>" + (f" <code>{name}</code>" if name else "")]
     if total:
         epochs = status.get("epochs") or 0
-        epoch_now = min(epochs, int(status.get("epoch") or 0) + (0 if state == "done" else 1)) if epochs else 0
-        if epochs:
+        # The epoch under way: 7.4 -> 8, and 8.0 (epoch 8 just ended, being evaluated) stays 8, not 9.
+        epoch_now = min(epochs, max(1, math.ceil(float(status.get("epoch") or 0)))) if epochs else 0
+        if status.get("kept_epoch"):  # "Stop, keep best epoch": the run will be that epoch, not the current one
+            parts.append(f"stopped in epoch {epoch_now}/{epochs}, keeping epoch {status['kept_epoch']}")
+        elif epochs:
             parts.append(f"epoch {epoch_now}/{epochs}")
         parts.append(f"step {step}/{total}")
     if state == "running":
@@ -174,6 +178,16 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
         f'<div class="bd-track"><div class="bd-fill" style="width:{100 * fraction:.1f}%"></div></div>'
         f"{note}</div>"
     )
+
+
+def _took(status: dict[str, Any], info: dict[str, Any]) -> str:
+    """' · 1:25 in all (training 1:11)': the same clock as the live 'elapsed' (from Train to the saved run),
+    then the training loop alone (run.json's train_seconds, the same after a reload)."""
+    train = f"training {_fmt_seconds(info['train_seconds'])}" if info.get("train_seconds") else ""
+    started, ended = status.get("started"), status.get("ended")
+    if started and ended and ended >= started:
+        return f" · {_fmt_seconds(ended - started)} in all" + (f" ({train})" if train else "")
+    return f" · {train}" if train else ""
 
 
 def busy_markdown(status: dict[str, Any] | None) -> str:
@@ -200,7 +214,8 @@ def device_markdown(status: dict[str, Any] | None) -> str:
         kind = "GPU" if dev.get("device") == "cuda" else "CPU"
         precision = dev.get("precision") or ("bf16" if dev.get("bf16") else "fp16" if dev.get("fp16") else "fp32")
         precision = {"bf16": "bf16 (mixed)", "fp16": "fp16 (mixed)"}.get(precision, precision)
-        threads = f", {dev['threads']} threads" if dev.get("threads") else ""
+        n = dev.get("threads")
+        threads = f", {n} thread{'' if n == 1 else 's'}" if n else ""
         lines.append(f"**Device:** {kind} ({html.escape(str(dev.get('name') or '?'))}{threads}), {precision} precision")
     chosen = status.get("chosen") or {}
     if chosen:

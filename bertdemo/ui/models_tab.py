@@ -10,7 +10,15 @@ import gradio as gr
 from bertdemo import service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import views
-from bertdemo.ui.common import RUN_PICK, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import (
+    RUN_PICK,
+    UI_EVENT,
+    hide_file,
+    no_run_notice,
+    run_choices,
+    run_dropdown_update,
+    ui_errors,
+)
 from bertdemo.ui.models_views import contents_markdown
 
 # Runs in the browser before the Python handler: a cancelled confirm sends no name, and nothing happens.
@@ -31,6 +39,7 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "private to this browser; shared runs (shipped with the app or saved from the command line) are "
             "read-only."
         )
+        no_run_notice(c, bool(run_choices(root)))
         c["table"] = gr.Dataframe(
             views.models_frame(service.list_models(root)),  # shared runs; the browser's own are added on load
             label="Saved runs",
@@ -105,4 +114,5 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         **UI_EVENT,
     )
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["needs_run"] = [c["zip_btn"], c["model_zip_btn"]]  # disabled while this browser sees no run (build_app)
     return c

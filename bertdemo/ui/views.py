@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -200,7 +201,17 @@ def busy_markdown(status: dict[str, Any] | None) -> str:
     left = f", about {_fmt_seconds(eta)} left" if eta is not None and total else ""
     return (
         f"**Busy:** another user's training is running ({done}{left}). One training runs at a time here: "
-        "you can prepare your data and settings now, and press **Train** once it has finished."
+        "you can prepare your data and settings now, and press **Train** once it has finished (it is off until "
+        "then)."
+    )
+
+
+def running_file_markdown(csv_path: str | None) -> str:
+    """Section 1 after a reload during a training: which file the running job trains on."""
+    name = html.escape(Path(str(csv_path)).name) if csv_path else "?"
+    return (
+        f"**Training now on `{name}`** (the file of the running job; its columns are shown on the left). "
+        "Upload a file, or click **Use example data**, to prepare the next run."
     )
 
 

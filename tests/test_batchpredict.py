@@ -170,3 +170,44 @@ def test_fastest_backend_needs_a_passed_check_and_the_file(root):
             f.unlink()
         (run / config.ONNX_SUBDIR).rmdir()
     assert batchpredict.fresh_name("prob_a", {"prob_a", "prob_a_2"}) == "prob_a_3"
+
+
+def test_rows_the_run_trained_on_are_counted_and_scored_apart(tmp_path):
+    """Predicting the training file used to report one flattering accuracy; the run's audit.json knows which texts
+    it trained on, so those rows are counted and scored apart from the others."""
+    root = tmp_path / "models"
+    root.mkdir()
+    run = make_tiny_run(root, "knows")
+    trained = [text for text, _ in tiny_rows(6)]  # 12 texts the run trained on
+    audit_rows = [{"row": i + 1, "text": t, "split": "train"} for i, t in enumerate(trained)]
+    audit_rows.append({"row": 13, "text": "a held-out review", "split": "validation"})
+    (run / store.AUDIT_JSON).write_text(json.dumps({"rows": audit_rows}), encoding="utf-8")
+    rows = [[f"  {t.replace(' ', '  ')} ", lab] for t, lab in tiny_rows(6)]  # as typed again: extra spaces
+    rows += [[t, lab] for t, lab in tiny_rows(10)[12:]] + [["a held-out review", "positive"], ["", "negative"]]
+    src = write_rows(tmp_path / "train-again.csv", ["text", "label"], rows)
+    report = predict_file("knows", src, tmp_path / "out.csv", root=root)
+    assert report["predicted"] == 21 and report["seen_in_training"] == 12
+    assert report["metrics_seen"]["scored_rows"] == 12 and report["metrics"]["scored_rows"] == 9
+    assert "The run trained on 12 of 21 text(s) of this file." in " ".join(report["notes"])
+    everything = write_rows(tmp_path / "all-seen.csv", ["text", "label"], rows[:12])
+    report = predict_file("knows", everything, tmp_path / "out2.csv", root=root)
+    assert report["metrics"] is None and report["metrics_seen"]["scored_rows"] == 12
+    assert "The run trained on all 12 text(s) of this file." in " ".join(report["notes"])
+    (run / store.AUDIT_JSON).unlink()  # a run saved before audits: it cannot tell
+    report = predict_file("knows", src, tmp_path / "out4.csv", root=root)
+    assert report["seen_in_training"] is None and report["metrics"]["scored_rows"] == 21
+
+
+def test_predict_summary_shows_the_trained_on_rows_apart():
+    from bertdemo.ui.predict_views import summary_markdown
+
+    scores = {"accuracy": 0.7, "f1_macro": 0.69, "label_column": "label"}
+    report = {
+        **{"predicted": 30, "rows": 30, "backend": "pytorch", "seconds": 1.0, "texts_per_second": 30.0},
+        **{"load_seconds": 0.5, "text_column": "text", "seen_in_training": 20},
+        "metrics": {**scores, "scored_rows": 10},
+        "metrics_seen": {**scores, "accuracy": 0.985, "scored_rows": 20},
+    }
+    text = summary_markdown(report)
+    assert "**Accuracy 70.0%**, macro-F1 69.0% on 10 rows not seen in training" in text
+    assert "On the 20 rows the run **trained on**: accuracy 98.5%" in text

@@ -61,3 +61,15 @@ def test_measurement_text_warns_when_back_ends_ran_on_different_devices():
     assert "**Different devices:** pytorch on cuda, onnx-int8 on cpu" in text
     same = {"backends": {"pytorch": {"device": "cpu"}, "onnx": {"device": "cpu"}}}
     assert "Different devices" not in bench_views.measurement_text(same)
+
+
+def test_accuracy_and_agreement_name_where_they_come_from():
+    """Issue 29 item 11: 'agreement' beside 'val accuracy' read as a validation figure; it is measured on the
+    typed texts."""
+    report = {**REPORT, "texts": ["a", "b", "c"]}
+    report["backends"] = {"onnx-int8": {**REPORT["backends"]["onnx-int8"], "accuracy": 0.983, "agreement": 1.0}}
+    frame = bench_views.backends_frame(report)
+    assert list(frame.columns[-2:]) == ["val accuracy (export check)", "agrees with PyTorch (your texts)"]
+    assert list(frame.iloc[0, -2:]) == ["98.3%", "100.0%"]
+    text = bench_views.measurement_text(report)
+    assert "measured when it was exported" in text and "measured here, on your 3 texts" in text

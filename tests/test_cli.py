@@ -79,6 +79,11 @@ def test_train_models_predict_delete(cli_env) -> None:
     (row,) = pred["predictions"]
     assert row["label"] in {"negative", "positive"}
     assert abs(sum(row["probabilities"].values()) - 1) < 1e-5
+    # Labeling the training file: the run knows its training texts and scores them apart from the rest.
+    labeled = run_cli("predict", "cli-run", "--csv", str(csv_path), "--out", str(root.parent / "o.csv"), root=root)
+    assert labeled.returncode == 0, labeled.stderr
+    assert "rows the run trained on (not a fair test)" in labeled.stdout
+    assert "text(s) of this file" in labeled.stdout
     again = run_cli("train", str(csv_path), "--model", str(model), "--epochs", "1", "--name", "cli-run", root=root)
     assert_user_error(again, "already exists")
     assert last_json(run_cli("delete", "cli-run", "--json", root=root)) == {"deleted": "cli-run"}

@@ -145,6 +145,17 @@ def test_label_normalization(tmp_path):
     assert any(n.startswith("Trimmed extra spaces in labels") for n in data.notes)
 
 
+def test_labels_differing_only_in_case_merge_to_lower_case_whatever_spelling_is_most_frequent(tmp_path):
+    """One rule for every group: 'POSITIVE' (most rows) and 'Neutral' (most rows) used to keep their majority
+    spelling, so the classes read 'POSITIVE', 'Neutral', 'negative'."""
+    rows = [("a", "POSITIVE"), ("b", "POSITIVE"), ("c", "Positive"), ("d", "Neutral"), ("e", "Neutral")]
+    rows += [("f", "neutral"), ("g", "negative"), ("h", "negative"), ("i", "Other")]
+    data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))
+    assert data.labels == ["positive"] * 3 + ["neutral"] * 3 + ["negative"] * 2 + ["Other"]
+    assert "Merged labels that differ only in case: 'POSITIVE', 'Positive' -> 'positive'." in data.notes
+    assert "Merged labels that differ only in case: 'Neutral' -> 'neutral'." in data.notes
+
+
 def test_float_and_int_labels(tmp_path):
     rows = [("a", "1.0"), ("b", "0.0"), ("c", "1"), ("d", "0"), ("e", "2.00"), ("f", "2"), ("g", "1.5"), ("h", "-1.0")]
     data = read_labeled_csv(write_text(tmp_path, csv_text(rows)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bertdemo.errors import BusyError, RunNotFound
@@ -29,6 +31,7 @@ def test_job_trains_and_reports(tiny, models_root) -> None:
     final = runner.wait(job, timeout=240)
     assert final["state"] == "done", final
     assert final["result"]["name"] == "job-run" and len(final["history"]) == 2
+    assert final["started"] < final["ended"] <= time.time()  # the Done line's "in all" clock
     assert (models_root / "job-run" / "run.json").is_file()
     assert runner.latest_job("alice") == job
     # The job folder (the user's CSV copy, logs, status file) is gone; the progress stays in memory.

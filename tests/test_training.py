@@ -186,6 +186,7 @@ def test_stop_and_keep_the_best_epoch(tiny_model, models_root) -> None:
     assert saved["metrics"]["f1_macro"] == pytest.approx(kept["val_f1_macro"])
     assert kept["val_f1_macro"] == max(h["val_f1_macro"] for h in saved["history"])
     assert info["stopped_early"] == saved["stopped_early"] and monitor.snapshot()["phase"] == "done"
+    assert monitor.snapshot()["kept_epoch"] == saved["stopped_early"]["kept_epoch"]  # the status names it too
 
 
 def test_keep_best_before_any_epoch_saves_nothing(tiny_model, models_root) -> None:

@@ -147,3 +147,22 @@ def test_label_values_lists_the_files_classes(tmp_path):
     assert service.label_values(path, "y") == ["bad", "good"]
     assert service.label_values(path, config.NO_COLUMN) == []
     assert service.label_values(path, "missing") == []
+
+
+def test_status_figures_agree_epoch_clock_kept_epoch_and_threads():
+    """Issue 29 item 15: the live line and the Done line count the same things."""
+    # At step 240 of 270 epoch 8 of 9 has just ended (being evaluated): still epoch 8, as the Done line says.
+    running = {"state": "running", "phase": "evaluating", "epoch": 8.0, "epochs": 9, "step": 240, "total_steps": 270}
+    assert "epoch 8/9" in views.progress_html(running)
+    assert "epoch 8/9" in views.progress_html({**running, "epoch": 7.4, "step": 222})
+    assert "epoch 1/9" in views.progress_html({**running, "epoch": 0.0, "step": 0})
+    # "Stop, keep best epoch" in epoch 2: the status names the epoch the run will be.
+    stopping = {**running, "epochs": 3, "epoch": 1.5, "step": 45, "total_steps": 90, "kept_epoch": 1}
+    assert "stopped in epoch 2/3, keeping epoch 1" in views.progress_html(stopping)
+    # The Done line's clock is the live one (Train pressed -> run saved), the training loop apart.
+    info = {"name": "run-1", "train_seconds": 71, **_info(9, [0.6, 0.9, 0.8], patience=1)}
+    done = views.progress_html({"state": "done", "started": 1000.0, "ended": 1085.0}, info)
+    assert "1:25 in all (training 1:11)" in done
+    cpu = {"device": {"device": "cpu", "name": "x86", "threads": 1}}
+    assert "(x86, 1 thread)" in views.device_markdown(cpu)
+    assert "(x86, 4 threads)" in views.device_markdown({"device": {**cpu["device"], "threads": 4}})

@@ -100,9 +100,18 @@ def _predict_csv(args: argparse.Namespace) -> dict[str, Any]:
             f"{report['predicted']:,} of {report['rows']:,} rows predicted with {report['backend']} in "
             f"{report['seconds']:.1f} s ({report['texts_per_second'] or 0:.1f} texts/s) -> {report['out']}"
         )
-        m = report.get("metrics")
+        m, seen = report.get("metrics"), report.get("metrics_seen")
+        where = " not seen in training" if report.get("seen_in_training") is not None else ""
         if m:
-            print(f"accuracy {m['accuracy']:.4f}  macro-F1 {m['f1_macro']:.4f} on {m['scored_rows']:,} labeled rows")
+            print(
+                f"accuracy {m['accuracy']:.4f}  macro-F1 {m['f1_macro']:.4f} on {m['scored_rows']:,} labeled "
+                f"rows{where}"
+            )
+        if seen:
+            print(
+                f"accuracy {seen['accuracy']:.4f}  macro-F1 {seen['f1_macro']:.4f} on {seen['scored_rows']:,} labeled "
+                "rows the run trained on (not a fair test)"
+            )
         for note in report["notes"]:
             print(f"note: {note}")
     return report

@@ -183,7 +183,12 @@ def normalize_labels(labels: list[str], notes: list[str]) -> list[str]:
 
 
 def merge_case_variants(labels: list[str], notes: list[str]) -> list[str]:
-    """Map labels that differ only in case to their most frequent spelling."""
+    """Map labels that differ only in case to their lower-case spelling.
+
+    The one merge rule of the app: the report, the run, its model card and every download read labels from
+    here. Lower case, not the most frequent spelling: that gave 'POSITIVE', 'Neutral' and 'negative' side by
+    side when each group had a different majority.
+    """
     counts = Counter(labels)
     groups: dict[str, list[str]] = defaultdict(list)
     for spelling in counts:
@@ -192,8 +197,7 @@ def merge_case_variants(labels: list[str], notes: list[str]) -> list[str]:
     for spellings in groups.values():
         if len(spellings) < 2:
             continue
-        # Most rows wins; on a tie prefer lower case, then a fixed order so the result is deterministic.
-        best = min(spellings, key=lambda s: (-counts[s], not s.islower(), s))
+        best = min(s.lower() for s in spellings)  # min: deterministic where lower() and casefold() differ (ß)
         others = sorted(s for s in spellings if s != best)
         mapping.update({s: best for s in others})
         notes.append(f"Merged labels that differ only in case: {', '.join(show(s) for s in others)} -> {show(best)}.")

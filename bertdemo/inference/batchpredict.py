@@ -19,6 +19,7 @@ from bertdemo.data.columns import pick_text_and_label
 from bertdemo.data.csvread import TableHead, count_rows, open_table, show
 from bertdemo.data.labeled import normalize_label
 from bertdemo.errors import DataError
+from bertdemo.inference.seen import text_key, training_texts
 from bertdemo.runs import store, tempfiles
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def predict_file(
 
     backend None or "" means the fastest one whose export check passed. Returns a report: rows, predicted,
     skipped (empty text), columns used, seconds, texts per second, a preview, and metrics when labels are there.
+    `seen_in_training` counts the rows whose text the run trained on (None: the run keeps no list of them);
+    `metrics` scores the other rows, `metrics_seen` those (a model is right on most of what it learned).
     """
     from bertdemo.inference.predictors import check_backend, load_predictor
 
@@ -111,8 +114,9 @@ def predict_file(
         pred_col = fresh_name(config.PREDICTED_COLUMN, taken)
         prob_cols = [fresh_name(f"{config.PROBABILITY_PREFIX}{lab}", taken) for lab in labels]
         header = head.columns + [pred_col, *prob_cols]
+        trained_on = training_texts(store.run_dir(name, root))
         scorer = _Scorer(labels) if li is not None else None
-        stats = {"done": 0, "predicted": 0, "skipped": 0, "preview": []}
+        stats = {"done": 0, "predicted": 0, "skipped": 0, "seen": 0, "preview": []}
         partial = out.with_name(f".{out.name}.part")
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -123,11 +127,11 @@ def predict_file(
                 for row in rows:
                     chunk.append(row)
                     if len(chunk) >= chunk_rows:
-                        _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header)
+                        _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header, trained_on)
                         _report(progress, stats["done"], total, loaded)
                         chunk = []
                 if chunk:
-                    _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header)
+                    _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header, trained_on)
                     _report(progress, stats["done"], total, loaded)
             os.replace(partial, out)  # a stopped or failed job never leaves a half-written result under its name
         finally:
@@ -136,7 +140,9 @@ def predict_file(
     notes[:0] = head.notes  # how the file was read (complete only once every row went through)
     if stats["skipped"]:
         notes.append(f"{stats['skipped']:,} row(s) had no text: their prediction is left empty.")
-    metrics = scorer.result(head.columns[li], notes) if scorer is not None else None
+    metrics, metrics_seen = scorer.result(head.columns[li], notes) if scorer is not None else (None, None)
+    if trained_on is not None and stats["seen"]:
+        notes.append(seen_note(stats["seen"], stats["predicted"], scorer is not None))
     return {
         "name": store.sanitize_name(name),
         "backend": backend,
@@ -154,6 +160,8 @@ def predict_file(
         "texts_per_second": round(stats["predicted"] / seconds, 2) if seconds else None,
         "preview": stats["preview"],
         "metrics": metrics,
+        "seen_in_training": stats["seen"] if trained_on is not None else None,
+        "metrics_seen": metrics_seen,
         "notes": notes,
         "limits": {"max_rows": config.PREDICT_MAX_ROWS, "max_upload_mb": config.MAX_UPLOAD_MB},
     }
@@ -164,7 +172,7 @@ def _result_path(csv_path: Path) -> Path:
     return tempfiles.new_temp_dir(config.PREDICT_DIR_PREFIX, config.ZIP_MAX_AGE_S) / f"{stem}-predictions.csv"
 
 
-def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header) -> None:
+def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header, trained_on) -> None:
     """Predict the rows that have text (the predictor sorts them by length and restores the order), write all."""
     texts = [row[ti].strip() for row in chunk]
     keep = [i for i, t in enumerate(texts) if t]
@@ -174,8 +182,10 @@ def _predict_chunk(predictor, chunk, ti, li, writer, scorer, stats, header) -> N
         for j, i in enumerate(keep):
             out_rows[i][len(chunk[i])] = pred.labels[j]
             out_rows[i][len(chunk[i]) + 1 :] = [f"{p:.6f}" for p in pred.probabilities[j]]
+            seen = trained_on is not None and text_key(texts[i]) in trained_on
+            stats["seen"] += seen
             if scorer is not None:
-                scorer.add(chunk[i][li], pred.labels[j])
+                scorer.add(chunk[i][li], pred.labels[j], seen)
     writer.writerows(out_rows)
     stats["done"] += len(chunk)
     stats["predicted"] += len(keep)
@@ -195,40 +205,52 @@ def _report(progress: RowProgress | None, done: int, total: int, started: float)
     progress({"done": done, "total": total, "elapsed": round(elapsed, 2), "eta": eta, "rows_per_second": rate})
 
 
+def seen_note(seen: int, predicted: int, scored: bool) -> str:
+    """The line that says how much of the file the run trained on."""
+    part = "all" if seen == predicted else f"{seen:,} of"
+    scores = " Their scores are shown apart: a model is right on most of what it learned." if scored else ""
+    return f"The run trained on {part} {predicted:,} text(s) of this file.{scores}"
+
+
 class _Scorer:
-    """Gold vs predicted labels of the rows whose label is one of the run's (compared case-insensitively)."""
+    """Gold vs predicted labels of the rows whose label is one of the run's (compared case-insensitively),
+    rows the run trained on kept apart from the others."""
 
     def __init__(self, labels: list[str]):
         self.labels = labels
         # Gold labels read as training reads them: '1.0' is the run's '1', 'Positive' its 'positive'.
         self._by_key = {normalize_label(lab).casefold(): lab for lab in labels}
-        self.gold: list[str] = []
-        self.pred: list[str] = []
+        self.pairs: dict[bool, tuple[list[str], list[str]]] = {False: ([], []), True: ([], [])}
         self.unknown = 0
 
-    def add(self, gold: str, pred: str) -> None:
+    def add(self, gold: str, pred: str, seen: bool = False) -> None:
         label = self._by_key.get(normalize_label(gold).casefold())
         if label is None:
             self.unknown += bool(gold.strip())
             return
-        self.gold.append(label)
-        self.pred.append(pred)
+        golds, preds = self.pairs[seen]
+        golds.append(label)
+        preds.append(pred)
 
-    def result(self, column: str, notes: list[str]) -> dict[str, Any] | None:
+    def result(self, column: str, notes: list[str]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(scores of the rows the run did not train on, scores of those it trained on); None where none."""
         if self.unknown:
             notes.append(
                 f"{self.unknown:,} row(s) of column {show(column)} hold labels the run does not know "
                 f"({', '.join(self.labels)}): not scored."
             )
-        if not self.gold:
+        return self._scores(column, *self.pairs[False]), self._scores(column, *self.pairs[True])
+
+    def _scores(self, column: str, gold: list[str], pred: list[str]) -> dict[str, Any] | None:
+        if not gold:
             return None
         from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 
         return {
             "label_column": column,
-            "scored_rows": len(self.gold),
-            "accuracy": float(accuracy_score(self.gold, self.pred)),
-            "f1_macro": float(f1_score(self.gold, self.pred, average="macro", zero_division=0)),
+            "scored_rows": len(gold),
+            "accuracy": float(accuracy_score(gold, pred)),
+            "f1_macro": float(f1_score(gold, pred, average="macro", zero_division=0)),
             "labels": self.labels,
-            "confusion_matrix": confusion_matrix(self.gold, self.pred, labels=self.labels).tolist(),
+            "confusion_matrix": confusion_matrix(gold, pred, labels=self.labels).tolist(),
         }

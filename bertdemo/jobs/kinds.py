@@ -44,6 +44,7 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     stop_requested_at: float | None = None
+    ended: float | None = None  # when it stopped running (the Done line's "in all" is ended - started)
 
     @property
     def status_path(self) -> Path:
@@ -130,6 +131,7 @@ class ProcessJob(Job):
         shutil.rmtree(self.workdir, ignore_errors=True)
         if state != "done":
             store.sweep_staging(self.root)  # a killed process cannot remove its staging folder
+        self.ended = time.time()
         self.state = state
 
     def _read_outcome(self, code: int) -> tuple[str, dict[str, Any] | None, str | None]:
@@ -240,6 +242,7 @@ class ThreadJob(Job):
         try:
             before_publishing()
         finally:
+            self.ended = time.time()
             self.state = state
 
     def poll(self) -> str:

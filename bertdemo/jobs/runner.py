@@ -88,6 +88,7 @@ class JobRunner:
             result=job.result,
             error=job.error,
             started=job.started,
+            ended=job.ended,
         )
         if state in ("failed", "stopped") and job.error:
             status["message"] = job.error

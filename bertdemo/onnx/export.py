@@ -25,6 +25,23 @@ from bertdemo.tokenizing import model_loading
 
 log = logging.getLogger(__name__)
 
+
+class _QuietQuantizer(logging.Filter):
+    """Drop onnxruntime's quantizer notes below WARNING.
+
+    It logs on the root logger (logging.info), one line per untyped tensor of a fused graph ("returns
+    DefaultTensorType") and per MatMul it skips: hundreds of lines per export in an app logging at INFO.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        quantizer = f"onnxruntime{os.sep}quantization{os.sep}" in record.pathname
+        return record.levelno >= logging.WARNING or not quantizer
+
+
+_QUIET_QUANTIZER = _QuietQuantizer()
+# A filter on a logger sees the records made by that logger only: the quantizer's, here, not the app's.
+logging.getLogger().addFilter(_QUIET_QUANTIZER)
+
 ExportProgress = Callable[[float, str], None]
 _CHECK_START, _CHECK_END = 0.6, 0.95  # share of the progress bar spent checking variants
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from bertdemo import config
 
@@ -52,6 +52,7 @@ class TrainingProgress(TypedDict):
     device: dict[str, Any]
     message: str
     run: str | None
+    kept_epoch: NotRequired[int]  # after "Stop, keep best epoch": the epoch the run will be
 
 
 class JobStatus(TrainingProgress):
@@ -63,6 +64,7 @@ class JobStatus(TrainingProgress):
     result: dict[str, Any] | None
     error: str | None
     started: float
+    ended: float | None  # None while it runs
 
 
 class DataAudit(TypedDict, total=False):

@@ -20,7 +20,16 @@ from bertdemo.service.predict import (
     predict_file,
     run_exports,
 )
-from bertdemo.service.runs import delete_model, list_models, load_run, run_names, zip_onnx, zip_run
+from bertdemo.service.runs import (
+    delete_model,
+    list_models,
+    load_run,
+    run_contents,
+    run_names,
+    zip_model,
+    zip_onnx,
+    zip_run,
+)
 from bertdemo.service.training import (
     TrainRequest,
     base_model_choices,
@@ -66,6 +75,7 @@ __all__ = [
     "parse_settings",
     "predict",
     "predict_file",
+    "run_contents",
     "run_exports",
     "run_names",
     "setting_keys",
@@ -74,6 +84,7 @@ __all__ = [
     "stop_training",
     "training_settings",
     "verdict",
+    "zip_model",
     "zip_onnx",
     "zip_run",
 ]

@@ -19,6 +19,7 @@ from bertdemo.service.runs import load_run
 _FILE_SLOT = threading.Lock()
 _SLOT_POLL_S = 0.2
 GONE = "The page that asked for this prediction was closed or reloaded: the prediction was stopped."
+NO_FILE = "No CSV file yet: upload the file to label (a column of texts; a column of labels too for accuracy)."
 
 
 def predict(
@@ -48,7 +49,7 @@ def csv_columns(
     from bertdemo.data.csvread import open_table
     from bertdemo.inference.batchpredict import pick_columns
 
-    path = need_file(csv_path)
+    path = need_file(csv_path, NO_FILE)
     run = {} if is_blank(name) else load_run(str(name), root, owner)
     notes: list[str] = []
     with open_table(path, max_rows=config.PREDICT_MAX_ROWS) as (head, _):
@@ -70,7 +71,7 @@ def label_values(
 
     if is_blank(label_column) or label_column == config.NO_COLUMN:
         return []
-    path = need_file(csv_path)
+    path = need_file(csv_path, NO_FILE)
     found: set[str] = set()
     with open_table(path, max_rows=config.PREDICT_MAX_ROWS) as (head, rows):
         if label_column not in head.columns:
@@ -121,7 +122,7 @@ def predict_file(
     """
     from bertdemo.inference.batchpredict import predict_file as run
 
-    path = need_file(csv_path)
+    path = need_file(csv_path, NO_FILE)
     if is_blank(name):
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     access.check_visible(str(name), owner, root)  # private runs: only their owner's

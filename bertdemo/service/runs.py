@@ -57,6 +57,28 @@ def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Pa
         return store.zip_run(name, root=root)
 
 
+def zip_model(name: str, root: Path | None = None, owner: str | None = None) -> Path:
+    """A zip of the model alone (weights, config, tokenizer, run.json, model card): no data, no ONNX."""
+    from bertdemo.runs import bundle
+
+    if is_blank(name):
+        raise BertDemoError("No run chosen: pick the run to download.")
+    access.check_visible(name, owner, root)
+    with access.as_seen_by(name, owner, root):
+        return bundle.zip_model(name, root=root)
+
+
+def run_contents(
+    name: str | None, root: Path | None = None, owner: str | None = None
+) -> list[tuple[str, int, bool]]:
+    """(what, bytes, in the model-alone zip) of each part of a run's folder, as its whole zip holds them."""
+    from bertdemo.runs import bundle
+
+    if is_blank(name):
+        return []
+    return bundle.run_contents(access.check_visible(str(name), owner, root))
+
+
 def zip_onnx(name: str, root: Path | None = None, owner: str | None = None, variant: str | None = None) -> Path:
     """A zip of models/<name>/onnx for download: every variant, or one (its .onnx plus config and tokenizer).
 

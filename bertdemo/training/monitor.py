@@ -91,6 +91,10 @@ class TrainingMonitor:
         """evaluating, saving, ..."""
         self._update(phase=phase, message=message, force=True)
 
+    def keep_epoch(self, epoch: int) -> None:
+        """After "Stop, keep best epoch": the epoch whose weights the run will hold."""
+        self._update(kept_epoch=int(epoch), force=True)
+
     def finish(self, run_name: str) -> None:
         """The run is saved."""
         self._update(phase="done", run=run_name, eta=0.0, message=f"Saved as {run_name}.", force=True)

@@ -128,6 +128,8 @@ def train_run(
         with _readable_failures(staging):
             train_output = trainer.train()
         stopped_early = _after_stop(trainer, model, monitor)
+        if stopped_early and stopped_early.get("kept_epoch"):
+            monitor.keep_epoch(round(float(stopped_early["kept_epoch"])))
         train_seconds = time.perf_counter() - started
         monitor.set_phase("evaluating")
         pred = trainer.predict(val_ds)

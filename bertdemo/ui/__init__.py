@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ log = logging.getLogger(__name__)
 
 INTRO = """# bertdemo
 Fine-tune a BERT-family text classifier on your CSV, export it to ONNX, and compare PyTorch with ONNX Runtime.
-**Train** → check the curves in **Charts** → manage runs in **Models** → **Export** → **Compare** →
-label a whole file in **Predict**."""
+The tabs below, in order: Train → check the curves in Charts → manage runs in Models → Export → Compare →
+label a whole file in Predict."""
 
 
 def make_runner(root: Path | None = None) -> service.JobRunner:
@@ -57,13 +58,16 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
 
     from bertdemo.ui.api import create_api
     from bertdemo.ui.charts_tab import create_charts_tab
-    from bertdemo.ui.common import UI_EVENT, settle_failures
+    from bertdemo.ui.common import UI_EVENT, run_choices, run_gate_updates, settle_failures
     from bertdemo.ui.compare_tab import create_compare_tab
     from bertdemo.ui.export_tab import create_export_tab
     from bertdemo.ui.models_tab import create_models_tab
     from bertdemo.ui.predict_tab import create_predict_tab
     from bertdemo.ui.train_tab import create_train_tab
 
+    # gradio 6.17 reads starlette's deprecated status.HTTP_422_UNPROCESSABLE_ENTITY on every queued event: one
+    # warning per click in the server log (the registry is reset whenever a library catches warnings).
+    warnings.filterwarnings("ignore", message="'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
     root = Path(root).resolve() if root is not None else None
     runner = runner or make_runner(root)
     gr.set_static_paths([config.EXAMPLE_CSV.parent])  # "Use example data" shows the file in the File box
@@ -72,7 +76,7 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
         owner = gr.BrowserState(None, storage_key=config.OWNER_STORAGE_KEY)
         gr.Markdown(INTRO)
         create_api(runner, root)  # first, so the endpoints own their names (/train, /predict...)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             train = create_train_tab(demo, runner, owner, root)
             charts = create_charts_tab(owner, root)
             models = create_models_tab(owner, root)
@@ -83,6 +87,19 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
         every_list = _every_run_list(owner, models, *lists)
         train["load"].then(**every_list, show_progress="hidden", **UI_EVENT)  # once the owner id is known
         models["runs_changed"].change(**every_list, show_progress="hidden", **UI_EVENT)  # a run was deleted
+        # Tabs that need a run say "No run yet" (with a way to the Train tab) and disable their buttons.
+        gated = (models, export, compare, predict)
+
+        def gate(owner_id: str | None):
+            has_runs = bool(run_choices(root, owner_id))
+            return [u for tab in gated for u in run_gate_updates(has_runs, len(tab["needs_run"]))]
+
+        gate_out = [x for tab in gated for x in (tab["no_run"], tab["to_train"], *tab["needs_run"])]
+        train["load"].then(gate, owner, gate_out, show_progress="hidden", **UI_EVENT)
+        models["runs_changed"].change(gate, owner, gate_out, show_progress="hidden", **UI_EVENT)
+        for tab in gated:
+            tab["tab"].select(gate, owner, gate_out, show_progress="hidden", **UI_EVENT)
+            tab["to_train"].click(lambda: gr.Tabs(selected="train"), None, tabs, **UI_EVENT)
         models["runs_changed"].change(  # a deleted run leaves the Train tab at once (its results, its timer)
             train["forget_deleted"],
             [owner, train["job_id"], train["results_shown"]],

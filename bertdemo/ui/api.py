@@ -85,7 +85,7 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
     @ui_errors
     def status(job_id: str) -> dict[str, Any]:
         """Progress of a job: state (running/done/failed/stopped), phase, step, total_steps, epoch, epochs,
-        elapsed, eta, history, chosen, device, message, name, result, error."""
+        elapsed, eta, history, chosen, device, message, name, result, error, started and ended (Unix time)."""
         return plain(service.job_status(runner, job_id))
 
     @ui_errors
@@ -128,8 +128,9 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
     def predict_file(csv, name, backend, text_column, label_column, owner_token=""):
         """Label every row of a CSV with a saved run (yours, with the owner_token /train gave, or a shared one;
         backend blank: the fastest one whose export check passed): (report, CSV of the input columns +
-        predicted_label + prob_<class>). The report has rows, predicted, skipped, texts_per_second, preview and,
-        when the file has a label column, metrics."""
+        predicted_label + prob_<class>). The report has rows, predicted, skipped, texts_per_second, preview,
+        seen_in_training (rows whose text the run trained on; null when the run keeps no list) and, when the file
+        has a label column, metrics (rows not trained on) and metrics_seen (rows trained on)."""
         report = service.predict_file(csv, name, backend, text_column, label_column, root, owner=owner_token or None)
         out = report.pop("out")  # the file comes back as a download, not as a server path
         return plain(report), out

@@ -47,6 +47,31 @@ def ui_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+NO_RUN = "**No run yet:** train one on the **Train** tab first; this tab works on a saved run."
+GONE = "bd-gone"  # CSS class (page_style): out of the layout. Toggled instead of visible=, see hide_file
+
+
+def no_run_notice(c: dict[str, Any], has_runs: bool) -> None:
+    """The 'No run yet' line and a way to the Train tab, for a tab that needs a run (c["no_run"], c["to_train"]).
+
+    build_app shows them, and disables the tab's c["needs_run"] buttons, while this browser sees no run.
+    """
+    hide = [GONE] if has_runs else []
+    with gr.Row(equal_height=True):
+        c["no_run"] = gr.Markdown(NO_RUN, elem_classes=["bd-no-run", *hide])
+        c["to_train"] = gr.Button("Go to the Train tab", size="sm", scale=0, min_width=180, elem_classes=hide)
+
+
+def run_gate_updates(has_runs: bool, needs_run: int) -> list[Any]:
+    """Updates of no_run_notice's two components and a tab's `needs_run` buttons, for whether a run exists."""
+    hide = [GONE] if has_runs else []
+    return [
+        gr.Markdown(elem_classes=["bd-no-run", *hide]),
+        gr.Button(elem_classes=hide),
+        *(gr.Button(interactive=has_runs) for _ in range(needs_run)),
+    ]
+
+
 def hide_file(current: str | None):
     """Empty and hide a gr.File output, if it is on screen.
 

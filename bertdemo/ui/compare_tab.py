@@ -11,7 +11,7 @@ import gradio as gr
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views, charts
-from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, no_run_notice, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.compare_clock import CompareClock
 from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.html_tables import READ_ONLY_TABLE
@@ -36,6 +36,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
             "Run the same reviews through PyTorch and every exported ONNX variant of a run (export it on "
             "the **Export** tab first). Rows where the back-ends disagree are highlighted."
         )
+        no_run_notice(c, bool(run_choices(root)))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 c["texts"] = gr.Textbox(label="Reviews, one per line", lines=5, placeholder="One review per line")
@@ -89,6 +90,7 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
     c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["needs_run"] = [c["compare_btn"], c["explain_btn"]]  # disabled while this browser sees no run (build_app)
     busy_in = [owner, c["run"], c["texts"]]
     # show_progress hidden throughout: one status, the note (Gradio's own timer and spinner drew over it).
     c["compare_btn"].click(

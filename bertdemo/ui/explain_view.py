@@ -31,13 +31,20 @@ def explanation_segments(reports: list[dict[str, Any]]) -> list[tuple[str, float
     return value
 
 
-def explanation_caption(reports: list[dict[str, Any]]) -> str:
-    """What the colours mean, and how long it took."""
+def explanation_caption(reports: list[dict[str, Any]], typed: int | None = None) -> str:
+    """What the colours mean, how long it took, and how many of the `typed` lines were left out."""
     if not reports:
         return ""
     seconds = sum(r.get("seconds", 0.0) for r in reports)
     delta = max(r.get("delta", 0.0) for r in reports)
-    return f"{_HOW} {len(reports)} text(s) in {seconds:.2f} s; completeness error {delta:.2g}."
+    left = ""
+    if typed and typed > len(reports):
+        out = typed - len(reports)
+        left = (
+            f" **Explained the first {len(reports)} of your {typed} lines** (at most {config.EXPLAIN_MAX_LINES} "
+            f"at a time, each takes a few seconds): {out} line{'s' if out != 1 else ''} left out."
+        )
+    return f"{_HOW} {len(reports)} text(s) in {seconds:.2f} s; completeness error {delta:.2g}.{left}"
 
 
 def create_explain_box(
@@ -57,10 +64,11 @@ def create_explain_box(
 
     @ui_errors
     def explain(owner_id: str | None, name: str | None, texts: str | None):
-        items = [t.strip() for t in (texts or "").splitlines() if t.strip()] if per_line else [texts or ""]
-        items = items[: config.EXPLAIN_MAX_LINES] or [""]  # "" gives the usual "type a text" message
+        typed = [t.strip() for t in (texts or "").splitlines() if t.strip()] if per_line else [texts or ""]
+        items = typed[: config.EXPLAIN_MAX_LINES] or [""]  # "" gives the usual "type a text" message
         reports = [service.explain(name, t, root=root, owner=owner_id) for t in items]
-        return gr.HighlightedText(explanation_segments(reports), visible=True), explanation_caption(reports)
+        caption = explanation_caption(reports, len(typed))
+        return gr.HighlightedText(explanation_segments(reports), visible=True), caption
 
     c["explain_btn"].click(explain, [owner, run, text], [c["explanation"], c["explanation_caption"]], **UI_EVENT)
     return c

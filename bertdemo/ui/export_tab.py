@@ -10,7 +10,16 @@ import gradio as gr
 from bertdemo import service
 from bertdemo.errors import BertDemoError
 from bertdemo.ui import bench_views
-from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import (
+    HEAVY,
+    RUN_PICK,
+    UI_EVENT,
+    hide_file,
+    no_run_notice,
+    run_choices,
+    run_dropdown_update,
+    ui_errors,
+)
 
 _ALL = ("every variant, one zip", "all")
 
@@ -23,6 +32,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "Export a saved run to ONNX for ONNX Runtime. Every variant is run on the validation rows "
             "and checked against PyTorch: largest logit difference, label agreement, accuracy."
         )
+        no_run_notice(c, bool(run_choices(root)))
         with gr.Row(equal_height=True):
             c["run"] = gr.Dropdown(label="Run", choices=run_choices(root), scale=3, **RUN_PICK)
             with gr.Column(scale=2):
@@ -139,6 +149,7 @@ def create_export_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         **UI_EVENT,
     )
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["needs_run"] = [c["export_btn"]]  # disabled while this browser sees no run (build_app)
     c["export_btn"].click(
         export,
         [owner, c["run"], c["optimize"], c["quantize"], c["variant"]],

@@ -8,8 +8,18 @@ from typing import Any
 import gradio as gr
 
 from bertdemo import service
+from bertdemo.errors import BertDemoError
 from bertdemo.ui import views
-from bertdemo.ui.common import RUN_PICK, UI_EVENT, hide_file, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import (
+    RUN_PICK,
+    UI_EVENT,
+    hide_file,
+    no_run_notice,
+    run_choices,
+    run_dropdown_update,
+    ui_errors,
+)
+from bertdemo.ui.models_views import contents_markdown
 
 # Runs in the browser before the Python handler: a cancelled confirm sends no name, and nothing happens.
 _CONFIRM_DELETE = (
@@ -29,6 +39,7 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
             "private to this browser; shared runs (shipped with the app or saved from the command line) are "
             "read-only."
         )
+        no_run_notice(c, bool(run_choices(root)))
         c["table"] = gr.Dataframe(
             views.models_frame(service.list_models(root)),  # shared runs; the browser's own are added on load
             label="Saved runs",
@@ -43,11 +54,11 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         c["run"] = gr.Dropdown(label="Selected run", choices=run_choices(root), **RUN_PICK)
         with gr.Row(elem_id="bd-models-actions"):
             c["zip_btn"] = gr.Button("Download as zip", variant="primary")
+            c["model_zip_btn"] = gr.Button("Download the model alone")
             c["delete_btn"] = gr.Button("Delete run", variant="stop", interactive=False)
             c["refresh"] = gr.Button("Refresh list")
-        c["zip_file"] = gr.File(
-            label="Zip of the run (model, tokenizer, run.json, validation.csv)", visible=False, elem_id="bd-zip"
-        )
+        c["contents"] = gr.Markdown(elem_id="bd-zip-contents")  # what each zip holds, for the selected run
+        c["zip_file"] = gr.File(label="Zip", visible=False, elem_id="bd-zip")
 
     def refresh(owner_id: str | None, keep: str | None = None):
         return views.models_frame(service.list_models(root, owner_id)), run_dropdown_update(root, keep, owner=owner_id)
@@ -63,7 +74,17 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
 
     @ui_errors
     def make_zip(owner_id: str | None, name: str | None):
-        return gr.File(str(service.zip_run(name, root, owner_id)), visible=True)
+        return gr.File(str(service.zip_run(name, root, owner_id)), visible=True, label="The whole run (zip)")
+
+    @ui_errors
+    def make_model_zip(owner_id: str | None, name: str | None):
+        return gr.File(str(service.zip_model(name, root, owner_id)), visible=True, label="The model alone (zip)")
+
+    def contents(owner_id: str | None, name: str | None):
+        try:
+            return contents_markdown(service.run_contents(name, root, owner_id))
+        except BertDemoError:  # a run deleted meanwhile: its picker is refreshed by another event
+            return ""
 
     @ui_errors
     def delete(name: str | None, current_zip: str | None, owner_id: str | None, changed: int):
@@ -78,6 +99,8 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
     c["refresh"].click(refresh, [owner, c["run"]], listing, **UI_EVENT)
     c["table"].select(pick, None, c["run"], **UI_EVENT)
     c["run"].change(can_delete, [owner, c["run"]], c["delete_btn"], **UI_EVENT)
+    c["run"].change(contents, [owner, c["run"]], c["contents"], **UI_EVENT)
+    c["model_zip_btn"].click(make_model_zip, [owner, c["run"]], c["zip_file"], **UI_EVENT)
     # Said at once (before the queue), so one click is enough: zipping a run of ~90 MB takes seconds.
     c["zip_btn"].click(
         lambda: gr.Button("Zipping the run…", interactive=False), None, c["zip_btn"], queue=False, **UI_EVENT
@@ -92,4 +115,5 @@ def create_models_tab(owner: gr.BrowserState, root: Path | None = None) -> dict[
         **UI_EVENT,
     )
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["needs_run"] = [c["zip_btn"], c["model_zip_btn"]]  # disabled while this browser sees no run (build_app)
     return c

@@ -16,6 +16,9 @@ button.lg[disabled], button.md[disabled], button.sm[disabled] {
   border: 1px dashed var(--neutral-300) !important; box-shadow: none !important; cursor: not-allowed !important;
 }
 
+/* A tab's "No run yet" line and its button, while runs exist (ui.common.GONE). */
+.bd-gone { display: none !important; }
+
 /* Explain: a button of its own size, not a thin full-width strip. */
 button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; }
 

@@ -9,7 +9,16 @@ import gradio as gr
 
 from bertdemo import config, service
 from bertdemo.ui import charts, views
-from bertdemo.ui.common import HEAVY, RUN_PICK, UI_EVENT, hide_file, run_dropdown_update, ui_errors
+from bertdemo.ui.common import (
+    HEAVY,
+    RUN_PICK,
+    UI_EVENT,
+    hide_file,
+    no_run_notice,
+    run_choices,
+    run_dropdown_update,
+    ui_errors,
+)
 from bertdemo.ui.predict_views import (
     backend_choice_label,
     backend_cost_markdown,
@@ -35,6 +44,7 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
     c: dict[str, Any] = {}
     with gr.Tab("Predict", id="predict") as c["tab"]:
         gr.Markdown(INTRO)
+        no_run_notice(c, bool(run_choices(root)))
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 c["csv_file"] = gr.File(
@@ -119,8 +129,9 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
             # The page was closed or reloaded (Gradio closes this generator): the worker stops at its next chunk,
             # and the next prediction waits for it, so nobody piles up workers by reloading.
             job.cancel()
-        m = report.get("metrics")
-        figure = charts.confusion_matrix_figure(m["confusion_matrix"], m["labels"], "Confusion matrix") if m else None
+        m = report.get("metrics") or report.get("metrics_seen")  # every row trained on: its matrix, titled so
+        title = "Confusion matrix" if report.get("metrics") else "Confusion matrix (rows it trained on)"
+        figure = charts.confusion_matrix_figure(m["confusion_matrix"], m["labels"], title) if m else None
         yield (
             summary_markdown(report),
             gr.File(report["out"], visible=True),
@@ -138,6 +149,7 @@ def create_predict_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
 
     c["tab"].select(refresh, [owner, c["run"]], c["run"], **UI_EVENT)
     c["refresh_all"] = refresh  # build_app refreshes this tab with every other run list
+    c["needs_run"] = [c["predict_btn"]]  # disabled while this browser sees no run (build_app)
     c["csv_file"].change(columns, c["csv_file"], [c["text_column"], c["label_column"]], **UI_EVENT)
     c["run"].change(backends, [owner, c["run"]], c["backend"], **UI_EVENT)
     c["backend"].change(backend_note, [owner, c["run"], c["backend"]], c["backend_note"], **UI_EVENT)

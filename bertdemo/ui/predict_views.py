@@ -30,11 +30,18 @@ def summary_markdown(report: dict[str, Any]) -> str:
         f"in {report['seconds']:.1f} s ({report['texts_per_second'] or 0:.1f} texts/s; loading "
         f"{report['load_seconds']:.1f} s). Text column `{report['text_column']}`."
     ]
-    m = report.get("metrics")
+    m, seen = report.get("metrics"), report.get("metrics_seen")
+    known = report.get("seen_in_training") is not None  # the run knows its training texts
     if m:
+        where = " not seen in training" if known else ""
         lines.append(
-            f"**Accuracy {pct(m['accuracy'])}**, macro-F1 {pct(m['f1_macro'])} on {m['scored_rows']:,} rows "
-            f"labeled in column `{m['label_column']}`."
+            f"**Accuracy {pct(m['accuracy'])}**, macro-F1 {pct(m['f1_macro'])} on {m['scored_rows']:,} rows"
+            f"{where} labeled in column `{m['label_column']}`."
+        )
+    if seen:
+        lines.append(
+            f"On the {seen['scored_rows']:,} rows the run **trained on**: accuracy {pct(seen['accuracy'])}, "
+            f"macro-F1 {pct(seen['f1_macro'])} (what it learned, not how it does on new text)."
         )
     lines += [f"- {note}" for note in report.get("notes") or []]
     return "\n\n".join(lines)

@@ -38,11 +38,12 @@ def wire_session(
     c["refresh_all"] = refresh_runs  # build_app refreshes this tab with every other run list
 
     def busy_notice(owner_id):
-        """The notice about someone else's training, and whether to keep checking it."""
+        """The notice about someone else's training, whether to keep checking it, and the Train button: off
+        while any job runs (one at a time here; the notice says why, or the progress bar for one's own)."""
         text = views.busy_markdown(others_job(runner, owner_id))
-        return text, gr.Timer(active=bool(text))
+        return text, gr.Timer(active=bool(text)), gr.Button(interactive=runner.active_job() is None)
 
-    busy_out = [c["busy"], c["busy_timer"]]
+    busy_out = [c["busy"], c["busy_timer"], c["train_btn"]]
     c["busy_timer"].tick(busy_notice, owner, busy_out, show_progress="hidden", concurrency_limit=None, **UI_EVENT)
     c["tab"].select(
         lambda owner_id, keep: (*busy_notice(owner_id), refresh_runs(owner_id, keep)),
@@ -58,8 +59,11 @@ def wire_session(
         owner_id = owner_id or uuid.uuid4().hex
         job_id = runner.latest_job(owner_id)
         running = bool(job_id) and runner.active_job(owner_id) == job_id
+        data = gr.skip()
         if running:  # only a running job's settings come back; after it ended the form starts from auto again
-            settings = form_values(runner.request_of(job_id, owner_id), settings_keys, keep_name=True)
+            request = runner.request_of(job_id, owner_id)
+            settings = form_values(request, settings_keys, keep_name=True)
+            data = views.running_file_markdown(request.csv_path)  # the file box is empty after a reload
         else:
             settings = default_form(settings_keys)
         return (
@@ -70,8 +74,8 @@ def wire_session(
             *busy_notice(owner_id),
             not running,  # the running job's name stays on the form; any other name is ours to replace
             *settings,
+            data,
         )
 
-    c["load"] = demo.load(
-        attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form], **UI_EVENT
-    )
+    attach_out = [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form, c["data_summary"]]
+    c["load"] = demo.load(attach, owner, attach_out, **UI_EVENT)

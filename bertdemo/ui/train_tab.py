@@ -248,6 +248,8 @@ def _wire_progress(
         """The job's run is gone (deleted, or the server restarted): forget it, and its results leave the page."""
         return {
             c["progress"]: views.progress_html(None),
+            c["device"]: "",  # the device, "Chosen for you" and the baseline were that run's
+            c["curves"]: gr.Plot(visible=False),
             c["job_id"]: None,
             c["timer"]: gr.Timer(active=False),
             c["train_btn"]: gr.Button(interactive=True),
@@ -340,7 +342,8 @@ def _wire_progress(
 
     c["forget_deleted"] = forget_deleted  # build_app calls it when a run was deleted
     # Only what let_go changes: the run dropdown is refreshed by build_app's own event (two writers raced there).
-    c["forget_out"] = [c[k] for k in ("progress", "job_id", "timer", "train_btn", "stop_btn", "keep_btn")]
+    c["forget_out"] = [c[k] for k in ("progress", "device", "curves", "job_id", "timer", "train_btn", "stop_btn")]
+    c["forget_out"] += [c["keep_btn"]]
     c["forget_out"] += [c["results_shown"], *results]
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import math
 import time
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -131,7 +133,7 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
     """
     if status and status.get("state") == "done" and info:
         name = html.escape(str(info.get("name") or status.get("name") or ""))
-        took = f" · training took {_fmt_seconds(info['train_seconds'])}" if info.get("train_seconds") else ""
+        took = _took(status, info)
         return (
             f'<div class="bd-progress bd-done"><div class="bd-text"><b>Done</b> <code>{name}</code> · '
             f"{done_line(info)}{took}</div>"
@@ -154,8 +156,11 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
     parts = [f"<b>{label}</b>" + (f" <code>{name}</code>" if name else "")]
     if total:
         epochs = status.get("epochs") or 0
-        epoch_now = min(epochs, int(status.get("epoch") or 0) + (0 if state == "done" else 1)) if epochs else 0
-        if epochs:
+        # The epoch under way: 7.4 -> 8, and 8.0 (epoch 8 just ended, being evaluated) stays 8, not 9.
+        epoch_now = min(epochs, max(1, math.ceil(float(status.get("epoch") or 0)))) if epochs else 0
+        if status.get("kept_epoch"):  # "Stop, keep best epoch": the run will be that epoch, not the current one
+            parts.append(f"stopped in epoch {epoch_now}/{epochs}, keeping epoch {status['kept_epoch']}")
+        elif epochs:
             parts.append(f"epoch {epoch_now}/{epochs}")
         parts.append(f"step {step}/{total}")
     if state == "running":
@@ -176,6 +181,16 @@ def progress_html(status: dict[str, Any] | None, info: dict[str, Any] | None = N
     )
 
 
+def _took(status: dict[str, Any], info: dict[str, Any]) -> str:
+    """' · 1:25 in all (training 1:11)': the same clock as the live 'elapsed' (from Train to the saved run),
+    then the training loop alone (run.json's train_seconds, the same after a reload)."""
+    train = f"training {_fmt_seconds(info['train_seconds'])}" if info.get("train_seconds") else ""
+    started, ended = status.get("started"), status.get("ended")
+    if started and ended and ended >= started:
+        return f" · {_fmt_seconds(ended - started)} in all" + (f" ({train})" if train else "")
+    return f" · {train}" if train else ""
+
+
 def busy_markdown(status: dict[str, Any] | None) -> str:
     """A notice that another user's training keeps the machine busy ('' when none runs)."""
     if not status or status.get("state") != "running":
@@ -186,7 +201,17 @@ def busy_markdown(status: dict[str, Any] | None) -> str:
     left = f", about {_fmt_seconds(eta)} left" if eta is not None and total else ""
     return (
         f"**Busy:** another user's training is running ({done}{left}). One training runs at a time here: "
-        "you can prepare your data and settings now, and press **Train** once it has finished."
+        "you can prepare your data and settings now, and press **Train** once it has finished (it is off until "
+        "then)."
+    )
+
+
+def running_file_markdown(csv_path: str | None) -> str:
+    """Section 1 after a reload during a training: which file the running job trains on."""
+    name = html.escape(Path(str(csv_path)).name) if csv_path else "?"
+    return (
+        f"**Training now on `{name}`** (the file of the running job; its columns are shown on the left). "
+        "Upload a file, or click **Use example data**, to prepare the next run."
     )
 
 
@@ -200,7 +225,8 @@ def device_markdown(status: dict[str, Any] | None) -> str:
         kind = "GPU" if dev.get("device") == "cuda" else "CPU"
         precision = dev.get("precision") or ("bf16" if dev.get("bf16") else "fp16" if dev.get("fp16") else "fp32")
         precision = {"bf16": "bf16 (mixed)", "fp16": "fp16 (mixed)"}.get(precision, precision)
-        threads = f", {dev['threads']} threads" if dev.get("threads") else ""
+        n = dev.get("threads")
+        threads = f", {n} thread{'' if n == 1 else 's'}" if n else ""
         lines.append(f"**Device:** {kind} ({html.escape(str(dev.get('name') or '?'))}{threads}), {precision} precision")
     chosen = status.get("chosen") or {}
     if chosen:

@@ -68,9 +68,7 @@ def zip_model(name: str, root: Path | None = None, owner: str | None = None) -> 
         return bundle.zip_model(name, root=root)
 
 
-def run_contents(
-    name: str | None, root: Path | None = None, owner: str | None = None
-) -> list[tuple[str, int, bool]]:
+def run_contents(name: str | None, root: Path | None = None, owner: str | None = None) -> list[tuple[str, int, bool]]:
     """(what, bytes, in the model-alone zip) of each part of a run's folder, as its whole zip holds them."""
     from bertdemo.runs import bundle
 

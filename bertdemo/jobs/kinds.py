@@ -44,6 +44,7 @@ class Job:
     result: dict[str, Any] | None = None
     error: str | None = None
     stop_requested_at: float | None = None
+    stop_reason: str | None = None  # why the app stopped it (its time limit), told instead of "stopped"
 
     @property
     def status_path(self) -> Path:

@@ -75,12 +75,17 @@ def setting_keys() -> list[str]:
     return [s.name for s in settings.schema(TrainRequest) if s.spec.api]
 
 
-def make_request(csv_path: str | Path | None, values: dict[str, Any] | None, root: Path | None = None) -> TrainRequest:
+def make_request(
+    csv_path: str | Path | None, values: dict[str, Any] | None, root: Path | None = None, owner: str | None = None
+) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
+    from bertdemo.runs.access import owner_key
     from bertdemo.training.pipeline import prepare
 
     request = TrainRequest(csv_path=str(need_file(csv_path)), **parse_settings(values))
-    request.name = prepare(request, root, visitor=True).name  # a visitor's base model: never a server folder
+    request.name = prepare(
+        request, root, visitor=True, owner=owner_key(owner)
+    ).name  # a visitor's base model: never a server folder
     return request
 
 
@@ -100,7 +105,10 @@ def start_training(
             "This page has not finished loading (it has no browser id yet): wait a moment or reload it, "
             "then press Train again."
         )
-    request = make_request(csv_path, settings, runner.root)
+    from bertdemo.runs import access, quota
+
+    quota.check_room(access.owner_key(owner), runner.root)  # one visitor must not fill the disk for everyone
+    request = make_request(csv_path, settings, runner.root, owner)
     job_id = runner.start(request, owner)
     return {"job_id": job_id, "name": request.name, "state": "running"}
 

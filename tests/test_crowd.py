@@ -211,3 +211,69 @@ def test_a_huge_hub_model_is_refused_before_any_download_and_without_the_operato
     assert not any("Llama-3.1-8B/resolve" in p for p in paths), paths  # the size was known: nothing downloaded
     assert [auth for _, auth in fake_hub.requests if auth] == []
     assert app_server.runner.active_job() is None
+
+
+def test_visitors_have_a_quota_and_unused_runs_expire(bob_trained, app_server, client, monkeypatch):
+    import os
+    import time
+
+    from bertdemo import config
+    from tests.helpers import make_tiny_run
+
+    root = app_server.root
+    old = private_run(root, "old-run", ALICE, ["cat", "dog"])
+    shared = make_tiny_run(root, "shared-old")
+    long_ago = time.time() - 8 * 86400  # unused for 8 days: past the 7-day default
+    for path in (old, shared):
+        os.utime(path, (long_ago, long_ago))
+    monkeypatch.setattr(config, "VISITOR_MAX_RUNS", 1)
+    settings = {"model": str(app_server.tiny), "epochs": 1, "owner_token": ALICE}
+    with pytest.raises(AppError) as err:
+        client.predict(handle_file(str(app_server.small_csv)), settings, api_name="/train")
+    message = str(err.value)
+    assert "You have 1 saved run" in message and "my-run" in message and "delete" in message, message
+    assert not old.exists() and shared.exists()  # expired first; shared runs never expire
+    monkeypatch.setattr(config, "VISITOR_MAX_RUNS", 5)
+    monkeypatch.setattr(config, "VISITOR_MAX_MB", 0.001)
+    for call, args in (("/train", (handle_file(str(app_server.small_csv)), settings)), ("/export", ("my-run",))):
+        with pytest.raises(AppError, match="MB one visitor may keep"):
+            client.predict(*args, *(() if call == "/train" else (False, False, ALICE)), api_name=call)
+    assert app_server.runner.active_job() is None
+    store.delete_run("shared-old", root)
+
+
+def test_downloads_are_built_once_per_run_version_within_one_budget(bob_trained, app_server, monkeypatch, tmp_path):
+    import tempfile
+
+    from bertdemo import config
+    from bertdemo.errors import OverQuota
+    from bertdemo.runs import tempfiles
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # this test's own temp dir: other servers use /tmp too
+    root = app_server.root
+    first = service.zip_run("my-run", root, owner=BOB)  # what the Models tab's "Download as zip" hands out
+    audit = service.audit_csv("my-run", root=root, owner=BOB)  # the Train tab's audit download
+    used = tempfiles.temp_bytes()
+    assert service.zip_run("my-run", root, owner=BOB) == first  # reused, not built again
+    assert service.audit_csv("my-run", root=root, owner=BOB) == audit
+    assert tempfiles.temp_bytes() == used
+    # One budget for them all: a new download drops the oldest ones first.
+    monkeypatch.setattr(tempfiles, "DOWNLOAD_GRACE_S", 0.0)
+    monkeypatch.setattr(config, "TEMP_BUDGET_MB", 1.5 * first.stat().st_size / tempfiles.MB)
+    alice = service.zip_run("my-run", root, owner=ALICE)
+    assert alice.is_file() and not first.exists()
+    assert tempfiles.temp_bytes() <= config.TEMP_BUDGET_MB * tempfiles.MB
+    monkeypatch.setattr(config, "TEMP_BUDGET_MB", 0.01)  # not even one fits: refused in one line, nothing kept
+    with pytest.raises(OverQuota, match="room for downloads"):
+        service.zip_run("my-run", root, owner=BOB)
+    assert not list(tmp_path.glob(f"{config.ZIP_DIR_PREFIX}*"))  # older zips dropped, the refused one not kept
+
+
+def test_a_visitors_job_never_gets_the_operators_hub_token(monkeypatch):
+    from bertdemo import config
+    from bertdemo.jobs.runner import visitor_env
+
+    env = visitor_env({"HF_TOKEN": "hf_x", "HUGGING_FACE_HUB_TOKEN": "hf_y", "PATH": "/bin"})
+    assert env == {"PATH": "/bin", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"}
+    monkeypatch.setattr(config, "VISITOR_HUB_TOKEN", True)  # the operator's choice
+    assert visitor_env({"HF_TOKEN": "hf_x"}) == {"HF_TOKEN": "hf_x"}

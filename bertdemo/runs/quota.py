@@ -106,4 +106,3 @@ def check_room(owner: str | None, root: Path | None = None, new_run: bool = True
             f"(runs unused for {config.RUN_EXPIRY_DAYS:g} days are deleted)"
             + (f", or delete one of yours: {names}." if mine else ".")
         )
-

@@ -277,3 +277,61 @@ def test_a_visitors_job_never_gets_the_operators_hub_token(monkeypatch):
     assert env == {"PATH": "/bin", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"}
     monkeypatch.setattr(config, "VISITOR_HUB_TOKEN", True)  # the operator's choice
     assert visitor_env({"HF_TOKEN": "hf_x"}) == {"HF_TOKEN": "hf_x"}
+
+
+def test_an_api_uploads_file_is_deleted_when_its_job_ends(bob_trained, app_server):
+    import time
+    from pathlib import Path
+
+    upload = Path(app_server.runner.request_of(bob_trained["job_id"]).csv_path)
+    deadline = time.time() + 10  # the job's watcher deletes it within a poll of the job's end
+    while upload.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not upload.exists(), upload
+
+
+# --- a page's own state (gr.State) against a replayed session hash -------------------------------------------------
+
+
+def event_index(demo, name: str) -> tuple[int, object]:
+    """fn_index and BlockFunction of the page event whose handler is called `name`."""
+    for index, fn in demo.fns.items():
+        if getattr(fn.fn, "__name__", "") == name:
+            return index, fn
+    raise LookupError(name)
+
+
+def run_event(url: str, demo, name: str, session: str, values: dict) -> tuple[bool, object]:
+    """Send one page event as a browser does (queue join, then its event stream): (success, output or error)."""
+    index, fn = event_index(demo, name)
+    data = [None] * len(fn.inputs)  # a gr.State input is filled in by the server from the session's state
+    for i, block in enumerate(fn.inputs):
+        for kind, value in values.items():
+            if type(block).__name__ == kind or getattr(block, "label", None) == kind:
+                data[i] = value
+    body = {"data": data, "fn_index": index, "session_hash": session, "event_data": None, "trigger_id": None}
+    assert httpx.post(f"{url}gradio_api/queue/join", json=body, timeout=30).status_code == 200
+    with httpx.stream("GET", f"{url}gradio_api/queue/data", params={"session_hash": session}, timeout=60) as stream:
+        for line in stream.iter_lines():
+            message = json.loads(line[5:]) if line.startswith("data:") else {}
+            if message.get("msg") == "process_completed":
+                return bool(message.get("success")), message.get("output")
+    raise AssertionError("no answer")
+
+
+def test_a_replayed_session_hash_does_not_read_that_pages_upload(app_server, tmp_path):
+    victim_file = write_csv(
+        tmp_path / "victims-secret.csv", [(f"secret text {i}", "a" if i % 2 else "b") for i in range(8)]
+    )
+    with open(victim_file, "rb") as fh:
+        (uploaded,) = httpx.post(f"{app_server.url}gradio_api/upload", files={"files": fh}, timeout=30).json()
+    url, demo, page = app_server.url, app_server.demo, "victim-session-0001"
+    file_data = {"path": uploaded, "orig_name": "victims-secret.csv", "meta": {"_type": "gradio.FileData"}}
+    assert run_event(url, demo, "attach", page, {"BrowserState": "victims-browser-id"})[0]
+    assert run_event(url, demo, "load_csv", page, {"File": file_data})[0]
+    as_owner = {"BrowserState": "victims-browser-id", "Text column": "text", "Label column": "label"}
+    ok, output = run_event(url, demo, "reinspect", page, as_owner)
+    assert ok and "secret text" in json.dumps(output)  # the page itself reads its upload
+    as_attacker = {**as_owner, "BrowserState": "attackers-browser-id"}
+    ok, output = run_event(url, demo, "reinspect", page, as_attacker)
+    assert not ok and "secret text" not in json.dumps(output), output

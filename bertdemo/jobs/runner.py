@@ -55,8 +55,11 @@ class JobRunner:
         self._active: str | None = None
 
     # --- public API -------------------------------------------------------------
-    def start(self, request: TrainRequest, owner: str) -> str:
-        """Start a job and return its id, or raise BusyError/BertDemoError at once."""
+    def start(self, request: TrainRequest, owner: str, drop_upload: bool = False) -> str:
+        """Start a job and return its id, or raise BusyError/BertDemoError at once.
+
+        drop_upload: delete the uploaded file (request.csv_path) once the job ends; the job trains on its own copy.
+        """
         name = request.name or store.default_run_name(request.model)
         name = store.check_new_name(name, self.root, owner=access.owner_key(owner))  # among this owner's runs
         with self._lock:
@@ -80,7 +83,8 @@ class JobRunner:
                 raise
             self._jobs[job.id] = job
             self._active = job.id
-        threading.Thread(target=self._watch_time, args=(job,), name=f"limit-{job.id}", daemon=True).start()
+        upload = Path(request.csv_path) if drop_upload else None
+        threading.Thread(target=self._watch, args=(job, upload), name=f"watch-{job.id}", daemon=True).start()
         log.info("job %s started: %s", job.id, name)
         return job.id
 
@@ -139,16 +143,21 @@ class JobRunner:
         return self.status(job_id)
 
     # --- internals ----------------------------------------------------------------
-    def _watch_time(self, job: Job) -> None:
+    def _watch(self, job: Job, upload: Path | None) -> None:
         """Stop the job once it would run past the time limit (its ETA is known after a few steps), so one visitor
-        cannot hold the only training slot for hours; polling also frees the slot when nobody watches the job."""
-        while job.poll() == "running":
-            reason = over_time_limit(job.progress(), self.time_limit_s)
-            if reason and job.stop_reason is None:
-                log.info("job %s: %s", job.id, reason)
-                job.stop_reason = reason
-                job.request_stop()
-            time.sleep(config.JOB_LIMIT_CHECK_S)
+        cannot hold the only training slot for hours; polling also frees the slot when nobody watches the job.
+        Once it ended, the upload it was started from is deleted (`upload`), not left in gradio's cache for a day."""
+        try:
+            while job.poll() == "running":
+                reason = over_time_limit(job.progress(), self.time_limit_s)
+                if reason and job.stop_reason is None:
+                    log.info("job %s: %s", job.id, reason)
+                    job.stop_reason = reason
+                    job.request_stop()
+                time.sleep(config.JOB_LIMIT_CHECK_S)
+        finally:
+            if upload is not None:
+                upload.unlink(missing_ok=True)
 
     def _get(self, job_id: str, owner: str | None) -> Job:
         job = self._jobs.get(job_id or "")

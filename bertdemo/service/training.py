@@ -97,9 +97,17 @@ def base_model_choices(root: Path | None = None) -> list[str]:
 
 
 def start_training(
-    runner: JobRunner, csv_path: str | Path | None, settings: dict[str, Any] | None, owner: str
+    runner: JobRunner,
+    csv_path: str | Path | None,
+    settings: dict[str, Any] | None,
+    owner: str,
+    drop_upload: bool = False,
 ) -> dict[str, Any]:
-    """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs."""
+    """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs.
+
+    drop_upload: the uploaded file is deleted when the job ends (an API upload serves one job; a page keeps its own
+    to train again, and gradio's cache removes it within a day).
+    """
     if is_blank(owner):  # a run owned by nobody in particular would be anybody's who names the same owner
         raise BertDemoError(
             "This page has not finished loading (it has no browser id yet): wait a moment or reload it, "
@@ -109,7 +117,7 @@ def start_training(
 
     quota.check_room(access.owner_key(owner), runner.root)  # one visitor must not fill the disk for everyone
     request = make_request(csv_path, settings, runner.root, owner)
-    job_id = runner.start(request, owner)
+    job_id = runner.start(request, owner, drop_upload=drop_upload)
     return {"job_id": job_id, "name": request.name, "state": "running"}
 
 

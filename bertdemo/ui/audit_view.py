@@ -15,7 +15,7 @@ import pandas as pd
 
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
-from bertdemo.ui.common import UI_EVENT, ui_errors
+from bertdemo.ui.common import UI_EVENT, page_owned, ui_errors
 
 ALL = "(all)"
 COLUMNS = ["accept", "row", "score", "given label", "suggested", "reason", "text"]
@@ -176,17 +176,18 @@ def wire_audit_section(
     def refilter(rows, label, kind, accepted):
         return table_frame(filtered(rows or [], label, kind), accepted or [])
 
-    filters = [c["audit_rows"], c["audit_class"], c["audit_kind"], c["audit_accepted"]]
-    c["audit_class"].input(refilter, filters, c["audit_table"], **UI_EVENT)
-    c["audit_kind"].input(refilter, filters, c["audit_table"], **UI_EVENT)
-    edited = [c["audit_table"], c["audit_accepted"]]
-    c["audit_table"].input(accepted_after_edit, edited, c["audit_accepted"], **UI_EVENT)
+    # The page's audit rows are its state: only its own browser reads them (ui.common.page_owned).
+    filters = [c["audit_rows"], c["audit_class"], c["audit_kind"], c["audit_accepted"], owner, c["page_owner"]]
+    c["audit_class"].input(page_owned(refilter), filters, c["audit_table"], **UI_EVENT)
+    c["audit_kind"].input(page_owned(refilter), filters, c["audit_table"], **UI_EVENT)
+    edited = [c["audit_table"], c["audit_accepted"], owner, c["page_owner"]]
+    c["audit_table"].input(page_owned(accepted_after_edit), edited, c["audit_accepted"], **UI_EVENT)
 
     def accept_all(rows, label, kind, accepted):
         taken = sorted(set(accepted or []) | {r["row"] for r in filtered(rows or [], label, kind)})
         return taken, table_frame(filtered(rows or [], label, kind), taken)
 
-    c["audit_accept_all"].click(accept_all, filters, [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
+    c["audit_accept_all"].click(page_owned(accept_all), filters, [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
 
     @ui_errors
     def download(name, owner_id):

@@ -53,9 +53,10 @@ def wire_session(
 
     form = [c["model"], c["run_name"], c["text_column"], c["label_column"], *(c[k] for k in settings_keys)]
 
-    def attach(owner_id):
+    def attach(owner_id, page_owner):
         """Page (re)load: give this browser an owner id, re-attach to its newest job and show its settings."""
         owner_id = owner_id or uuid.uuid4().hex
+        page_owner = page_owner or owner_id  # set once: a replayed load cannot make another page's state its own
         job_id = runner.latest_job(owner_id)
         running = bool(job_id) and runner.active_job(owner_id) == job_id
         if running:  # only a running job's settings come back; after it ended the form starts from auto again
@@ -64,6 +65,7 @@ def wire_session(
             settings = default_form(settings_keys)
         return (
             owner_id,
+            page_owner,
             job_id,
             gr.Timer(active=bool(job_id)),
             run_dropdown_update(root, owner=owner_id),
@@ -73,5 +75,8 @@ def wire_session(
         )
 
     c["load"] = demo.load(
-        attach, owner, [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form], **UI_EVENT
+        attach,
+        [owner, c["page_owner"]],
+        [owner, c["page_owner"], c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form],
+        **UI_EVENT,
     )

@@ -75,13 +75,15 @@ class Zipper:
         self.url, self.http = url, httpx.Client(timeout=120)
         cfg = self.http.get(f"{url}config").json()
         button = next(c["id"] for c in cfg["components"] if c.get("props", {}).get("value") == "Download as zip")
-        dep = next(d for d in cfg["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]])
+        click = next(d for d in cfg["dependencies"] if [button, "click"] in [list(t) for t in d["targets"]])
+        # The click only greys the button out; the zip is made by the event chained after it (.then).
+        dep = next(d for d in cfg["dependencies"] if d.get("trigger_after") == click["id"])
         self.index = dep["id"]
         self.inputs = len(dep["inputs"])
         self.session = uuid.uuid4().hex
 
-    def download(self, run: str) -> None:
-        """One press: returns once the zip is ready; raises on an error answer."""
+    def download(self, run: str) -> int:
+        """One press, then the file fetched as the browser does: its bytes; raises on an error answer."""
         data = [self.session, run][: self.inputs]  # the event's inputs: the browser's id, the run
         body = {"data": data, "fn_index": self.index, "session_hash": self.session, "event_data": None}
         self.http.post(f"{self.url}gradio_api/queue/join", json=body).raise_for_status()
@@ -91,7 +93,11 @@ class Zipper:
                 if message.get("msg") == "process_completed":
                     if not message.get("success"):
                         raise RuntimeError(str(message.get("output", {}).get("error")))
-                    return
+                    url = message["output"]["data"][0]["value"]["url"]
+                    with self.http.stream("GET", url) as got:
+                        got.raise_for_status()
+                        return sum(len(chunk) for chunk in got.iter_bytes())
+        raise RuntimeError("the event stream ended without an answer")
 
 
 class Abuse:

@@ -44,6 +44,7 @@ from bertdemo.runs import quota  # noqa: E402
 CSV = SHARED_DATA / "sentiment_sentences.csv"
 MAX_CALLS = 10_000  # every loop stops here whatever the clock says
 TARGET_P95_RATIO = 3.0
+SETTLE_S = 20.0  # sampling goes on this long after the last call
 LIMITS = {  # the app's settings for the run (small, so the limits are reached within minutes)
     "BERTDEMO_TEMP_BUDGET_MB": "300",
     "BERTDEMO_VISITORS_MAX_MB": "1500",
@@ -309,6 +310,7 @@ def main() -> None:
             worker.start()
         for worker in workers[:-1]:
             worker.join(timeout=args.seconds + 600)  # a job in flight at the deadline is stopped, then waited for
+        stop_sampling.wait(SETTLE_S)  # memory once the last calls have ended
         stop_sampling.set()
         workers[-1].join()
     finally:
@@ -317,7 +319,9 @@ def main() -> None:
     budget_mb, visitors_mb = float(LIMITS["BERTDEMO_TEMP_BUDGET_MB"]), float(LIMITS["BERTDEMO_VISITORS_MAX_MB"])
     rss = [s["rss_mb"] for s in samples]
     third = max(1, len(rss) // 3)
-    flat = bool(rss) and max(rss[-third:]) <= 1.1 * max(rss[:third]) + 50
+    # Flat: once the last calls have ended, memory is back within 25% of what the first third of the window peaked
+    # at (an export peaks ~600 MB above it while it runs, one at a time).
+    flat = bool(rss) and rss[-1] <= 1.25 * max(rss[:third])
     quiet_p95, abuse_p95 = percentile(quiet_lat, 95), percentile(abuse.latencies, 95)
     ratio = abuse_p95 / quiet_p95 if quiet_p95 and abuse_p95 else None
     errors = quiet_err + abuse.visitor_errors
@@ -359,7 +363,7 @@ def main() -> None:
         [
             "app resident memory: start / max / end",
             " / ".join(f"{v:,.0f}" for v in (rss[0], max(rss), rss[-1])) + " MB" if rss else "-",
-            "flat",
+            "flat: the end within 25% of the first third's peak",
         ],
         ["visitor /predict p50 / p95, quiet", f"{out['quiet']['p50_ms']} / {quiet_p95} ms", ""],
         [

@@ -248,6 +248,9 @@ def _env_number(name: str, default: float) -> float:
 JOB_TIME_LIMIT_S = _env_number("BERTDEMO_JOB_TIME_LIMIT_MIN", 30) * 60
 JOB_LIMIT_MIN_STEPS = 3  # steps timed before the ETA is trusted
 JOB_LIMIT_CHECK_S = 2.0  # how often the app looks at a running job's ETA
+# A visitor's training job runs at this niceness: when the cores are short, the answers other visitors wait for
+# (/predict, pages) go first (bench/abuse_bench.py). 0 keeps the app's priority.
+JOB_NICENESS = int(_env_number("BERTDEMO_JOB_NICENESS", 10))
 # Runs per visitor, and the disk they may use (weights, ONNX exports, the uploaded file). MiniLM's run is ~90 MB,
 # ~270 MB once exported with every variant.
 VISITOR_MAX_RUNS = int(_env_number("BERTDEMO_VISITOR_MAX_RUNS", 5))

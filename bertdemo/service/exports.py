@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, quota
 from bertdemo.service.common import is_blank
@@ -34,6 +34,7 @@ def export(
     with access.as_seen_by(name, owner, root):
         report = export_run(key, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
     clear_cache(key)  # a re-export replaces files that a cached ONNX session may hold
+    hardware.release_memory()  # the export's peak is not kept for the server's lifetime
     return report
 
 

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit bench-ui clean
+.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit bench-ui bench-abuse clean
 
 run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
 	$(PY) app.py
@@ -36,6 +36,9 @@ bench-infer: $(VENV)/.deps
 
 bench-predict: $(VENV)/.deps
 	$(PY) bench/predict_bench.py
+
+bench-abuse: $(VENV)/.deps
+	$(PY) bench/abuse_bench.py
 
 bench-audit: $(VENV)/.deps
 	$(PY) bench/audit_bench.py

@@ -17,6 +17,7 @@ from bertdemo.ui import build_app, launch_options, server_address  # noqa: E402
 
 # Staging folders of a crashed or killed training are swept before anything can list runs.
 service.sweep_staging()
+service.expire_runs()  # visitors' runs unused for config.RUN_EXPIRY_DAYS
 demo = build_app()
 
 

@@ -63,3 +63,12 @@ def start_app(
             proc.kill()
             raise RuntimeError(f"app.py did not answer within {timeout:g} s: see {log}")
         time.sleep(0.5)
+
+
+def stop_app(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """End an app started by start_app: SIGTERM, then SIGKILL after `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()

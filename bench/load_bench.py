@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.appprocess import api_client, free_port, start_app  # noqa: E402
+from bench.appprocess import api_client, free_port, start_app, stop_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -208,11 +207,7 @@ def main() -> None:
             "still_running_after_window": state == "running",
         }
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
+        stop_app(app)
 
     idle, busy, job_info = results["idle"], results["training"], results["job"]
     ratio = busy["p95_ms"] / idle["p95_ms"] if idle["p95_ms"] and busy["p95_ms"] else None

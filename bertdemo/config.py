@@ -232,3 +232,42 @@ EXPLAIN_STEPS = 24  # Riemann steps along the path from the all-[PAD] baseline; 
 EXPLAIN_INTERNAL_BATCH = 24  # interpolation steps per forward/backward pass
 EXPLAIN_CACHE_MAX = 2  # runs whose explainer model stays loaded (each holds a whole PyTorch model)
 EXPLAIN_MAX_LINES = 5  # the Compare tab explains at most this many of its lines
+
+# Limits for the visitors of a public Space (README, "What the app protects"): one disk, one training slot and no
+# operator watching. The operator sets each with an environment variable; 0 turns a limit off. The command line has
+# none of them.
+
+
+def _env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
+# A visitor's training job: stopped once its own ETA says it would run past this (checked from its third step
+# on, within its first minute), or when it has run this long.
+JOB_TIME_LIMIT_S = _env_number("BERTDEMO_JOB_TIME_LIMIT_MIN", 30) * 60
+JOB_LIMIT_MIN_STEPS = 3  # steps timed before the ETA is trusted
+JOB_LIMIT_CHECK_S = 2.0  # how often the app looks at a running job's ETA
+# A visitor's training job runs at this niceness: when the cores are short, the answers other visitors wait for
+# (/predict, pages) go first (bench/abuse_bench.py). 0 keeps the app's priority.
+JOB_NICENESS = int(_env_number("BERTDEMO_JOB_NICENESS", 10))
+# Runs per visitor, and the disk they may use (weights, ONNX exports, the uploaded file). MiniLM's run is ~90 MB,
+# ~270 MB once exported with every variant.
+VISITOR_MAX_RUNS = int(_env_number("BERTDEMO_VISITOR_MAX_RUNS", 5))
+VISITOR_MAX_MB = _env_number("BERTDEMO_VISITOR_MAX_MB", 1500)
+# Every visitor's runs together (owner tokens cost nothing to make, so one caller can be many visitors): no new
+# training or export past this, until runs are deleted or expire. A Space's disk is 50 GB, persistent storage 20 GB+.
+VISITORS_MAX_MB = _env_number("BERTDEMO_VISITORS_MAX_MB", 10_000)
+# A visitor's run nobody has used (predicted, exported, listed by its owner...) for this long is deleted. Shared runs
+# never expire.
+RUN_EXPIRY_DAYS = _env_number("BERTDEMO_RUN_EXPIRY_DAYS", 7)
+RUN_TOUCH_EVERY_S = 3600  # a run's last use is written to its folder's mtime at most this often
+# Downloads built in the system temp dir (zips, audited and predicted CSVs): one byte budget, the oldest dropped
+# first. Each is built once per run version and reused.
+TEMP_BUDGET_MB = _env_number("BERTDEMO_TEMP_BUDGET_MB", 2000)
+# Base models a visitor may name: at most this many parameters (from the Hub's safetensors metadata, or the config),
+# checked before anything is downloaded. bert-large has 335M, Llama 3 8B 8,000M.
+MAX_MODEL_PARAMS_M = _env_number("BERTDEMO_MAX_MODEL_PARAMS_M", 400)
+# The operator's HF_TOKEN is never used for a visitor's base model (their private and gated repos stay theirs),
+# unless this is set to 1.
+VISITOR_HUB_TOKEN = os.environ.get("BERTDEMO_VISITOR_HUB_TOKEN", "") == "1"

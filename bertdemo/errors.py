@@ -77,3 +77,7 @@ class NotExported(ExportError):
 
 class Cancelled(BertDemoError):
     """The work was dropped because whoever asked for it went away (the page was closed or reloaded)."""
+
+
+class OverQuota(BertDemoError):
+    """A visitor's runs (or all visitors' runs, or the temporary downloads) use all the room the operator allows."""

@@ -260,3 +260,19 @@ def gpu_name() -> str | None:
     import torch
 
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the system after a big one-off job in this process (an ONNX export: ~600 MB).
+
+    glibc keeps freed blocks in its arenas, so a long-running server's resident memory would stay at the peak of its
+    largest export ever (bench/abuse_bench.py); malloc_trim returns them. Elsewhere (no glibc) it does nothing.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

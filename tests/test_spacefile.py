@@ -68,3 +68,15 @@ def test_app_listens_where_the_platform_says(monkeypatch):
     monkeypatch.setenv("GRADIO_SERVER_NAME", "10.0.0.5")
     monkeypatch.setenv("GRADIO_SERVER_PORT", "9000")
     assert server_address() == ("10.0.0.5", 9000)
+
+
+def test_it_says_plainly_whether_it_installs(micro):
+    """Deta's engines stop at python3.9, the pins need 3.11: a manifest naming an older engine must say it."""
+    import re
+
+    text = (REPO / "Spacefile").read_text(encoding="utf-8")
+    engine = tuple(int(n) for n in re.findall(r"\d+", micro["engine"])[:2])
+    pinned = (REPO / "requirements.txt").read_text(encoding="utf-8")
+    needed = (3, 11) if "numpy==2.4" in pinned else (3, 10)  # numpy 2.4 says Requires-Python >=3.11
+    if engine < needed:
+        assert "does not install" in text and "3.11" in text

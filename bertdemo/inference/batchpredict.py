@@ -6,7 +6,6 @@ is counted; when the file has labels too, accuracy, macro-F1 and the confusion m
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import time
@@ -17,6 +16,7 @@ from typing import Any
 from bertdemo import config
 from bertdemo.data.columns import pick_text_and_label
 from bertdemo.data.csvread import TableHead, count_rows, open_table, show
+from bertdemo.data.csvwrite import SafeWriter
 from bertdemo.data.labeled import normalize_label
 from bertdemo.errors import DataError
 from bertdemo.inference.seen import text_key, training_texts
@@ -121,7 +121,7 @@ def predict_file(
         out.parent.mkdir(parents=True, exist_ok=True)
         try:
             with open(partial, "w", newline="", encoding="utf-8") as fh:
-                writer = csv.writer(fh)
+                writer = SafeWriter(fh)  # a downloaded file: no formula runs in a spreadsheet
                 writer.writerow(header)
                 chunk: list[list[str]] = []
                 for row in rows:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bertdemo import config
 from bertdemo.errors import BertDemoError, one_line
 from bertdemo.runs import access, store
 from bertdemo.runs.records import TrainingProgress
@@ -45,6 +46,7 @@ class Job:
     error: str | None = None
     stop_requested_at: float | None = None
     ended: float | None = None  # when it stopped running (the Done line's "in all" is ended - started)
+    stop_reason: str | None = None  # why the app stopped it (its time limit), told instead of "stopped"
 
     @property
     def status_path(self) -> Path:
@@ -97,6 +99,7 @@ class ProcessJob(Job):
             self.process = subprocess.Popen(
                 self.command, stdout=out, stderr=err, env=self.env, start_new_session=True, cwd=self.cwd
             )
+        lower_priority(self.process.pid)
 
     def poll(self) -> str:
         """The state now; escalates an unheeded stop to SIGTERM, then SIGKILL; collects the outcome once."""
@@ -282,6 +285,15 @@ def _killed_message(signum: int) -> str:
         name = f"signal {signum}"
     hint = " (out of memory? try a smaller batch size or max length)" if signum == signal.SIGKILL else ""
     return f"The training process was killed by {name}{hint}: nothing was saved; start it again."
+
+
+def lower_priority(pid: int, niceness: int = config.JOB_NICENESS) -> None:
+    """Let a training job yield the CPU to the app's answers (before it starts its threads, which inherit it)."""
+    if niceness > 0 and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, niceness)
+        except OSError:  # already gone, or not allowed here
+            pass
 
 
 def env_with_threads(threads: int) -> dict[str, str]:

@@ -39,8 +39,15 @@ KILL_GRACE_S = config.JOB_KILL_GRACE_S
 class JobRunner:
     """Starts, polls and stops training jobs; refuses a second one while one runs."""
 
-    def __init__(self, root: Path | None = None, mode: str = "subprocess", gpu_wrapper=None):
+    def __init__(
+        self,
+        root: Path | None = None,
+        mode: str = "subprocess",
+        gpu_wrapper=None,
+        time_limit_s: float = config.JOB_TIME_LIMIT_S,
+    ):
         self.root = Path(root) if root else None
+        self.time_limit_s = time_limit_s  # a visitor's job stops once it would run longer (0: no limit)
         self.mode = mode
         self._gpu_wrapper = gpu_wrapper  # spaces.GPU(...) on ZeroGPU, else None
         self._lock = threading.Lock()
@@ -48,9 +55,13 @@ class JobRunner:
         self._active: str | None = None
 
     # --- public API -------------------------------------------------------------
-    def start(self, request: TrainRequest, owner: str) -> str:
-        """Start a job and return its id, or raise BusyError/BertDemoError at once."""
-        name = store.check_new_name(request.name or store.default_run_name(request.model), self.root)
+    def start(self, request: TrainRequest, owner: str, drop_upload: bool = False) -> str:
+        """Start a job and return its id, or raise BusyError/BertDemoError at once.
+
+        drop_upload: delete the uploaded file (request.csv_path) once the job ends; the job trains on its own copy.
+        """
+        name = request.name or store.default_run_name(request.model)
+        name = store.check_new_name(name, self.root, owner=access.owner_key(owner))  # among this owner's runs
         with self._lock:
             self._refuse_if_busy(owner)  # fail fast, before copying anything
         workdir = tempfiles.new_temp_dir(config.JOB_DIR_PREFIX)
@@ -72,6 +83,8 @@ class JobRunner:
                 raise
             self._jobs[job.id] = job
             self._active = job.id
+        upload = Path(request.csv_path) if drop_upload else None
+        threading.Thread(target=self._watch, args=(job, upload), name=f"watch-{job.id}", daemon=True).start()
         log.info("job %s started: %s", job.id, name)
         return job.id
 
@@ -90,8 +103,10 @@ class JobRunner:
             started=job.started,
             ended=job.ended,
         )
-        if state in ("failed", "stopped") and job.error:
-            status["message"] = job.error
+        if state == "stopped" and job.stop_reason:
+            status["error"] = job.stop_reason
+        if state in ("failed", "stopped") and status["error"]:
+            status["message"] = status["error"]
         return status
 
     def stop(self, job_id: str, owner: str | None = None, keep_best: bool = False) -> JobStatus:
@@ -129,6 +144,22 @@ class JobRunner:
         return self.status(job_id)
 
     # --- internals ----------------------------------------------------------------
+    def _watch(self, job: Job, upload: Path | None) -> None:
+        """Stop the job once it would run past the time limit (its ETA is known after a few steps), so one visitor
+        cannot hold the only training slot for hours; polling also frees the slot when nobody watches the job.
+        Once it ended, the upload it was started from is deleted (`upload`), not left in gradio's cache for a day."""
+        try:
+            while job.poll() == "running":
+                reason = over_time_limit(job.progress(), self.time_limit_s)
+                if reason and job.stop_reason is None:
+                    log.info("job %s: %s", job.id, reason)
+                    job.stop_reason = reason
+                    job.request_stop()
+                time.sleep(config.JOB_LIMIT_CHECK_S)
+        finally:
+            if upload is not None:
+                upload.unlink(missing_ok=True)
+
     def _get(self, job_id: str, owner: str | None) -> Job:
         job = self._jobs.get(job_id or "")
         if job is None or (owner is not None and job.owner != owner):
@@ -167,8 +198,37 @@ class JobRunner:
             **common,
             command=cmd,
             # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS).
-            env=env_with_threads(job_threads()),
+            env=visitor_env(env_with_threads(job_threads())),
             cwd=str(config.PROJECT_ROOT),
             stop_grace_s=STOP_GRACE_S,
             kill_grace_s=KILL_GRACE_S,
         )
+
+
+def over_time_limit(progress: dict, limit_s: float) -> str | None:
+    """The one-line reason to stop a job that has run, or by its ETA will run, longer than limit_s; else None."""
+    if not limit_s or limit_s <= 0:
+        return None
+    elapsed = float(progress.get("elapsed") or 0.0)
+    eta = progress.get("eta")
+    timed = int(progress.get("step") or 0) >= config.JOB_LIMIT_MIN_STEPS and eta is not None
+    expected = elapsed + float(eta) if timed else elapsed
+    if expected <= limit_s:
+        return None
+    return (
+        f"Stopped: this training would take about {_minutes(expected)}, over the {_minutes(limit_s)} limit for one "
+        "training here: choose fewer epochs, fewer rows (max_rows) or a shorter max_length (fewer tokens)."
+    )
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+def visitor_env(env: dict[str, str]) -> dict[str, str]:
+    """A visitor's job environment: without the operator's Hub token (their private and gated repos stay theirs)
+    unless config.VISITOR_HUB_TOKEN allows it; HF_HUB_DISABLE_IMPLICIT_TOKEN also leaves a saved login unused."""
+    if config.VISITOR_HUB_TOKEN:
+        return env
+    kept = {k: v for k, v in env.items() if k not in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH")}
+    return {**kept, "HF_HUB_DISABLE_IMPLICIT_TOKEN": "1"}

@@ -1,3 +1,3 @@
 """Saved runs in models/: the store (atomic writes), who sees which run, the run.json records, the model card, temp
-folders.
+folders and their byte budget, visitors' quotas and expiry.
 """

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bertdemo.errors import NotOwner, RunNotFound
-from bertdemo.runs import store
+from bertdemo.errors import BertDemoError, NotOwner, RunNameError, RunNotFound
+from bertdemo.runs import quota, store
 
 OWNER_FIELD = "owner"  # run.json key: sha256 of the owner's secret
 
@@ -46,7 +46,7 @@ def visible_runs(summaries: list[dict[str, Any]], secret: str | None) -> list[di
         owner = summary.get(OWNER_FIELD)
         if not visible(owner, secret):
             continue
-        row = {k: v for k, v in summary.items() if k != OWNER_FIELD}
+        row = {k: v for k, v in summary.items() if k not in (OWNER_FIELD, "key")}
         row["access"] = "shared" if owner is None else "yours"
         out.append(row)
     return out
@@ -87,7 +87,18 @@ def _not_found(name: str, secret: str | None, root: Path | None) -> RunNotFound:
 
 
 def check_visible(name: str, secret: str | None, root: Path | None = None) -> Path:
-    """The run's folder if this caller may use it; else RunNotFound, worded as for a run that does not exist."""
+    """The run's folder if this caller may use it; else RunNotFound, worded as for a run that does not exist.
+
+    The caller's own run of that name first (models/<name>--<owner tag>), then a shared one (models/<name>, which
+    may also be the caller's own run saved before names were per visitor). Keys are never taken as names: a
+    caller who knows another's folder name still finds nothing.
+    """
+    if store.display_name(str(name)) != str(name):
+        raise _not_found(name, secret, root)
+    mine = _own_run(name, owner_key(secret), root)
+    if mine is not None:
+        quota.touch_used(mine)  # a run in use does not expire
+        return mine
     try:
         path = store.run_dir(name, root)
         owner = _owner_of(path)
@@ -95,7 +106,22 @@ def check_visible(name: str, secret: str | None, root: Path | None = None) -> Pa
         raise _not_found(name, secret, root) from None
     if not visible(owner, secret):  # "belongs to another user" would tell that the name is taken
         raise _not_found(name, secret, root)
+    if owner is not None:
+        quota.touch_used(path)
     return path
+
+
+def _own_run(name: str, key: str | None, root: Path | None) -> Path | None:
+    """models/<name>--<tag> when this owner has a run of exactly that name, else None."""
+    if not key:
+        return None
+    try:
+        if store.sanitize_name(name) != str(name).strip():  # exact names only, as store.run_dir
+            return None
+        path = store.run_dir(store.run_key(name, key), root)
+        return path if _owner_of(path) == key else None
+    except (RunNameError, RunNotFound, FileNotFoundError, ValueError):  # no such run; run.json damaged
+        return None
 
 
 def check_owned(name: str, secret: str | None, root: Path | None = None) -> Path:
@@ -116,8 +142,16 @@ check_deletable = check_owned  # the older name
 @contextmanager
 def as_seen_by(name: str, secret: str | None, root: Path | None = None) -> Iterator[None]:
     """A run that vanishes after the check (deleted meanwhile) is answered with the caller's own list of runs,
-    not with the store's, which names every run."""
+    not with the store's, which names every run; other messages name the run as the caller does, not its folder."""
     try:
         yield
     except RunNotFound:
         raise _not_found(name, secret, root) from None
+    except BertDemoError as exc:
+        try:
+            key = store.run_key(name, owner_key(secret)) if owner_key(secret) else None
+        except RunNameError:
+            key = None
+        if key:
+            exc.args = tuple(a.replace(key, str(name)) if isinstance(a, str) else a for a in exc.args)
+        raise

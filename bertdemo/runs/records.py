@@ -109,6 +109,7 @@ class RunSummary(TypedDict):
     """One row of the saved-runs table (/models)."""
 
     name: str
+    key: str  # its folder in models/: the name, or name--<owner tag> for a visitor's run (bertdemo.runs.store)
     base_model: str | None
     labels: list[str]
     train_rows: int | None

@@ -81,10 +81,31 @@ def _resolved(folder: str) -> Path:
     return Path(folder).resolve()
 
 
-def run_dir(name: str, root: Path | None = None) -> Path:
-    """Path of an existing run, guaranteed to lie inside models/."""
-    base = _resolved(str(root if root is not None else config.MODELS_DIR))
+# Run names are per visitor: two visitors may both own "my-run", and a name tells nothing about anyone else's runs.
+# A visitor's run lives in models/<name>, or in models/<name>--<owner tag> when that folder is taken (commit_run).
+# sanitize_name folds "--" to "-", so no name typed by anyone (or saved from the command line) spells such a key.
+OWNER_TAG_SEP = "--"
+OWNER_TAG_LEN = 16
+_KEY = re.compile(rf"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*){OWNER_TAG_SEP}(?P<tag>[0-9a-f]{{{OWNER_TAG_LEN}}})$")
+
+
+def run_key(name: str, owner: str | None = None) -> str:
+    """The folder of run `name`: the name itself for a shared run, name--<tag> for a run of owner (a hash)."""
     clean = sanitize_name(name)
+    return f"{clean}{OWNER_TAG_SEP}{owner[:OWNER_TAG_LEN]}" if owner else clean
+
+
+def display_name(key: str) -> str:
+    """The name a run folder shows to its owner (its key without the owner tag)."""
+    found = _KEY.match(key)
+    return found["name"] if found else key
+
+
+def run_dir(name: str, root: Path | None = None) -> Path:
+    """Path of an existing run (by name, or by key: name--<owner tag>), guaranteed to lie inside models/."""
+    base = _resolved(str(root if root is not None else config.MODELS_DIR))
+    key = _KEY.match(str(name))
+    clean = sanitize_name(key["name"]) + name[key.end("name") :] if key else sanitize_name(name)
     path = base / clean  # clean has no separators and no '..': only a symlink could lead elsewhere
     if path.is_symlink():
         path = path.resolve()
@@ -102,12 +123,31 @@ def _not_found(name: str, root: Path | None) -> RunNotFound:
     return RunNotFound(f"No saved run named {name!r} (saved runs: {known}).")
 
 
-def check_new_name(name: str, root: Path | None = None) -> str:
-    """Sanitize a name for a new run and refuse one that is taken (no silent overwrite)."""
+def check_new_name(name: str, root: Path | None = None, owner: str | None = None) -> str:
+    """Sanitize a name for a new run and refuse one that is taken (no silent overwrite); returns the clean name.
+
+    With an owner (a hash): taken means among that owner's runs or the shared ones; another visitor's runs
+    never count, so the answer tells nothing about them.
+    """
     clean = sanitize_name(name)
-    if (models_dir(root) / clean).exists():
+    base = models_dir(root)
+    if owner and (base / run_key(clean, owner)).exists():
+        raise RunNameError(
+            f"A run named {clean!r} already exists among your runs: choose another name or delete it first."
+        )
+    if (base / clean).exists() and (not owner or _owner_field(base / clean) in (None, owner)):
         raise RunNameError(f"A run named {clean!r} already exists: choose another name or delete it first.")
     return clean
+
+
+def _owner_field(path: Path) -> str | None:
+    """The owner hash in a run folder's run.json (None: shared; a folder without a readable one counts as shared)."""
+    try:
+        with open(path / RUN_JSON, encoding="utf-8") as fh:
+            info = json.load(fh)
+    except (OSError, ValueError):
+        return None
+    return info.get("owner") if isinstance(info, dict) else None
 
 
 def staging_dir(root: Path | None = None) -> Path:
@@ -115,22 +155,31 @@ def staging_dir(root: Path | None = None) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{config.TMP_PREFIX}{os.getpid()}-", dir=models_dir(root)))
 
 
-def commit_run(staging: Path, name: str, root: Path | None = None) -> Path:
+def commit_run(staging: Path, name: str, root: Path | None = None, owner: str | None = None) -> Path:
     """Move a complete staging folder into place as models/<name>.
 
+    An owner's run (owner: a hash) takes models/<name> when that folder is free, else models/<name>--<tag>: another
+    visitor's run of the same name changes where it is saved, never what its owner is told.
     os.rename on a directory fails if the target exists, so two runs racing for one
     name never mix files: the loser gets a RunNameError and its staging is removed.
     """
-    target = models_dir(root) / sanitize_name(name)
-    try:
-        os.rename(staging, target)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if target.exists():
-            raise RunNameError(f"A run named {target.name!r} already exists: choose another name.") from exc
-        raise
-    _fsync_dir(target.parent)
-    return target
+    base = models_dir(root)
+    targets = [base / sanitize_name(name)] + ([base / run_key(name, owner)] if owner else [])
+    for target in targets:
+        try:
+            os.rename(staging, target)
+        except OSError as exc:
+            if target.exists() and target != targets[-1]:
+                continue  # another visitor's run has that folder: this owner's goes to its own
+            shutil.rmtree(staging, ignore_errors=True)
+            if target.exists():
+                raise RunNameError(
+                    f"A run named {display_name(target.name)!r} already exists: choose another name."
+                ) from exc
+            raise
+        _fsync_dir(target.parent)
+        return target
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def write_failure(exc: BaseException) -> str | None:
@@ -259,12 +308,13 @@ def list_runs(root: Path | None = None) -> list[RunSummary]:
     return runs
 
 
-def summarize_run(name: str, info: RunInfo) -> RunSummary:
-    """One row of the models table."""
+def summarize_run(key: str, info: RunInfo) -> RunSummary:
+    """One row of the models table: name as its owner sees it, key its folder."""
     metrics = info.get("metrics") or {}
     data = info.get("data") or {}
     return {
-        "name": name,
+        "name": display_name(key),
+        "key": key,
         "base_model": info.get("base_model"),
         "labels": info.get("labels", []),
         "train_rows": data.get("train_rows"),
@@ -291,10 +341,18 @@ def delete_run(name: str, root: Path | None = None) -> None:
 
 
 def zip_run(name: str, dest_dir: Path | None = None, root: Path | None = None) -> Path:
-    """A zip of the whole run folder, for download."""
+    """A zip of the whole run folder, for download: built once per state of the run's files, then reused."""
     path = run_dir(name, root)
-    out_dir = Path(dest_dir) if dest_dir else tempfiles.new_temp_dir(config.ZIP_DIR_PREFIX, config.ZIP_MAX_AGE_S)
-    return Path(shutil.make_archive(str(out_dir / path.name), "zip", root_dir=path.parent, base_dir=path.name))
+    stem = display_name(path.name)
+
+    def build(out: Path) -> Path:
+        return Path(shutil.make_archive(str(out.with_suffix("")), "zip", root_dir=path.parent, base_dir=path.name))
+
+    if dest_dir:
+        return build(Path(dest_dir) / f"{stem}.zip")
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    stamps = [(str(p.relative_to(path)), p.stat().st_mtime_ns, p.stat().st_size) for p in files]
+    return tempfiles.cached_download(config.ZIP_DIR_PREFIX, f"run:{path}:{stamps}", f"{stem}.zip", build)
 
 
 def sweep_staging(root: Path | None = None) -> list[str]:

@@ -6,6 +6,7 @@ gr.Error. Each function checks the caller's right to the run it names (bertdemo.
 """
 
 from bertdemo.jobs.runner import JobRunner
+from bertdemo.runs.quota import expire_runs
 from bertdemo.runs.store import default_run_name, sweep_staging
 from bertdemo.service.audit import AUDIT_KINDS, audit, audit_csv
 from bertdemo.service.common import is_blank, need_file
@@ -54,6 +55,7 @@ __all__ = [
     "audit_csv",
     "TrainRequest",
     "default_run_name",
+    "expire_runs",
     "sweep_staging",
     "backends",
     "base_model_choices",

@@ -15,6 +15,7 @@ from bertdemo.data import duplicates
 from bertdemo.data.audit import KINDS as AUDIT_KINDS
 from bertdemo.data.audit import is_flagged
 from bertdemo.data.csvread import read_table
+from bertdemo.data.csvwrite import SafeWriter
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, store, tempfiles
 from bertdemo.service.common import is_blank
@@ -37,7 +38,7 @@ def _run(name: str | None, root: Path | None, owner: str | None, trusted: bool) 
         return store.run_dir(name, root), store.load_run(name, root)
     path = access.check_visible(name, owner, root)
     with access.as_seen_by(name, owner, root):  # deleted meanwhile: the caller's own answer, not the store's list
-        return path, store.load_run(name, root)
+        return path, store.load_run(path.name, root)
 
 
 def _ranked(path: Path, info: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,26 +157,33 @@ def audit_csv(
     source = _uploaded(path, info)
     by_row = {int(r["row"]): r for r in _ranked(path, info) if r.get("split") == "train" or not _separate_val(info)}
     accepted_rows = _accepted(accepted, by_row)
-    table = read_table(source)
-    label_column = (info.get("data") or {}).get("label_column")
-    li = table.columns.index(label_column) if label_column in table.columns else None
-    taken = {c.casefold() for c in table.columns}
-    added = [_fresh(c, taken) for c in ADDED_COLUMNS]
     stem = f"{info['name']}-{'corrected' if accepted_rows else 'audit'}.csv"
-    out = Path(out) if out else tempfiles.new_temp_dir(config.AUDIT_DIR_PREFIX) / stem
-    with open(out, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(table.columns + added)
-        for number, row in enumerate(table.rows, start=1):
-            found = by_row.get(number)
-            row = list(row)
-            if found and number in accepted_rows and li is not None:
-                row[li] = found["suggested_label"]
-            if found:
-                writer.writerow(row + [found["suggested_label"], found["score"], found["reason"]])
-            else:  # dropped while reading (no text or label) or left out of the max-rows sample
-                writer.writerow(row + ["", "", "not used for training"])
-    return out
+
+    def write(out: Path) -> None:
+        table = read_table(source)
+        label_column = (info.get("data") or {}).get("label_column")
+        li = table.columns.index(label_column) if label_column in table.columns else None
+        taken = {c.casefold() for c in table.columns}
+        added = [_fresh(c, taken) for c in ADDED_COLUMNS]
+        with open(out, "w", newline="", encoding="utf-8") as fh:
+            writer = SafeWriter(fh)  # a downloaded file: no formula runs in a spreadsheet
+            writer.writerow(table.columns + added)
+            for number, row in enumerate(table.rows, start=1):
+                found = by_row.get(number)
+                row = list(row)
+                if found and number in accepted_rows and li is not None:
+                    row[li] = found["suggested_label"]
+                if found:
+                    writer.writerow(row + [found["suggested_label"], found["score"], found["reason"]])
+                else:  # dropped while reading (no text or label) or left out of the max-rows sample
+                    writer.writerow(row + ["", "", "not used for training"])
+
+    if out:
+        write(Path(out))
+        return Path(out)
+    # Built once per run version and set of accepted rows, then reused: every press used to copy the whole file.
+    version = f"audit:{path}:{(path / store.RUN_JSON).stat().st_mtime_ns}:{sorted(accepted_rows)}"
+    return tempfiles.cached_download(config.AUDIT_DIR_PREFIX, version, stem, write)
 
 
 def _separate_val(info: dict[str, Any]) -> bool:

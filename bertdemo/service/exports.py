@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bertdemo import config
+from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError
-from bertdemo.runs import access
+from bertdemo.runs import access, quota
 from bertdemo.service.common import is_blank
 
 
@@ -29,10 +29,12 @@ def export(
 
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to export.")
-    access.check_owned(name, owner, root)
+    key = access.check_owned(name, owner, root).name  # the run's folder: a visitor's names are their own
+    quota.check_room(access.owner_key(owner), root, new_run=False)  # an export adds up to ~180 MB
     with access.as_seen_by(name, owner, root):
-        report = export_run(name, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
-    clear_cache(name)  # a re-export replaces files that a cached ONNX session may hold
+        report = export_run(key, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
+    clear_cache(key)  # a re-export replaces files that a cached ONNX session may hold
+    hardware.release_memory()  # the export's peak is not kept for the server's lifetime
     return report
 
 
@@ -57,8 +59,8 @@ def compare(
     items = split_texts(texts)
     if not items:
         raise BertDemoError("Type at least one review to compare (one per line).")
-    access.check_visible(name, owner, root)
+    key = access.check_visible(name, owner, root).name
     with access.as_seen_by(name, owner, root):
         return compare_backends(
-            name, items, root=root, repeats=repeats, throughput_limit=config.UI_COMPARE_THROUGHPUT_TEXTS
+            key, items, root=root, repeats=repeats, throughput_limit=config.UI_COMPARE_THROUGHPUT_TEXTS
         )

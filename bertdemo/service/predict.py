@@ -32,9 +32,9 @@ def predict(
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     if is_blank(text):
         raise BertDemoError("Type a text to classify.")
-    access.check_visible(name, owner, root)
+    key = access.check_visible(name, owner, root).name
     with access.as_seen_by(name, owner, root):
-        pred = load_predictor(name, backend, root).predict([text])
+        pred = load_predictor(key, backend, root).predict([text])
     probs = {lab: round(float(p), 6) for lab, p in zip(pred.label_names, pred.probabilities[0], strict=True)}
     return {"label": pred.labels[0], "probabilities": probs}
 
@@ -100,9 +100,9 @@ def backends(name: str | None, root: Path | None = None, owner: str | None = Non
 
     if is_blank(name):
         return {"choices": list(config.BACKENDS[:1]), "default": config.BACKENDS[0]}
-    access.check_visible(str(name), owner, root)
+    key = access.check_visible(str(name), owner, root).name
     with access.as_seen_by(str(name), owner, root):
-        return {"choices": available_backends(name, root), "default": fastest_backend(name, root)}
+        return {"choices": available_backends(key, root), "default": fastest_backend(key, root)}
 
 
 def predict_file(
@@ -125,7 +125,7 @@ def predict_file(
     path = need_file(csv_path, NO_FILE)
     if is_blank(name):
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
-    access.check_visible(str(name), owner, root)  # private runs: only their owner's
+    key = access.check_visible(str(name), owner, root).name  # private runs: only their owner's
     stop = cancelled or threading.Event()
 
     def report(p: dict[str, Any]) -> None:
@@ -136,7 +136,7 @@ def predict_file(
 
     with _file_slot(stop), access.as_seen_by(str(name), owner, root):
         return run(
-            name,
+            key,
             path,
             backend=None if is_blank(backend) or backend == "auto" else str(backend).strip(),
             text_column=None if is_blank(text_column) else text_column,
@@ -220,6 +220,6 @@ def explain(
         raise BertDemoError("No model chosen: train one first, or pick a saved run.")
     if is_blank(text):
         raise BertDemoError("Type a text to explain.")
-    access.check_visible(str(name), owner, root)
+    key = access.check_visible(str(name), owner, root).name
     with access.as_seen_by(str(name), owner, root):
-        return run(str(name), str(text), target=None if is_blank(target) else str(target), root=root)
+        return run(key, str(text), target=None if is_blank(target) else str(target), root=root)

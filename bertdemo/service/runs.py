@@ -31,11 +31,11 @@ def delete_model(name: str, root: Path | None = None, owner: str | None = None) 
 
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to delete.")
-    access.check_owned(name, owner, root)
+    key = access.check_owned(name, owner, root).name
     with access.as_seen_by(name, owner, root):  # two deletes at once: the second finds no run
-        store.delete_run(name, root)
-    clear_cache(name)
-    explain.forget(name)
+        store.delete_run(key, root)
+    clear_cache(key)
+    explain.forget(key)
     return {"deleted": store.sanitize_name(name)}
 
 
@@ -43,18 +43,18 @@ def load_run(name: str, root: Path | None = None, owner: str | None = None) -> d
     """A saved run's run.json."""
     if is_blank(name):
         raise BertDemoError("No run chosen: pick a saved run.")
-    access.check_visible(name, owner, root)
+    key = access.check_visible(name, owner, root).name
     with access.as_seen_by(name, owner, root):
-        return store.load_run(name, root)
+        return store.load_run(key, root)
 
 
 def zip_run(name: str, root: Path | None = None, owner: str | None = None) -> Path:
     """A zip of the whole run folder, for download."""
     if is_blank(name):
         raise BertDemoError("No run chosen: pick the run to download.")
-    access.check_visible(name, owner, root)
+    key = access.check_visible(name, owner, root).name
     with access.as_seen_by(name, owner, root):
-        return store.zip_run(name, root=root)
+        return store.zip_run(key, root=root)
 
 
 def zip_model(name: str, root: Path | None = None, owner: str | None = None) -> Path:
@@ -100,7 +100,7 @@ def zip_onnx(name: str, root: Path | None = None, owner: str | None = None, vari
     run = onnx_dir.parent.name
     stamp = max(f.stat().st_mtime_ns for f in onnx_dir.iterdir())
     out_dir = Path(tempfile.gettempdir()) / f"{config.ZIP_DIR_PREFIX}onnx-{run}-{variant}-{stamp}"
-    zipped = out_dir / f"{run}-{'onnx' if variant == 'all' else variant}.zip"
+    zipped = out_dir / f"{store.display_name(run)}-{'onnx' if variant == 'all' else variant}.zip"
     if zipped.is_file():
         os.utime(out_dir)  # in use: not stale for the sweep
         return zipped

@@ -75,12 +75,17 @@ def setting_keys() -> list[str]:
     return [s.name for s in settings.schema(TrainRequest) if s.spec.api]
 
 
-def make_request(csv_path: str | Path | None, values: dict[str, Any] | None, root: Path | None = None) -> TrainRequest:
+def make_request(
+    csv_path: str | Path | None, values: dict[str, Any] | None, root: Path | None = None, owner: str | None = None
+) -> TrainRequest:
     """A checked TrainRequest: bad settings, data or base model fail here, before any process starts."""
+    from bertdemo.runs.access import owner_key
     from bertdemo.training.pipeline import prepare
 
     request = TrainRequest(csv_path=str(need_file(csv_path)), **parse_settings(values))
-    request.name = prepare(request, root, visitor=True).name  # a visitor's base model: never a server folder
+    request.name = prepare(
+        request, root, visitor=True, owner=owner_key(owner)
+    ).name  # a visitor's base model: never a server folder
     return request
 
 
@@ -92,16 +97,27 @@ def base_model_choices(root: Path | None = None) -> list[str]:
 
 
 def start_training(
-    runner: JobRunner, csv_path: str | Path | None, settings: dict[str, Any] | None, owner: str
+    runner: JobRunner,
+    csv_path: str | Path | None,
+    settings: dict[str, Any] | None,
+    owner: str,
+    drop_upload: bool = False,
 ) -> dict[str, Any]:
-    """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs."""
+    """Start a training job (returns at once): {job_id, name, state}; BusyError while another one runs.
+
+    drop_upload: the uploaded file is deleted when the job ends (an API upload serves one job; a page keeps its own
+    to train again, and gradio's cache removes it within a day).
+    """
     if is_blank(owner):  # a run owned by nobody in particular would be anybody's who names the same owner
         raise BertDemoError(
             "This page has not finished loading (it has no browser id yet): wait a moment or reload it, "
             "then press Train again."
         )
-    request = make_request(csv_path, settings, runner.root)
-    job_id = runner.start(request, owner)
+    from bertdemo.runs import access, quota
+
+    quota.check_room(access.owner_key(owner), runner.root)  # one visitor must not fill the disk for everyone
+    request = make_request(csv_path, settings, runner.root, owner)
+    job_id = runner.start(request, owner, drop_upload=drop_upload)
     return {"job_id": job_id, "name": request.name, "state": "running"}
 
 

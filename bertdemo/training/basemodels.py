@@ -104,8 +104,53 @@ def resolve_app_base_model(name: str | None, models_root: Path | None = None) ->
     # project folder): such a name is answered exactly like a Hub id that does not exist.
     if any((where / typed).exists() for where in (Path.cwd(), config.PROJECT_ROOT)):
         raise _hub_error(base, offline=not hub_reachable())
-    _check_config(base)
+    token = visitor_token()
+    params = _hub_parameters(base, token) if hub_reachable() else None  # before anything is downloaded
+    if params is not None:
+        _check_size(base, params)
+    cfg = _check_config(base, token)
+    if params is None:  # no safetensors metadata on the Hub: the config says the size (before any weights load)
+        _check_size(base, config_parameters(cfg))
     return base
+
+
+def visitor_token() -> bool | None:
+    """The token for a visitor's Hub calls: False (none, whatever HF_TOKEN says) unless the operator allows theirs."""
+    return None if config.VISITOR_HUB_TOKEN else False
+
+
+def _hub_parameters(base: BaseModel, token: bool | None) -> int | None:
+    """The parameter count in the Hub's safetensors metadata (None when the repo has none): no weights are fetched."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    try:
+        info = HfApi().model_info(base.path, token=token, timeout=10)
+    except HfHubHTTPError as exc:  # no such repo, private or gated: as for an id that does not exist
+        raise _hub_error(base, offline=False) from exc
+    except OSError as exc:
+        raise _hub_error(base, offline=True) from exc
+    safetensors = getattr(info, "safetensors", None)
+    return int(safetensors.total) if safetensors and safetensors.total else None
+
+
+def config_parameters(cfg) -> int:
+    """About how many parameters a transformer config describes (embeddings + layers; experts counted)."""
+    hidden = int(getattr(cfg, "hidden_size", 0) or getattr(cfg, "d_model", 0) or 0)
+    layers = int(getattr(cfg, "num_hidden_layers", 0) or getattr(cfg, "num_layers", 0) or 0)
+    vocab = int(getattr(cfg, "vocab_size", 0) or 0)
+    ffn = int(getattr(cfg, "intermediate_size", 0) or getattr(cfg, "d_ff", 0) or 4 * hidden)
+    experts = int(getattr(cfg, "num_local_experts", 0) or getattr(cfg, "n_routed_experts", 0) or 1)
+    return vocab * hidden + layers * (4 * hidden * hidden + experts * 2 * hidden * ffn)
+
+
+def _check_size(base: BaseModel, params: int) -> None:
+    limit = config.MAX_MODEL_PARAMS_M * 1e6
+    if limit > 0 and params > limit:
+        raise ModelLoadError(
+            f"Model {base.name!r} has about {params / 1e6:,.0f}M parameters, over the {limit / 1e6:,.0f}M limit "
+            f"here: pick a smaller BERT-family encoder, such as the bundled default {config.BUNDLED_MODEL!r}."
+        )
 
 
 def _hub_error(base: BaseModel, offline: bool) -> ModelLoadError:
@@ -121,15 +166,15 @@ def _hub_error(base: BaseModel, offline: bool) -> ModelLoadError:
     )
 
 
-def _check_config(base: BaseModel) -> None:
-    """Load only the config: fails fast (and small) on unknown ids, no network or custom code."""
+def _check_config(base: BaseModel, token: bool | None = None):
+    """Load only the config: fails fast (and small) on unknown ids, no network or custom code; returns it."""
     from transformers import AutoConfig
     from transformers.models.auto.modeling_auto import MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES
 
     # Offline, huggingface_hub retries for ~30 s; look in the local cache only instead.
     offline = base.source == "hub" and not hub_reachable()
     try:
-        cfg = AutoConfig.from_pretrained(base.path, trust_remote_code=False, local_files_only=offline)
+        cfg = AutoConfig.from_pretrained(base.path, trust_remote_code=False, local_files_only=offline, token=token)
     except ValueError as exc:
         if "trust_remote_code" in str(exc) or "custom code" in str(exc):
             raise ModelLoadError(
@@ -151,6 +196,7 @@ def _check_config(base: BaseModel) -> None:
             f"Model {base.name!r} is a {cfg.model_type!r} model, which has no sequence-classification head "
             "in transformers: pick a BERT-family encoder."
         )
+    return cfg
 
 
 _hub_checked: dict[str, tuple[float, bool]] = {}  # Hub host -> (when checked, reachable)

@@ -99,10 +99,13 @@ class Prepared:
     summary: dict[str, Any]
 
 
-def prepare(request: TrainRequest, root: Path | None = None, visitor: bool = False) -> Prepared:
+def prepare(
+    request: TrainRequest, root: Path | None = None, visitor: bool = False, owner: str | None = None
+) -> Prepared:
     """Check everything that can be checked before torch loads: name, settings, data, base model.
 
     `visitor`: the request comes from the app or the API, whose base models are restricted (basemodels).
+    `owner` (a hash): the run is theirs, and its name is checked among their runs and the shared ones only.
     """
     from bertdemo.data import labeled, splits
     from bertdemo.runs import store
@@ -110,7 +113,7 @@ def prepare(request: TrainRequest, root: Path | None = None, visitor: bool = Fal
 
     if not request.csv_path:
         raise BertDemoError("No CSV file: give the labeled CSV to train on.")
-    name = store.check_new_name(request.name or store.default_run_name(request.model), root)
+    name = store.check_new_name(request.name or store.default_run_name(request.model), root, owner)
     request.validate()  # `--epochs 0` is refused at once
     loaded = labeled.read_labeled_csv(
         request.csv_path, request.text_column, request.label_column, request.max_rows, request.seed
@@ -147,7 +150,7 @@ def train_from_request(
     """Check, train and save one request; returns run.json (+ 'path'). A failure is also reported to the monitor."""
     monitor = monitor or TrainingMonitor()
     try:
-        prepared = prepare(request, root)
+        prepared = prepare(request, root, owner=owner)
         from bertdemo.training.trainer import train_run
 
         return train_run(

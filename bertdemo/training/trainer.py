@@ -73,7 +73,7 @@ def train_run(
     cfg.validate()
     main = distributed.is_main()
     # Under torchrun every process runs this; the main one's checked name and staging folder hold for all.
-    name = distributed.agree(store.check_new_name(name, root) if main else name)
+    name = distributed.agree(store.check_new_name(name, root, owner) if main else name)
     base = basemodels.resolve_base_model(cfg.model)
     monitor = monitor or TrainingMonitor()
     dev = hardware.device_info()  # one place for the hardware facts (tests fake them there)
@@ -164,7 +164,7 @@ def train_run(
                 shutil.copyfile(data_file, staging / findings["data_file"])
             write_model_card(staging, info)  # README.md: a Hugging Face model card, so a downloaded run explains itself
             store.write_json_atomic(staging / store.RUN_JSON, info)
-        path = store.commit_run(staging, name, root)
+        path = store.commit_run(staging, name, root, owner)
     except BaseException:
         if main:
             shutil.rmtree(staging, ignore_errors=True)

@@ -108,7 +108,9 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
             **UI_EVENT,
         )
         settle_failures(demo)  # last: it follows every event wired above
-    demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE)
+    # api_open=False on every host (gradio shuts it only when SYSTEM=spaces): a direct POST /gradio_api/run/<name>
+    # would skip the queue and its one-at-a-time limit on export and compare.
+    demo.queue(default_concurrency_limit=config.QUEUE_CONCURRENCY, max_size=config.QUEUE_MAX_SIZE, api_open=False)
     # gradio has no public option for these (see config.QUEUE_POLL_S)
     demo._queue.sleep_when_free = demo._queue.progress_update_sleep_when_free = config.QUEUE_POLL_S
     demo.runner = runner  # tests and app.py reach the jobs through it

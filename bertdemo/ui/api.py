@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from bertdemo import service
 from bertdemo.ui.common import HEAVY, ui_errors
@@ -70,7 +71,10 @@ def create_api(runner: service.JobRunner, root: Path | None = None) -> dict[str,
         settings = dict(settings or {}) if isinstance(settings, dict) else settings
         token = str(settings.pop("owner_token", "") or "").strip() if isinstance(settings, dict) else ""
         token = token or secrets.token_urlsafe(24)
-        started = service.start_training(runner, csv, settings, owner=token)
+        # The upload serves this job alone: deleted when it ends. Never a file outside gradio's upload folder (the
+        # example CSV is a static path a caller may name).
+        drop = bool(csv) and Path(str(csv)).resolve().is_relative_to(Path(get_upload_folder()).resolve())
+        started = service.start_training(runner, csv, settings, owner=token, drop_upload=drop)
         return plain({**started, "owner_token": token})
 
     train.__doc__ = (  # from the settings schema, so a new setting is documented here without an edit

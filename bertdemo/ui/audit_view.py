@@ -14,7 +14,7 @@ import gradio as gr
 
 from bertdemo import config, service
 from bertdemo.errors import BertDemoError, RunNotFound
-from bertdemo.ui.common import UI_EVENT, ui_errors
+from bertdemo.ui.common import UI_EVENT, page_owned, ui_errors
 from bertdemo.ui.html_tables import READ_ONLY_TABLE, html_table
 
 ALL = "(all)"
@@ -230,11 +230,13 @@ def wire_audit_section(
 
         return to_page
 
-    c["audit_class"].input(refilter, [*filters, c["audit_accepted"]], view_out, **UI_EVENT)
-    c["audit_kind"].input(refilter, [*filters, c["audit_accepted"]], view_out, **UI_EVENT)
+    # The page's audit rows are its state: only its own browser reads them (ui.common.page_owned).
+    mine = [owner, c["page_owner"]]
+    c["audit_class"].input(page_owned(refilter), [*filters, c["audit_accepted"], *mine], view_out, **UI_EVENT)
+    c["audit_kind"].input(page_owned(refilter), [*filters, c["audit_accepted"], *mine], view_out, **UI_EVENT)
     paged_in = [*filters, c["audit_accepted"], c["audit_page"]]
-    c["audit_prev"].click(turn(-1), paged_in, view_out, **UI_EVENT)
-    c["audit_next"].click(turn(+1), paged_in, view_out, **UI_EVENT)
+    c["audit_prev"].click(page_owned(turn(-1)), [*paged_in, *mine], view_out, **UI_EVENT)
+    c["audit_next"].click(page_owned(turn(+1)), [*paged_in, *mine], view_out, **UI_EVENT)
 
     def pick(picked, rows, label, kind, accepted, page):
         """Ticks on this page: the accepted rows, and the table's marks, follow."""
@@ -242,13 +244,15 @@ def wire_audit_section(
         taken = accepted_after_pick(picked, here, accepted)
         return taken, table_html(page_rows(filtered(rows or [], label, kind), int(page or 0)), taken)
 
-    c["audit_pick"].input(pick, [c["audit_pick"], *paged_in], [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
+    picked_in = [c["audit_pick"], *paged_in, *mine]
+    c["audit_pick"].input(page_owned(pick), picked_in, [c["audit_accepted"], c["audit_table"]], **UI_EVENT)
 
     def accept_all(rows, label, kind, accepted, page):
         taken = sorted(set(accepted or []) | {int(r["row"]) for r in filtered(rows or [], label, kind)})
         return taken, *_page_view(rows, label, kind, page, taken)
 
-    c["audit_accept_all"].click(accept_all, paged_in, [c["audit_accepted"], *view_out], **UI_EVENT)
+    accept_out = [c["audit_accepted"], *view_out]
+    c["audit_accept_all"].click(page_owned(accept_all), [*paged_in, *mine], accept_out, **UI_EVENT)
 
     @ui_errors
     def download(name, owner_id):

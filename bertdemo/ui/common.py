@@ -72,6 +72,25 @@ def run_gate_updates(has_runs: bool, needs_run: int) -> list[Any]:
     ]
 
 
+def page_owned(fn: Callable) -> Callable:
+    """fn(*args) for a handler of a page's stored state (its upload, its audit rows), called with two more inputs
+    at the end: the browser's owner id and the page's owner (set once, at page load).
+
+    gradio keys a page's gr.State by its session hash alone: a caller replaying another page's hash would read
+    that page's upload or audit. The owner id is the browser's secret, so a replay without it is refused.
+    """
+
+    def wrapper(*args):
+        *rest, owner_id, page_owner = args
+        if not owner_id or owner_id != page_owner:
+            raise gr.Error("This page is not yours, or has not finished loading: reload it.", print_exception=False)
+        return fn(*rest)
+
+    # Not functools.wraps: gradio would read fn's signature (two inputs fewer) through __wrapped__ and warn.
+    wrapper.__name__, wrapper.__qualname__, wrapper.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return wrapper
+
+
 def hide_file(current: str | None):
     """Empty and hide a gr.File output, if it is on screen.
 

@@ -54,9 +54,10 @@ def wire_session(
 
     form = [c["model"], c["run_name"], c["text_column"], c["label_column"], *(c[k] for k in settings_keys)]
 
-    def attach(owner_id):
+    def attach(owner_id, page_owner):
         """Page (re)load: give this browser an owner id, re-attach to its newest job and show its settings."""
         owner_id = owner_id or uuid.uuid4().hex
+        page_owner = page_owner or owner_id  # set once: a replayed load cannot make another page's state its own
         job_id = runner.latest_job(owner_id)
         running = bool(job_id) and runner.active_job(owner_id) == job_id
         data = gr.skip()
@@ -68,6 +69,7 @@ def wire_session(
             settings = default_form(settings_keys)
         return (
             owner_id,
+            page_owner,
             job_id,
             gr.Timer(active=bool(job_id)),
             run_dropdown_update(root, owner=owner_id),
@@ -77,5 +79,15 @@ def wire_session(
             data,
         )
 
-    attach_out = [owner, c["job_id"], c["timer"], c["try_run"], *busy_out, c["name_auto"], *form, c["data_summary"]]
-    c["load"] = demo.load(attach, owner, attach_out, **UI_EVENT)
+    attach_out = [
+        owner,
+        c["page_owner"],
+        c["job_id"],
+        c["timer"],
+        c["try_run"],
+        *busy_out,
+        c["name_auto"],
+        *form,
+        c["data_summary"],
+    ]
+    c["load"] = demo.load(attach, [owner, c["page_owner"]], attach_out, **UI_EVENT)

@@ -13,7 +13,7 @@ from bertdemo import config, service
 from bertdemo.errors import RunNotFound
 from bertdemo.ui import charts, views
 from bertdemo.ui.audit_view import create_audit_section, wire_audit_section
-from bertdemo.ui.common import RUN_PICK, UI_EVENT, run_choices, run_dropdown_update, ui_errors
+from bertdemo.ui.common import RUN_PICK, UI_EVENT, page_owned, run_choices, run_dropdown_update, ui_errors
 from bertdemo.ui.explain_view import create_explain_box
 from bertdemo.ui.html_tables import READ_ONLY_TABLE
 from bertdemo.ui.settings_widgets import setting_widgets, widget_settings
@@ -46,6 +46,7 @@ def create_train_tab(
     with gr.Tab("Train", id="train") as c["tab"]:
         # Inside the Tab: anything else placed directly in gr.Tabs breaks its tab bar (Gradio 6.17).
         c["csv_path"] = gr.State(None)  # the file on the form, kept even when refused (Train then says why)
+        c["page_owner"] = gr.State(None)  # the browser this page's state belongs to (set at load: ui.common.page_owned)
         c["report_shown"] = gr.State(False)  # the data report's chart and preview are on screen
         c["job_id"] = gr.State(None)
         # Points last drawn (epochs + loss points): the chart is redrawn only when a new one arrived.
@@ -138,7 +139,7 @@ def _wire(
     demo: gr.Blocks, c: dict[str, Any], runner: service.JobRunner, owner: gr.BrowserState, root: Path | None
 ) -> None:
     results = [c["results_md"], c["per_class"], c["confusion"], c["mistakes"]]
-    _wire_data(c, results)
+    _wire_data(c, results, owner)
     _wire_training(c, runner, owner, results)
     _wire_progress(c, runner, owner, root, results)
     _wire_stops(c, runner, owner)
@@ -151,7 +152,7 @@ def _new_name(model: str | None, auto: bool):
     return service.default_run_name(model or config.DEFAULT_MODEL) if auto else gr.skip()
 
 
-def _wire_data(c: dict[str, Any], results: list) -> None:
+def _wire_data(c: dict[str, Any], results: list, owner: gr.BrowserState) -> None:
     """Step 1: a file or the example, its columns, the data report; a new file hides the last run's results."""
     data_out = [
         c["csv_path"],
@@ -183,9 +184,9 @@ def _wire_data(c: dict[str, Any], results: list) -> None:
     c["example_btn"].click(use_example, c["report_shown"], [c["csv_file"], *data_out], **UI_EVENT).then(
         **old_results, **UI_EVENT
     )
-    columns = [c["csv_path"], c["text_column"], c["label_column"], c["report_shown"]]
-    c["text_column"].input(reinspect, columns, data_out, **UI_EVENT)
-    c["label_column"].input(reinspect, columns, data_out, **UI_EVENT)
+    columns = [c["csv_path"], c["text_column"], c["label_column"], c["report_shown"], owner, c["page_owner"]]
+    c["text_column"].input(page_owned(reinspect), columns, data_out, **UI_EVENT)
+    c["label_column"].input(page_owned(reinspect), columns, data_out, **UI_EVENT)
 
     c["model"].change(_new_name, [c["model"], c["name_auto"]], c["run_name"], **UI_EVENT)
     c["run_name"].input(lambda: False, None, c["name_auto"], **UI_EVENT)
@@ -222,6 +223,8 @@ def _wire_training(c: dict[str, Any], runner: service.JobRunner, owner: gr.Brows
         c["run_name"],
         c["results_shown"],
         *(c[k] for k in _SETTINGS),
+        owner,
+        c["page_owner"],
     ]
     train_out = [
         c["job_id"],
@@ -236,7 +239,7 @@ def _wire_training(c: dict[str, Any], runner: service.JobRunner, owner: gr.Brows
         *results,
     ]
     # No spinner over the outputs: the progress bar below says what happens.
-    c["train_btn"].click(train, train_in, train_out, show_progress="hidden", **UI_EVENT)
+    c["train_btn"].click(page_owned(train), train_in, train_out, show_progress="hidden", **UI_EVENT)
 
 
 def _wire_progress(

@@ -377,8 +377,9 @@ def main() -> None:
 
     if args.report_partial:  # what an unfinished run measured so far, rendered as it stands
         kept = recipes.load_partial(partial)
-        if not kept and (RESULTS / "train.json").exists():  # the run finished: render its results again
-            kept = json.loads((RESULTS / "train.json").read_text()).get("recipes", {})
+        for done in (RESULTS / "train_recipes.json", RESULTS / "train.json"):  # a finished run: render it again
+            if not kept and done.exists():
+                kept = json.loads(done.read_text()).get("recipes", {})
         results["recipes"] = {k: recipes.score(v) for k, v in kept.items()}
     elif not args.skip_recipes:
         rshort = splits.split_data(
@@ -423,7 +424,9 @@ def main() -> None:
         results["levers"]["compile"] = lever_compile(short, root)
     results["load_average_1m"]["after"] = os.getloadavg()[0]
     table = render(results)
-    write("train_quick" if q else "train", results, table)
+    # The recipes alone go to their own table: the throughput and lever table beside it may be another CPU's.
+    alone = args.recipes_only or args.report_partial
+    write("train_quick" if q else "train_recipes" if alone else "train", results, table)
     if not args.report_partial:
         partial.unlink(missing_ok=True)
     print(table)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 from collections.abc import Callable
@@ -16,7 +17,8 @@ from bertdemo import hardware
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results"
 README = BENCH_DIR.parent / "README.md"
-SHARED_DATA = BENCH_DIR.parent.parent / "shared" / "data"
+# The shared data sets sit beside the checkout; BENCH_SHARED_DATA points elsewhere (a worktree, say).
+SHARED_DATA = Path(os.environ.get("BENCH_SHARED_DATA") or BENCH_DIR.parent.parent / "shared" / "data")
 
 
 def machine() -> dict[str, Any]:

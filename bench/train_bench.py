@@ -34,6 +34,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import train_recipes as recipes  # noqa: E402
 from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -228,6 +229,7 @@ def imdb_split(rows: int) -> splits.Split:
 def render(res: dict[str, Any]) -> str:
     cpu = res["cpu"]
     rows = []
+    lead = recipes.render_recipes(res["recipes"]) + "\n\n" if res.get("recipes") else ""
     for key, label, target in (
         ("short", "short sentences (UCI, ~20 tokens)", TARGET_SHORT),
         ("long", "IMDB reviews, 256 tokens", TARGET_LONG),
@@ -249,16 +251,20 @@ def render(res: dict[str, Any]) -> str:
                 f"{t['other_speedup']:.2f}x",
             ]
         )
-    out = md_table(
-        [
-            "data",
-            "tutorial loop samples/s",
-            "bertdemo samples/s (auto)",
-            "bertdemo / tutorial",
-            "bertdemo, other precision",
-            "other / tutorial",
-        ],
-        rows,
+    out = lead + (
+        md_table(
+            [
+                "data",
+                "tutorial loop samples/s",
+                "bertdemo samples/s (auto)",
+                "bertdemo / tutorial",
+                "bertdemo, other precision",
+                "other / tutorial",
+            ],
+            rows,
+        )
+        if rows
+        else ""
     )
     lev = res.get("levers", {})
     lines = []
@@ -336,6 +342,12 @@ def main() -> None:
         "--levers-only", action="store_true", help="keep the throughput of the last results/train.json, rerun levers"
     )
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
+    ap.add_argument("--skip-recipes", action="store_true", help="leave out time to the same accuracy")
+    ap.add_argument("--recipes-only", action="store_true", help="only time to the same accuracy")
+    ap.add_argument("--report-partial", action="store_true", help="render the recipes an unfinished run measured")
+    ap.add_argument("--resume", action="store_true", help="keep the recipes an interrupted run finished")
+    ap.add_argument("--recipe-short-rows", type=int, default=1000, help="sentences for the recipes (80%% train)")
+    ap.add_argument("--recipe-long-rows", type=int, default=600, help="IMDB reviews for the recipes (80%% train)")
     args = ap.parse_args()
     q = args.quick
     model_path = str(basemodels.bundled_model_path())
@@ -357,7 +369,33 @@ def main() -> None:
         labeled.read_labeled_csv(sentences, max_rows=40 if q else args.short_rows, seed=0), 0.2, 0
     )
     long = None if args.skip_long else imdb_split(20 if q else args.long_rows)
-    if args.levers_only:
+    partial = RESULTS / ("train_quick.partial.json" if q else "train.partial.json")
+    results["recipes"] = recipes.load_partial(partial) if args.resume else {}
+
+    def save_partial() -> None:
+        partial.write_text(json.dumps(results["recipes"], indent=2))
+
+    if args.report_partial:  # what an unfinished run measured so far, rendered as it stands
+        kept = recipes.load_partial(partial)
+        for done in (RESULTS / "train_recipes.json", RESULTS / "train.json"):  # a finished run: render it again
+            if not kept and done.exists():
+                kept = json.loads(done.read_text()).get("recipes", {})
+        results["recipes"] = {k: recipes.score(v) for k, v in kept.items()}
+    elif not args.skip_recipes:
+        rshort = splits.split_data(
+            labeled.read_labeled_csv(sentences, max_rows=40 if q else args.recipe_short_rows, seed=0), 0.2, 0
+        )
+        data = [("short sentences", rshort, 128, recipes.LEVERS_SHORT)]
+        if not args.skip_long:  # first: the long texts are where the time goes
+            data.insert(0, ("IMDB reviews", imdb_split(20 if q else args.recipe_long_rows), 256, recipes.LEVERS_LONG))
+        for label, split, tut_len, levers in data:
+            done = results["recipes"].setdefault(label, {})
+            recipes.recipes_for(split, model_path, root, label.split()[0], tut_len, levers, done, save_partial)
+            save_partial()
+        print(recipes.render_recipes(results["recipes"]), flush=True)
+    if args.recipes_only or args.report_partial:
+        pass  # nothing else measured (results from another run may be from another machine)
+    elif args.levers_only:
         kept = json.loads((RESULTS / "train.json").read_text())
         results["throughput"], results["rounds"] = kept["throughput"], kept["rounds"]
         results["load_average_1m"]["throughput"] = kept["load_average_1m"]
@@ -367,7 +405,7 @@ def main() -> None:
         if long is not None:
             results["throughput"]["long"] = throughput(long, model_path, 256, root, rounds, "long", other_rows=24)
             print(results["throughput"]["long"]["median"], flush=True)
-    if not args.skip_levers:
+    if not args.skip_levers and not args.recipes_only:
         full = labeled.read_labeled_csv(sentences, max_rows=200 if q else None, seed=0)
         # A validation set larger than the per-epoch sample: half the rows (1,500) validate, 600 train.
         half = splits.split_data(full, 0.5, 0)
@@ -386,7 +424,11 @@ def main() -> None:
         results["levers"]["compile"] = lever_compile(short, root)
     results["load_average_1m"]["after"] = os.getloadavg()[0]
     table = render(results)
-    write("train_quick" if q else "train", results, table)
+    # The recipes alone go to their own table: the throughput and lever table beside it may be another CPU's.
+    alone = args.recipes_only or args.report_partial
+    write("train_quick" if q else "train_recipes" if alone else "train", results, table)
+    if not args.report_partial:
+        partial.unlink(missing_ok=True)
     print(table)
 
 

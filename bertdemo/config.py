@@ -85,6 +85,12 @@ DEFAULT_WEIGHT_DECAY = 0.01
 TRAIN_OPTIMIZER = "adamw_torch_fused"
 # torch.compile of the model while training (the Trainer's torch_compile): off, see bench/train_bench.py's levers.
 TRAIN_TORCH_COMPILE = False
+# Freeze the embeddings and this share of the lower layers (rounded down; at least one layer stays trainable),
+# computing their outputs once per text (bertdemo.training.frozencache); 0 = train every layer. The cache is
+# held in memory up to TRAIN_FROZEN_CACHE_MB; texts past it are recomputed without gradients each epoch.
+# bench/train_bench.py measures the speed and the accuracy each choice gives.
+TRAIN_FROZEN_FRACTION = float(os.environ.get("BERTDEMO_FROZEN_FRACTION") or 0)
+TRAIN_FROZEN_CACHE_MB = 2048
 # Training arithmetic: "auto" picks bf16 where the hardware has bf16 units (AMX-BF16 or AVX512-BF16 CPUs,
 # Ampere+ GPUs), fp16 on older GPUs, else fp32 (an AVX2-only CPU emulates bf16 and trains slower with it).
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

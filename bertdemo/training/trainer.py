@@ -38,6 +38,7 @@ from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
 from bertdemo.training.dynamics import ROW_COLUMN, DynamicsCallback, TrainingDynamics
+from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
@@ -110,6 +111,11 @@ def train_run(
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
+    frozen, why = attach_frozen_cache(
+        model, config.TRAIN_FROZEN_FRACTION, cfg.precision, config.TRAIN_FROZEN_CACHE_MB << 20
+    )
+    if frozen:
+        cfg.chosen["frozen_layers"] = why
     train_ids = [label2id[y] for y in split.train_labels]
     train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
     # Row positions ride along in each batch so the training pass records each row's probabilities (the audit).
@@ -133,6 +139,9 @@ def train_run(
         train_seconds = time.perf_counter() - started
         monitor.set_phase("evaluating")
         pred = trainer.predict(val_ds)
+        frozen_stats = frozen.stats() if frozen else None
+        if frozen:
+            frozen.detach()  # the plain model is what gets saved and exported
         if not np.array_equal(pred.label_ids, val_ids):  # pragma: no cover - guards the sampler override
             raise TrainingError("Internal error: validation predictions came back out of order.")
         report = final_report(labels, val_ids, pred.predictions, split.val_texts)
@@ -150,6 +159,8 @@ def train_run(
         info["audit"] = findings
         if stopped_early:
             info["stopped_early"] = stopped_early
+        if frozen_stats:
+            info["frozen"] = frozen_stats
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         if owner:
@@ -170,6 +181,8 @@ def train_run(
             shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        if frozen:
+            frozen.detach()
         del model
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -1,0 +1,31 @@
+"""The training bench's time-to-the-same-accuracy arithmetic (bench/train_recipes.py), on made-up epochs."""
+
+from __future__ import annotations
+
+from bench import train_recipes as recipes
+
+
+def _run(*epochs: tuple[float, float]) -> dict:
+    return {"epochs": [{"seconds": s, "accuracy": a} for s, a in epochs], "accuracy": epochs[-1][1]}
+
+
+def test_the_common_target_is_the_best_accuracy_every_recipe_reached_and_times_are_to_it() -> None:
+    done = {
+        "runs": {
+            "tutorial": _run((100, 0.70), (200, 0.85), (300, 0.86)),
+            "fast": _run((10, 0.80), (20, 0.88)),
+            "never": _run((5, 0.60), (9, 0.84)),
+        }
+    }
+    recipes.score(done)
+    assert done["target_accuracy"] == 0.84
+    runs = done["runs"]
+    assert runs["tutorial"]["time_to_target"] == 200 and runs["fast"]["time_to_target"] == 20
+    assert runs["fast"]["speedup_to_target"] == 10 and runs["never"]["speedup_to_target"] == 200 / 9
+    assert recipes.time_to(runs["fast"], 0.95) is None
+
+
+def test_an_unfinished_run_scores_what_it_has_and_waits_for_the_tutorial() -> None:
+    assert "target_accuracy" not in recipes.score({"runs": {"fast": _run((10, 0.8))}})
+    done = recipes.score({"runs": {"tutorial": _run((100, 0.7))}})
+    assert done["target_accuracy"] == 0.7 and done["runs"]["tutorial"]["speedup_to_target"] == 1

@@ -52,6 +52,7 @@ class TrainingProgress(TypedDict):
     device: dict[str, Any]
     message: str
     run: str | None
+    quick: dict[str, Any] | None  # the quick model's run and validation scores (training.quickmodel)
 
 
 class JobStatus(TrainingProgress):

@@ -135,3 +135,42 @@ def test_stopping_the_contrastive_tuning_keeps_the_quick_model_or_discards_all(t
     with pytest.raises(TrainingStopped, match="is kept as run 'stopped-quick'" if keep else "nothing was saved"):
         train_run(tiny_split(), TrainConfig(model=tiny_encoders[1]), "stopped", monitor=monitor, root=tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == (["stopped-quick"] if keep else [])
+
+
+def test_the_progress_says_where_the_quick_model_is_and_how_sure_its_accuracy_is() -> None:
+    from bertdemo.ui import views
+
+    quick = {"run": "r-quick", "seconds": 2.5, "accuracy": 0.8, "accuracy_interval": {"low": 0.376, "high": 0.964}}
+    running = views.device_markdown({"state": "running", "quick": quick})
+    assert "`r-quick`" in running and "80.0% (95% interval 37.6%–96.4%)" in running and "**Predict**" in running
+    assert "replaced by the final run" in views.device_markdown({"state": "done", "quick": quick})
+    assert "not made (no room)" in views.device_markdown(
+        {"state": "running", "quick": {"run": None, "error": "no room"}}
+    )
+    info = {"name": "r", "metrics": {"accuracy": 0.8, "accuracy_interval": quick["accuracy_interval"]}}
+    assert "(95% interval 37.6%–96.4%)" in views.results_markdown(info)
+
+
+@pytest.mark.slow
+def test_the_bundled_encoder_gives_a_quick_model_in_seconds_that_beats_chance_and_exports(tmp_path) -> None:
+    """The real MiniLM on the example data: the probe is a mean-pooling, normalized run that ONNX reproduces."""
+    from bertdemo.data.labeled import read_labeled_csv
+    from bertdemo.data.splits import split_data
+    from bertdemo.training import basemodels
+    from bertdemo.training.hyperparameters import choose_hyperparameters
+    from bertdemo.training.quickmodel import train_quick_model
+    from tests.conftest import REPO
+
+    split = split_data(read_labeled_csv(REPO / "examples" / "reviews.csv", None, None, None, 0), 0.2, 0)
+    base = basemodels.resolve_base_model("bundled")
+    from bertdemo.tokenizing import load_tokenizer
+
+    cfg = choose_hyperparameters(TrainConfig(), len(split.train_texts), None)
+    pooling = fewshot.base_pooling(base.path)
+    assert pooling == {"normalize": True}
+    quick = train_quick_model(
+        base, load_tokenizer(base.path), split, cfg, "ex", TrainingMonitor(), pooling, root=tmp_path
+    )
+    assert quick is not None and quick["accuracy_interval"]["low"] > 0.5, quick  # above chance (2 balanced classes)
+    report = export_run("ex-quick", optimize=True, quantize=True, root=tmp_path)
+    assert report["passed"], report["variants"]

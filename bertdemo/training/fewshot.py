@@ -101,7 +101,7 @@ def tune_encoder(model, tokenizer, texts: list[str], label_ids: list[int], cfg, 
     pairs = contrastive_pairs(label_ids, config.FEWSHOT_PAIR_ITERATIONS, config.FEWSHOT_MAX_PAIRS, cfg.seed)
     size = config.FEWSHOT_BATCH_SIZE
     total = max(1, math.ceil(len(pairs) / size))
-    optimizer = torch.optim.AdamW(model.bert.parameters(), lr=config.FEWSHOT_LEARNING_RATE)
+    optimizer = torch.optim.AdamW(model.bert.parameters(), lr=config.FEWSHOT_LEARNING_RATE, fused=True)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, round(0.1 * total)), total)
     autocast = torch.autocast(
         "cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16" and model.device.type == "cpu"
@@ -112,16 +112,21 @@ def tune_encoder(model, tokenizer, texts: list[str], label_ids: list[int], cfg, 
     losses = []
     for step in range(total):
         chunk = pairs[step * size : (step + 1) * size]
+        # A batch's pairs share rows (few rows, many pairs): each distinct row is encoded once, then indexed.
+        rows = sorted({p[k] for p in chunk for k in (0, 1)})
+        where = {row: i for i, row in enumerate(rows)}
         with autocast:
-            sides = [_embed_batch(model, tokenizer, [texts[p[k]] for p in chunk], cfg) for k in (0, 1)]
-            cosine = torch.nn.functional.cosine_similarity(sides[0].float(), sides[1].float())
+            vectors = _embed_batch(model, tokenizer, [texts[r] for r in rows], cfg).float()
+            left = vectors[torch.tensor([where[p[0]] for p in chunk])]
+            right = vectors[torch.tensor([where[p[1]] for p in chunk])]
+            cosine = torch.nn.functional.cosine_similarity(left, right)
         target = torch.tensor([p[2] for p in chunk], dtype=torch.float32, device=cosine.device)
         loss = torch.nn.functional.mse_loss(cosine, target)
         loss.backward()
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         monitor.on_step(step + 1, total, (step + 1) / total)
         if (step + 1) % every == 0 or step + 1 == total:
             monitor.add_loss(step + 1, (step + 1) / total, float(np.mean(losses[-every:])))

@@ -174,3 +174,14 @@ def test_the_bundled_encoder_gives_a_quick_model_in_seconds_that_beats_chance_an
     assert quick is not None and quick["accuracy_interval"]["low"] > 0.5, quick  # above chance (2 balanced classes)
     report = export_run("ex-quick", optimize=True, quantize=True, root=tmp_path)
     assert report["passed"], report["variants"]
+
+
+def test_the_model_card_snippet_of_a_mean_pool_run_answers_as_bertdemo_does(contrastive_run) -> None:
+    from tests.test_modelcard import code_blocks, run_snippet
+
+    root, _, _ = contrastive_run
+    card = (root / "few" / "README.md").read_text()
+    printed = run_snippet(code_blocks(card)[0], root)
+    expected = predictors.load_predictor("few", "pytorch", root).predict(["An absolute delight from start to finish."])
+    assert printed[0][0]["label"] == expected.labels[0]
+    assert printed[0][0]["score"] == pytest.approx(float(expected.probabilities.max()), abs=1e-5)

@@ -211,7 +211,7 @@ def train_contrastive_run(model, tokenizer, split: Split, cfg, name: str, monito
         name, run["base"], cfg, split, run.get("data_summary"), monitor.history, report, run["dev"],
         result["seconds"], result["loss"],
     )  # fmt: skip
-    info.update(recipe=CONTRASTIVE, baseline=run.get("baseline"), audit=findings)
+    info.update(recipe=CONTRASTIVE, baseline=run.get("baseline"), audit=findings, pooling_normalize=model.normalize)
     info["distributed"] = {"processes": 1, "effective_batch_size": cfg.batch_size}
     if run.get("quick"):
         info["quick_model"] = {k: v for k, v in run["quick"].items() if k != "path"}  # removed once this is saved

@@ -77,6 +77,7 @@ def train_quick_model(
         )
         seconds = time.perf_counter() - started
         info = _quick_info(quick, base, cfg, split, val_logits, seconds, save)
+        info["pooling_normalize"] = model.normalize  # the model card's plain-transformers snippet needs it
         path = save_run(
             store.staging_dir(save.get("root")), quick, save.get("root"), model, tokenizer, split, info,
             info.pop("_audited"), save.get("data_file"),

@@ -71,19 +71,35 @@ def _accuracy(predicted, gold) -> float:
 
 
 def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]:
-    """bertdemo's pipeline on auto, then the saved run and its quick model predict the held-out rows."""
+    """bertdemo's pipeline on auto; its quick model predicts the held-out rows while training goes on (the final
+    run replaces it), then the saved run does. The quick model's scoring is not counted in the training time."""
     from bertdemo.inference import predictors
     from bertdemo.training.monitor import TrainingMonitor
     from bertdemo.training.pipeline import TrainRequest, train_from_request
 
-    csv_path = work / "rows.csv"
-    rows.to_csv(csv_path, index=False)
+    texts, gold = held["text"].tolist(), held["label"].tolist()
     root = work / "models"
     root.mkdir()
+
+    class ScoresTheQuickModel(TrainingMonitor):
+        quick: dict[str, Any] | None = None
+        spent = 0.0
+
+        def set_quick(self, quick):
+            super().set_quick(quick)
+            if quick.get("run"):
+                started = time.perf_counter()
+                predicted = predictors.load_predictor(quick["run"], "pytorch", root).predict(texts).labels
+                self.quick = {"accuracy": _accuracy(predicted, gold), "seconds": quick["seconds"]}
+                predictors.clear_cache(quick["run"])
+                self.spent += time.perf_counter() - started
+
+    csv_path = work / "rows.csv"
+    rows.to_csv(csv_path, index=False)
+    monitor = ScoresTheQuickModel()
     started = time.perf_counter()
-    info = train_from_request(TrainRequest(csv_path=str(csv_path), name="run", seed=seed), TrainingMonitor(), root=root)
-    seconds = time.perf_counter() - started
-    texts, gold = held["text"].tolist(), held["label"].tolist()
+    info = train_from_request(TrainRequest(csv_path=str(csv_path), name="run", seed=seed), monitor, root=root)
+    seconds = time.perf_counter() - started - monitor.spent
     out = {
         "defaults": {
             "accuracy": _accuracy(predictors.load_predictor("run", "pytorch", root).predict(texts).labels, gold),
@@ -93,10 +109,8 @@ def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]
             "val_interval": info["metrics"].get("accuracy_interval"),
         }
     }
-    quick = info.get("quick_model")
-    if quick:
-        predicted = predictors.load_predictor(quick["run"], "pytorch", root).predict(texts).labels
-        out["quick"] = {"accuracy": _accuracy(predicted, gold), "seconds": quick["seconds"]}
+    if monitor.quick:
+        out["quick"] = monitor.quick
     predictors.clear_cache()
     return out
 

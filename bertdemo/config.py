@@ -58,6 +58,17 @@ DEFAULT_MAX_LENGTH = 128  # used where a run or a setting names none (older runs
 # Settings left on auto (bertdemo.training.hyperparameters): epochs aim at this many optimizer steps (the example set,
 # 240 rows at batch 8: 3 epochs = 90 steps gave 0.75, 8 epochs 0.93), between the bounds, with early stopping.
 AUTO_TARGET_STEPS = 250
+# Few labeled rows (bertdemo.training.fewshot): a sentence encoder is tuned SetFit's way (contrastive pairs, then a
+# logistic-regression head) up to this many training rows per class; bench/fewshot_bench.py measures the choice.
+RECIPES = ("auto", "fine-tune", "contrastive")
+FEWSHOT_MAX_ROWS_PER_CLASS = 64
+FEWSHOT_PAIR_ITERATIONS = 10  # pairs per training row and label kind (SetFit's num_iterations is 20)
+FEWSHOT_MAX_PAIRS = 1_000  # cap on the pairs of one run (time), drawn evenly positive / negative
+FEWSHOT_BATCH_SIZE = 16
+FEWSHOT_LEARNING_RATE = 2e-5  # SetFit's body learning rate
+FEWSHOT_MAX_LENGTH = 128  # contrastive pairs need the gist of a text, not all of it
+QUICK_MODEL_SUFFIX = "-quick"  # the linear probe's run: <name>-quick, ready before fine-tuning ends
+ACCURACY_INTERVAL_LEVEL = 0.95  # the Wilson interval reported beside validation accuracy
 AUTO_MIN_EPOCHS = 3
 AUTO_MIN_EPOCHS_LARGE = 2  # from AUTO_LARGE_DATA_ROWS training rows: each epoch is long, two passes suffice
 AUTO_LARGE_DATA_ROWS = 20_000

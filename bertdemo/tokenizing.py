@@ -42,12 +42,29 @@ def model_loading():
         yield
 
 
-def load_classifier(path: str | Path, **kwargs):
-    """AutoModelForSequenceClassification.from_pretrained, one load at a time in this process (see above)."""
-    from transformers import AutoModelForSequenceClassification
+def load_classifier(path: str | Path, pooling: dict[str, bool] | None = None, **kwargs):
+    """A classifier's from_pretrained, one load at a time in this process (see above).
+
+    A run saved with mean pooling (meanpool.POOLING_KEY in config.json) loads as the mean-pooling class;
+    `pooling` ({"normalize": bool}) builds that class from a base encoder, as training does for sentence encoders.
+    """
+    from transformers import AutoConfig, AutoModelForSequenceClassification
+
+    from bertdemo import meanpool
 
     with _MODEL_LOAD_LOCK:
+        model_config = AutoConfig.from_pretrained(path, **{k: v for k, v in kwargs.items() if k in _CONFIG_KEYS})
+        if pooling is not None and model_config.model_type == "bert":
+            setattr(model_config, meanpool.POOLING_KEY, "mean")
+            setattr(model_config, meanpool.NORMALIZE_KEY, bool(pooling.get("normalize")))
+            model_config.architectures = [meanpool.ARCHITECTURE]
+        if meanpool.is_mean_pool(model_config):
+            rest = {k: v for k, v in kwargs.items() if k not in _CONFIG_KEYS}
+            return meanpool.MeanPoolBertForSequenceClassification.from_pretrained(path, config=model_config, **rest)
         return AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
+
+
+_CONFIG_KEYS = {"num_labels", "id2label", "label2id"}  # what training passes for the config, not for the weights
 
 
 @lru_cache(maxsize=4)

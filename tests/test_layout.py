@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bertdemo"
-CORE = {"config", "errors", "settings", "hardware", "metrics", "tokenizing"}
+CORE = {"config", "errors", "settings", "hardware", "metrics", "tokenizing", "meanpool"}
 DOMAIN = {"data", "runs", "training", "inference", "onnx", "jobs"}
 
 # Which parts of bertdemo each part may import (besides itself and the core).

@@ -189,12 +189,14 @@ def test_stop_and_keep_the_best_epoch(tiny_model, models_root) -> None:
     assert monitor.snapshot()["kept_epoch"] == saved["stopped_early"]["kept_epoch"]  # the status names it too
 
 
-def test_keep_best_before_any_epoch_saves_nothing(tiny_model, models_root) -> None:
+def test_keep_best_before_any_epoch_keeps_the_quick_model_only(tiny_model, models_root) -> None:
     monitor = TrainingMonitor()
     monitor.request_stop(keep_best=True)
-    with pytest.raises(TrainingStopped, match="no epoch to keep"):
+    with pytest.raises(
+        TrainingStopped, match="before the first epoch ended: the quick model .* is kept as run 'none-quick'"
+    ):
         train_run(tiny_split(), TrainConfig(model=tiny_model, epochs=2), "none", monitor=monitor, root=models_root)
-    assert list(models_root.iterdir()) == []
+    assert [p.name for p in models_root.iterdir()] == ["none-quick"]
 
 
 def test_loss_is_logged_every_few_steps_and_averaged_per_epoch(tiny_model, models_root) -> None:

@@ -21,7 +21,7 @@ from bertdemo.metrics import scores
 from bertdemo.onnx.compare import backend_size_mb, file_size_mb, validation_texts
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
-from bertdemo.tokenizing import model_loading
+from bertdemo.tokenizing import load_classifier, model_loading, run_tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -174,17 +174,50 @@ def _export_fp32(name: str, run_path: Path, out: Path) -> None:
 
     # Validation is ours (check_variants, on real texts), so Optimum's random-input one is skipped.
     with _wrapped(f"ONNX export of run {name!r} failed"), model_loading():  # it loads the PyTorch model first
-        main_export(
-            str(run_path),
-            output=out,
-            task="text-classification",
-            device="cpu",
-            do_validation=False,
-            library_name="transformers",
-            local_files_only=True,
-        )
+        if _mean_pool(run_path):  # main_export would load the [CLS]-pooler class: export the run's own model
+            _export_mean_pool(run_path, out)
+        else:
+            main_export(
+                str(run_path),
+                output=out,
+                task="text-classification",
+                device="cpu",
+                do_validation=False,
+                library_name="transformers",
+                local_files_only=True,
+            )
     if not (out / config.ONNX_FILES["onnx"]).is_file():
         raise ExportError(f"ONNX export of run {name!r} wrote no {config.ONNX_FILES['onnx']}.")
+
+
+def _export_mean_pool(run_path: Path, out: Path) -> None:
+    """Optimum's export of a mean-pooling run with the BERT ONNX config (same inputs, same `logits` output).
+
+    Optimum's front doors infer the library from the class's module, which is bertdemo's here, so this calls its
+    exporter with the config it would have picked for a BERT text classifier; the checks that follow are the same.
+    """
+    from optimum.exporters.onnx import export
+    from optimum.exporters.onnx.model_configs import BertOnnxConfig
+
+    model = load_classifier(run_path).eval()
+    onnx_config = BertOnnxConfig(model.config, task="text-classification")
+    out.mkdir(parents=True, exist_ok=True)
+    export(model, onnx_config, out / config.ONNX_FILES["onnx"], opset=onnx_config.DEFAULT_ONNX_OPSET, device="cpu")
+    model.config.save_pretrained(out)
+    run_tokenizer(run_path).save_pretrained(out)
+
+
+def _mean_pool(run_path: Path) -> bool:
+    """True when the run's config.json says its classifier reads mean-pooled vectors (bertdemo.meanpool)."""
+    import json
+
+    from bertdemo import meanpool  # torch: only when exporting
+
+    try:
+        saved = json.loads((run_path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return saved.get(meanpool.POOLING_KEY) == "mean"
 
 
 def _optimize(name: str, staging: Path, level: str, target: str) -> Path:

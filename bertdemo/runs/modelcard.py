@@ -253,16 +253,21 @@ def _usage(info: dict[str, Any]) -> str:
     settings = settings_of(info)
     max_length, head_tail = settings.max_length, settings.truncation == "head_tail"
     note = _head_tail_usage(name, max_length) if head_tail else ""
-    return f"""## How to use
-
-From the folder that contains `{name}/` (the unzipped download):
-
-```python
+    first = (
+        _mean_pool_usage(name, max_length, info)
+        if info.get("recipe") in _MEAN_POOL_RECIPES
+        else f"""```python
 from transformers import pipeline
 
 classifier = pipeline("text-classification", model="{name}")
 print(classifier("An absolute delight from start to finish.", truncation=True, max_length={max_length}))
-```
+```"""
+    )
+    return f"""## How to use
+
+From the folder that contains `{name}/` (the unzipped download):
+
+{first}
 
 The ONNX export (`{name}/{config.ONNX_SUBDIR}/`, after `python -m bertdemo export {name}`) with Optimum and ONNX Runtime
 (`file_name="{config.ONNX_FILES["onnx-int8"]}"` for the int8 variant):
@@ -278,6 +283,39 @@ classifier = pipeline("text-classification", model=model, tokenizer=tokenizer)
 print(classifier("An absolute delight from start to finish.", truncation=True, max_length={max_length}))
 ```
 {note}"""
+
+
+_MEAN_POOL_RECIPES = ("contrastive", "linear probe")  # runs whose classifier reads mean-pooled vectors
+
+
+def _mean_pool_usage(name: str, max_length: int, info: dict[str, Any]) -> str:
+    """Plain transformers for a mean-pooling run: the pipeline would read the [CLS] pooler this run never trained."""
+    normalize = "\n    vector = torch.nn.functional.normalize(vector, dim=-1)" if _normalized(info) else ""
+    return f"""This run's classifier reads the mean of the token vectors (as its sentence encoder was trained), not the
+[CLS] pooler that `pipeline("text-classification")` would read; in plain transformers:
+
+```python
+import torch
+from safetensors.torch import load_file
+from transformers import AutoModel, AutoTokenizer
+
+tokenizer = AutoTokenizer.from_pretrained("{name}")
+encoder = AutoModel.from_pretrained("{name}", add_pooling_layer=False).eval()
+head = load_file("{name}/model.safetensors")
+batch = tokenizer(["An absolute delight from start to finish."], truncation=True, max_length={max_length},
+                  padding=True, return_tensors="pt")
+with torch.inference_mode():
+    tokens = encoder(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).float()
+    vector = (tokens * mask).sum(1) / mask.sum(1){normalize}
+    probs = (vector @ head["classifier.weight"].T + head["classifier.bias"]).softmax(-1)[0]
+print([{{"label": encoder.config.id2label[int(probs.argmax())], "score": float(probs.max())}}])
+```"""
+
+
+def _normalized(info: dict[str, Any]) -> bool:
+    """Whether the run's pooled vector is L2-normalized (config.json, written beside run.json)."""
+    return bool(info.get("pooling_normalize"))
 
 
 def _head_tail_usage(name: str, max_length: int) -> str:

@@ -53,6 +53,7 @@ class TrainingProgress(TypedDict):
     message: str
     run: str | None
     kept_epoch: NotRequired[int]  # after "Stop, keep best epoch": the epoch the run will be
+    quick: dict[str, Any] | None  # the quick model's run and validation scores (training.quickmodel)
 
 
 class JobStatus(TrainingProgress):

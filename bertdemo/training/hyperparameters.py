@@ -94,6 +94,13 @@ class TrainConfig:
         metavar="PATIENCE",
         ui="advanced",
     )
+    recipe: str = setting(
+        "auto",
+        label="recipe",
+        help="how to train: auto = contrastive (SetFit-style) for few rows on a sentence encoder, else fine-tune",
+        choices=config.RECIPES,
+        ui="advanced",
+    )
     seed: int = setting(
         config.DEFAULT_SEED,
         label="seed",

@@ -48,6 +48,7 @@ class TrainingMonitor:
             "device": {},
             "message": "",
             "run": None,
+            "quick": None,  # the quick model (linear probe): its run name and validation scores, once saved
         }
 
     # --- written by the training side -------------------------------------------------
@@ -59,6 +60,10 @@ class TrainingMonitor:
     def set_baseline(self, baseline: dict[str, Any]) -> None:
         """The bag-of-words baseline's scores on the same split, known before fine-tuning starts."""
         self._update(baseline=dict(baseline), force=True)
+
+    def set_quick(self, quick: dict[str, Any]) -> None:
+        """The quick model is saved (its run and scores), or could not be made ({"run": None, "error": ...})."""
+        self._update(quick=dict(quick), force=True)
 
     def attach(self, trainer) -> None:
         """Remember the trainer to read per-epoch training accuracy from it."""

@@ -33,7 +33,7 @@ from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode, load_classifier
-from bertdemo.training import basemodels, distributed
+from bertdemo.training import basemodels, distributed, fewshot
 from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
@@ -42,6 +42,7 @@ from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
+from bertdemo.training.quickmodel import kept_if_needed, train_quick_model
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,24 @@ def train_run(
     owner: str | None = None,
     data_file: str | Path | None = None,
 ) -> dict[str, Any]:
+    """Train (quick model first, then the recipe) and save models/<name>; see _train_run."""
+    monitor = monitor or TrainingMonitor()
+    quick: dict[str, Any] = {}  # the quick model's run, once saved: removed after success, kept after a failure
+    with kept_if_needed(quick, monitor, root):
+        return _train_run(split, cfg, name, monitor, root, data_summary, owner, data_file, quick)
+
+
+def _train_run(
+    split: Split,
+    cfg: TrainConfig,
+    name: str,
+    monitor: TrainingMonitor,
+    root: Path | None,
+    data_summary: dict[str, Any] | None,
+    owner: str | None,
+    data_file: str | Path | None,
+    quick: dict[str, Any],
+) -> dict[str, Any]:
     """Fine-tune, evaluate every epoch, and save models/<name> atomically; returns run.json (+ 'path').
 
     `owner` (a hash, see bertdemo.runs.access) makes the run private to the app user who trained it.
@@ -76,7 +95,6 @@ def train_run(
     # Under torchrun every process runs this; the main one's checked name and staging folder hold for all.
     name = distributed.agree(store.check_new_name(name, root, owner) if main else name)
     base = basemodels.resolve_base_model(cfg.model)
-    monitor = monitor or TrainingMonitor()
     dev = hardware.device_info()  # one place for the hardware facts (tests fake them there)
     labels = split.labels
     label2id = {lab: i for i, lab in enumerate(labels)}
@@ -85,6 +103,11 @@ def train_run(
     tokenizer = AutoTokenizer.from_pretrained(base.path)
     model_config = AutoConfig.from_pretrained(base.path)
     lengths = token_lengths(split.train_texts, tokenizer) if cfg.max_length is None else None
+    user_cfg = cfg
+    pooling = fewshot.base_pooling(base.path)  # a sentence encoder's own pooling (mean), or None
+    recipe, why = fewshot.choose_recipe(cfg.recipe, split.train_labels, model_config.model_type, pooling)
+    if distributed.world_size() > 1:
+        recipe, why = fewshot.FINE_TUNE, "fine-tune (several processes: the contrastive recipe runs in one)"
     cfg = choose_hyperparameters(
         cfg,
         len(split.train_texts),
@@ -94,6 +117,9 @@ def train_run(
         processes=distributed.world_size(),
         bf16_units=bool(dev.get("bf16_units")),
     )
+    cfg.chosen["recipe"] = why
+    if recipe == fewshot.CONTRASTIVE:
+        cfg = fewshot.adapt_config(cfg, user_cfg)
     dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}
     if 0 < config.EVAL_SAMPLE_ROWS < len(split.val_texts):
         cfg.chosen["evaluation"] = (
@@ -104,13 +130,24 @@ def train_run(
     # The bag-of-words anchor takes seconds, so the user sees it before the first epoch ends.
     baseline = bag_of_words_baseline(split.train_texts, split.train_labels, split.val_texts, split.val_labels)
     monitor.set_baseline(baseline)
+    saving = {"root": root, "owner": owner, "data_summary": data_summary, "baseline": baseline, "dev": dev}
+    if main:  # seconds: a usable model before fine-tuning starts (models/<name>-quick)
+        made = train_quick_model(
+            base, tokenizer, split, cfg, name, monitor, pooling or {}, data_file=data_file, **saving
+        )
+        quick.update(made or {})
     model = load_classifier(
         base.path,
+        pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id=label2id,
         ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
     )
+    if recipe == fewshot.CONTRASTIVE:
+        return fewshot.train_contrastive_run(
+            model, tokenizer, split, cfg, name, monitor, base=base, quick=quick, data_file=data_file, **saving
+        )
     frozen, why = attach_frozen_cache(
         model, config.TRAIN_FROZEN_FRACTION, cfg.precision, config.TRAIN_FROZEN_CACHE_MB << 20
     )
@@ -163,6 +200,8 @@ def train_run(
             info["frozen"] = frozen_stats
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
+        if quick:
+            info["quick_model"] = {k: v for k, v in quick.items() if k != "path"}  # removed once this run is saved
         if owner:
             info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
         with _readable_failures(staging):

@@ -290,6 +290,11 @@ def _wire_progress(
             # The loss every few steps while it runs; the finished run's chart shows the epochs only.
             live = trace if running else None
             out[c["curves"]] = gr.Plot(charts.training_curves(history, loss_trace=live), visible=True)
+            quick = (status.get("quick") or {}).get("run")
+            if running and quick and try_run != quick:  # the quick model joins "Try it" (chosen if nothing is)
+                out[c["try_run"]] = run_dropdown_update(
+                    root, keep=try_run, prefer=None if try_run else quick, owner=owner_id
+                )
         if running:
             return out
         out[c["timer"]] = gr.Timer(active=False)

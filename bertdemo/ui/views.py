@@ -240,7 +240,35 @@ def device_markdown(status: dict[str, Any] | None) -> str:
             f"**Baseline (bag-of-words)** on the same split: accuracy {pct(base['accuracy'])}, "
             f"macro-F1 {pct(base.get('f1_macro'))} (TF-IDF + logistic regression, {base.get('seconds', 0):.1f} s)"
         )
+    quick_line = quick_markdown(status.get("quick"), status.get("state"))
+    if quick_line:
+        lines.append(quick_line)
     return "  \n".join(lines)
+
+
+def quick_markdown(quick: dict[str, Any] | None, state: str | None) -> str:
+    """The quick model (linear probe) line: its run, its validation accuracy and interval, what becomes of it."""
+    if not quick:
+        return ""
+    if not quick.get("run"):
+        return f"**Quick model:** not made ({html.escape(str(quick.get('error') or 'unknown reason'))})"
+    fate = {
+        "running": "try it in **Predict** (or export and compare it) while fine-tuning runs; it is replaced by the "
+        "final run, and kept if training fails or is stopped with *keep best* before an epoch ends",
+        "done": "replaced by the final run",
+    }.get(state or "", "kept as a run of its own")
+    return (
+        f"**Quick model** (linear probe on the frozen encoder, ready in {quick.get('seconds', 0):.1f} s): "
+        f"`{html.escape(str(quick['run']))}`, validation accuracy {pct(quick.get('accuracy'))}"
+        f"{interval_text(quick.get('accuracy_interval'))}; {fate}."
+    )
+
+
+def interval_text(interval: dict[str, Any] | None) -> str:
+    """' (95% interval 30.0%-95.4%)' for an accuracy's Wilson interval, '' without one."""
+    if not interval:
+        return ""
+    return f" (95% interval {pct(interval.get('low'))}–{pct(interval.get('high'))})"
 
 
 def results_markdown(info: dict[str, Any]) -> str:
@@ -250,8 +278,8 @@ def results_markdown(info: dict[str, Any]) -> str:
     seconds = info.get("train_seconds")
     took = f" in {_fmt_seconds(seconds)}" if seconds else ""
     return (
-        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{pct(m.get('accuracy'))}**, "
-        f"macro-F1 **{pct(m.get('f1_macro'))}**\n"
+        f"### Saved {html.escape(str(info.get('name')))}: accuracy **{pct(m.get('accuracy'))}**"
+        f"{interval_text(m.get('accuracy_interval'))}, macro-F1 **{pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
         + _baseline_line(m.get("accuracy"), info.get("baseline"))

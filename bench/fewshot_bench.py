@@ -1,0 +1,229 @@
+"""Few-shot benchmark: bertdemo's defaults against SetFit, the quick model and TF-IDF, on n rows per class.
+
+    python bench/fewshot_bench.py                          # every set, 8/16/32/64 rows per class, 3 seeds
+    python bench/fewshot_bench.py --sizes 8 --seeds 0      # some cells; results already measured are kept
+    python bench/fewshot_bench.py --table                  # only re-render the table from the JSON
+
+Each cell (set, rows per class, seed) samples the same labeled rows for every method and scores all of them on
+the same held-out rows, one method after the other (side by side), recording the load average before and after.
+The file is resumable: a cell already in bench/results/fewshot.json is skipped, so a stopped run goes on.
+
+- defaults: `bertdemo train` with every setting on auto (its own validation split), then its saved run predicts;
+- quick model: the linear probe that training saves first (models/<name>-quick), trained on the same split;
+- SetFit: the `setfit` package (requirements-bench.txt) with the same bundled encoder, the paper's recipe
+  (20 pair iterations, 1 epoch, logistic-regression head), on all the sampled rows;
+- TF-IDF + LR: bertdemo's bag-of-words baseline on all the sampled rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
+
+NAME = "fewshot"
+SIZES = (8, 16, 32, 64)
+SEEDS = (0, 1, 2)
+EVAL_ROWS = 400  # held-out rows per set (a seeded stratified sample, the same for every cell of a set)
+# (file, held-out file or None to hold out from the same file)
+SETS = {
+    "sst2": ("sst2_train.csv", "sst2_dev.csv"),
+    "ag_news": ("ag_news_test.csv", None),
+    "sentences": ("sentiment_sentences.csv", None),
+    "sms_spam": ("sms_spam.csv", None),
+}
+METHODS = ("defaults", "quick", "setfit", "tfidf")
+
+
+def _frames(set_name: str):
+    """The pool to sample training rows from, and the held-out rows (never in the pool)."""
+    import pandas as pd
+
+    train_file, eval_file = SETS[set_name]
+    pool = pd.read_csv(SHARED_DATA / train_file)[["text", "label"]].dropna().astype(str)
+    if eval_file:
+        held = pd.read_csv(SHARED_DATA / eval_file)[["text", "label"]].dropna().astype(str)
+    else:
+        held = pool.groupby("label", group_keys=False).sample(frac=0.3, random_state=1234)
+        pool = pool.drop(held.index)
+    held = held.sample(n=min(EVAL_ROWS, len(held)), random_state=1234)
+    return pool, held
+
+
+def _sample(pool, per_class: int, seed: int):
+    return (
+        pool.groupby("label", group_keys=False).sample(n=per_class, random_state=seed).sample(frac=1, random_state=seed)
+    )
+
+
+def _accuracy(predicted, gold) -> float:
+    return sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
+
+
+def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]:
+    """bertdemo's pipeline on auto; its quick model predicts the held-out rows while training goes on (the final
+    run replaces it), then the saved run does. The quick model's scoring is not counted in the training time."""
+    from bertdemo.inference import predictors
+    from bertdemo.training.monitor import TrainingMonitor
+    from bertdemo.training.pipeline import TrainRequest, train_from_request
+
+    texts, gold = held["text"].tolist(), held["label"].tolist()
+    root = work / "models"
+    root.mkdir()
+
+    class ScoresTheQuickModel(TrainingMonitor):
+        quick: dict[str, Any] | None = None
+        spent = 0.0
+
+        def set_quick(self, quick):
+            super().set_quick(quick)
+            if quick.get("run"):
+                started = time.perf_counter()
+                predicted = predictors.load_predictor(quick["run"], "pytorch", root).predict(texts).labels
+                self.quick = {"accuracy": _accuracy(predicted, gold), "seconds": quick["seconds"]}
+                predictors.clear_cache(quick["run"])
+                self.spent += time.perf_counter() - started
+
+    csv_path = work / "rows.csv"
+    rows.to_csv(csv_path, index=False)
+    monitor = ScoresTheQuickModel()
+    started = time.perf_counter()
+    info = train_from_request(TrainRequest(csv_path=str(csv_path), name="run", seed=seed), monitor, root=root)
+    seconds = time.perf_counter() - started - monitor.spent
+    out = {
+        "defaults": {
+            "accuracy": _accuracy(predictors.load_predictor("run", "pytorch", root).predict(texts).labels, gold),
+            "seconds": round(seconds, 2),
+            "recipe": info.get("recipe", "fine-tune"),
+            "val_accuracy": info["metrics"]["accuracy"],
+            "val_interval": info["metrics"].get("accuracy_interval"),
+        }
+    }
+    if monitor.quick:
+        out["quick"] = monitor.quick
+    predictors.clear_cache()
+    return out
+
+
+def run_setfit(rows, held, seed: int, work: Path) -> dict[str, Any]:
+    """The setfit package: the bundled encoder, 20 pair iterations, 1 epoch, logistic-regression head."""
+    from datasets import Dataset
+    from setfit import SetFitModel, Trainer, TrainingArguments
+
+    from bertdemo.tokenizing import bundled_model_path
+
+    started = time.perf_counter()
+    model = SetFitModel.from_pretrained(str(bundled_model_path()))
+    args = TrainingArguments(
+        output_dir=str(work / "setfit"), num_iterations=20, num_epochs=1, batch_size=16, seed=seed, report_to="none"
+    )
+    data = Dataset.from_dict({"text": rows["text"].tolist(), "label": rows["label"].tolist()})
+    Trainer(model=model, args=args, train_dataset=data).train()
+    seconds = time.perf_counter() - started
+    predicted = [str(p) for p in model.predict(held["text"].tolist())]
+    return {"accuracy": _accuracy(predicted, held["label"].tolist()), "seconds": round(seconds, 2)}
+
+
+def run_tfidf(rows, held) -> dict[str, Any]:
+    """bertdemo's bag-of-words baseline (TF-IDF word 1-2 grams + logistic regression)."""
+    from bertdemo.training.baseline import baseline_model
+
+    started = time.perf_counter()
+    model = baseline_model().fit(rows["text"].tolist(), rows["label"].tolist())
+    seconds = time.perf_counter() - started
+    return {
+        "accuracy": _accuracy(list(model.predict(held["text"].tolist())), held["label"].tolist()),
+        "seconds": round(seconds, 2),
+    }
+
+
+def measure_cell(set_name: str, per_class: int, seed: int) -> dict[str, Any]:
+    """Every method on one cell's rows, side by side, with the load average around it."""
+    pool, held = _frames(set_name)
+    rows = _sample(pool, per_class, seed)
+    cell: dict[str, Any] = {"set": set_name, "per_class": per_class, "seed": seed, "rows": len(rows)}
+    cell["load_before"] = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-fewshot-") as tmp:
+        work = Path(tmp)
+        cell["tfidf"] = run_tfidf(rows, held)
+        cell.update(run_defaults(rows, held, seed, work))
+        cell["setfit"] = run_setfit(rows, held, seed, work)
+    cell["load_after"] = os.getloadavg()
+    return cell
+
+
+def _key(cell: dict[str, Any]) -> tuple[str, int, int]:
+    return cell["set"], cell["per_class"], cell["seed"]
+
+
+def table(cells: list[dict[str, Any]]) -> str:
+    """Mean accuracy (and seconds) per set and size over the seeds measured, with the issue's targets."""
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for c in cells:
+        groups.setdefault((c["set"], c["per_class"]), []).append(c)
+    rows = []
+    for (set_name, per_class), group in sorted(groups.items(), key=lambda kv: (list(SETS).index(kv[0][0]), kv[0][1])):
+
+        def mean(method: str, field: str = "accuracy", group=group) -> float | None:
+            values = [c[method][field] for c in group if method in c]
+            return statistics.mean(values) if values else None
+
+        d, s, t, q = mean("defaults"), mean("setfit"), mean("tfidf"), mean("quick")
+        ds, ss = mean("defaults", "seconds"), mean("setfit", "seconds")
+        ok = d is not None and s is not None and t is not None and d >= s - 0.01 and d >= t + 0.02
+        fast = ds is not None and ss is not None and ds <= ss / 2
+        quick = f"{q:.3f} ({mean('quick', 'seconds'):.1f} s)" if q is not None else "-"
+        ratio = f"{ds / ss:.2f}" if ss else "-"
+        rows.append(
+            [set_name, per_class, len(group), f"{d:.3f} ({ds:.0f} s)", quick, f"{s:.3f} ({ss:.0f} s)", f"{t:.3f}"]
+            + ["yes" if ok else "no", ratio, "yes" if fast else "no"]
+        )
+    header = [
+        "set", "rows/class", "seeds", "defaults (train s)", "quick model (s)", "SetFit (train s)", "TF-IDF + LR",
+        "accuracy target met", "time defaults/SetFit", "<= 0.5",
+    ]  # fmt: skip
+    loads = [c["load_before"][0] for c in cells] + [c["load_after"][0] for c in cells]
+    note = (
+        f"\n\nAccuracy on {EVAL_ROWS} held-out rows per set, mean over the seeds measured; seconds are training wall "
+        f"time measured side by side on {machine()['cpu']} with 1-min load average {min(loads):.1f}..{max(loads):.1f} "
+        "(a shared machine). Target: defaults >= SetFit - 0.01 and >= TF-IDF + 0.02; training time <= half of SetFit's."
+        if cells
+        else ""
+    )
+    return md_table(header, rows) + note
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
+    parser.add_argument("--table", action="store_true", help="only re-render the table from the JSON")
+    args = parser.parse_args()
+    path = RESULTS / f"{NAME}.json"
+    data = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "cells": []}
+    done = {_key(c) for c in data["cells"]}
+    # Seed-major, smallest sizes first: a partial run has every set and size once before any repeat.
+    todo = [
+        (s, n, seed) for seed in args.seeds for n in sorted(args.sizes) for s in args.sets if (s, n, seed) not in done
+    ]
+    for set_name, per_class, seed in [] if args.table else todo:
+        print(f"{set_name} {per_class}/class seed {seed} ...", flush=True)
+        data["cells"].append(measure_cell(set_name, per_class, seed))
+        write(NAME, data, table(data["cells"]))  # after every cell: a stopped run keeps what it measured
+        print(json.dumps(data["cells"][-1]), flush=True)
+    write(NAME, data, table(data["cells"]))
+
+
+if __name__ == "__main__":
+    main()

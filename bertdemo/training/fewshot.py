@@ -1,0 +1,223 @@
+"""Few labeled rows: which recipe trains, and the SetFit-style one (contrastive pairs, then a logistic head).
+
+SetFit (Tunstall et al., 2022) tunes a sentence encoder so that texts of one label lie close and texts of
+different labels far apart (cosine similarity of pairs, regressed to 1 or 0), then fits logistic regression
+on the tuned vectors. A few dozen rows make hundreds of pairs, where fine-tuning a fresh head on the rows
+themselves gets a handful of steps. The loop is written here, over the same mean-pooling classifier the app
+saves, so the result is an ordinary run (Export, Compare, Predict, the model card) and each step reports
+progress and honours Stop; the `setfit` package itself is the benchmark's reference (bench/fewshot_bench.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bertdemo import config, meanpool
+from bertdemo.data.splits import Split
+from bertdemo.errors import BertDemoError, TrainingStopped
+from bertdemo.tokenizing import encode
+from bertdemo.training import probe
+from bertdemo.training.monitor import TrainingMonitor
+
+log = logging.getLogger(__name__)
+
+FINE_TUNE, CONTRASTIVE = "fine-tune", "contrastive"
+
+
+def base_pooling(base_path: str) -> dict[str, bool] | None:
+    """The base model's sentence-transformers pooling when it is mean pooling (local folder or Hub cache/Hub)."""
+    folder = Path(base_path)
+    if folder.is_dir():
+        return meanpool.sentence_pooling(folder)
+    try:  # a Hub id: its modules.json and pooling config, as sentence-transformers reads them
+        from huggingface_hub import hf_hub_download
+
+        modules = Path(hf_hub_download(base_path, "modules.json"))
+        for sub in ("1_Pooling/config.json",):
+            hf_hub_download(base_path, sub)
+        return meanpool.sentence_pooling(modules.parent)
+    except Exception:  # no such file, no network: not a sentence encoder as far as we can tell
+        return None
+
+
+def choose_recipe(requested: str, train_labels: list[str], model_type: str, pooling) -> tuple[str, str]:
+    """'contrastive' or 'fine-tune' for these rows and this base, and why (one line for "Chosen for you")."""
+    per_class = min(Counter(train_labels).values()) if train_labels else 0
+    limit = config.FEWSHOT_MAX_ROWS_PER_CLASS
+    if requested == CONTRASTIVE:
+        if model_type != "bert":
+            raise BertDemoError(
+                f"The contrastive recipe needs a BERT encoder; this base model is {model_type!r}: choose fine-tune."
+            )
+        return CONTRASTIVE, "contrastive (as asked): SetFit-style pairs, then a logistic-regression head"
+    if requested == FINE_TUNE:
+        return FINE_TUNE, "fine-tune (as asked)"
+    if pooling is not None and model_type == "bert" and per_class <= limit:
+        return CONTRASTIVE, (
+            f"contrastive (auto: {per_class} training rows in the smallest class, at most {limit}, and a sentence "
+            "encoder): SetFit-style pairs, then a logistic-regression head, beats a fresh head on so few rows"
+        )
+    why = "not a mean-pooling sentence encoder" if pooling is None or model_type != "bert" else (
+        f"{per_class} training rows in the smallest class, more than {limit}"
+    )  # fmt: skip
+    return FINE_TUNE, f"fine-tune (auto: {why})"
+
+
+def contrastive_pairs(label_ids: list[int], iterations: int, cap: int, seed: int) -> list[tuple[int, int, float]]:
+    """SetFit's pairs: per iteration and row, one row of its label (1.0) and one of another (0.0); at most `cap`."""
+    rng = random.Random(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, y in enumerate(label_ids):
+        by_label.setdefault(y, []).append(i)
+    positives, negatives = [], []
+    for _ in range(iterations):
+        for i, y in enumerate(label_ids):
+            same = [j for j in by_label[y] if j != i] or [i]
+            positives.append((i, rng.choice(same), 1.0))
+            others = [j for lab, rows in by_label.items() if lab != y for j in rows]
+            if others:
+                negatives.append((i, rng.choice(others), 0.0))
+    rng.shuffle(positives)
+    rng.shuffle(negatives)
+    half = max(1, cap // 2)
+    pairs = positives[:half] + negatives[:half]
+    rng.shuffle(pairs)
+    return pairs
+
+
+def tune_encoder(model, tokenizer, texts: list[str], label_ids: list[int], cfg, monitor: TrainingMonitor) -> float:
+    """One epoch of cosine-similarity regression on pairs; returns the mean loss. Raises TrainingStopped on Stop."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    pairs = contrastive_pairs(label_ids, config.FEWSHOT_PAIR_ITERATIONS, config.FEWSHOT_MAX_PAIRS, cfg.seed)
+    size = config.FEWSHOT_BATCH_SIZE
+    total = max(1, math.ceil(len(pairs) / size))
+    optimizer = torch.optim.AdamW(model.bert.parameters(), lr=config.FEWSHOT_LEARNING_RATE, fused=True)
+    schedule = get_linear_schedule_with_warmup(optimizer, max(1, round(0.1 * total)), total)
+    autocast = torch.autocast(
+        "cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16" and model.device.type == "cpu"
+    )
+    every = max(1, math.ceil(total / config.LOSS_POINTS_PER_RUN))
+    model.train()
+    monitor.on_step(0, total, 0.0)
+    losses = []
+    for step in range(total):
+        chunk = pairs[step * size : (step + 1) * size]
+        # A batch's pairs share rows (few rows, many pairs): each distinct row is encoded once, then indexed.
+        rows = sorted({p[k] for p in chunk for k in (0, 1)})
+        where = {row: i for i, row in enumerate(rows)}
+        with autocast:
+            vectors = _embed_batch(model, tokenizer, [texts[r] for r in rows], cfg).float()
+            left = vectors[torch.tensor([where[p[0]] for p in chunk])]
+            right = vectors[torch.tensor([where[p[1]] for p in chunk])]
+            cosine = torch.nn.functional.cosine_similarity(left, right)
+        target = torch.tensor([p[2] for p in chunk], dtype=torch.float32, device=cosine.device)
+        loss = torch.nn.functional.mse_loss(cosine, target)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
+        monitor.on_step(step + 1, total, (step + 1) / total)
+        if (step + 1) % every == 0 or step + 1 == total:
+            monitor.add_loss(step + 1, (step + 1) / total, float(np.mean(losses[-every:])))
+        if monitor.stop_requested:
+            raise TrainingStopped("Training was stopped: the contrastive tuning was not finished, nothing was saved.")
+    model.eval()
+    return float(np.mean(losses)) if losses else 0.0
+
+
+def _embed_batch(model, tokenizer, texts: list[str], cfg):
+    batch = encode(tokenizer, texts, cfg.max_length, cfg.truncation, padding=True, return_tensors="pt")
+    keep = ("input_ids", "attention_mask", "token_type_ids")
+    return model.embed(**{k: v.to(model.device) for k, v in batch.items() if k in keep})
+
+
+def train_contrastive(model, tokenizer, split: Split, cfg, monitor: TrainingMonitor) -> dict[str, Any]:
+    """Tune the encoder on pairs, fit the logistic head on the tuned vectors; the validation logits and history."""
+    label2id = {lab: i for i, lab in enumerate(split.labels)}
+    train_ids = [label2id[y] for y in split.train_labels]
+    started = time.perf_counter()
+    loss = tune_encoder(model, tokenizer, split.train_texts, train_ids, cfg, monitor)
+    monitor.set_phase("evaluating", "Fitting the logistic-regression head on the tuned encoder")
+    logits = probe.fit_probe(
+        model, tokenizer, split.train_texts, train_ids, split.val_texts, len(split.labels),
+        cfg.max_length, cfg.truncation, cfg.seed,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
+    val_ids = np.array([label2id[y] for y in split.val_labels])
+    from bertdemo.metrics import scores
+
+    val = scores(logits.argmax(-1), val_ids)
+    record = {
+        "epoch": 1.0,
+        "step": monitor.snapshot()["total_steps"],
+        "train_loss": loss,
+        "val_accuracy": val.get("accuracy"),
+        "val_f1_macro": val.get("f1_macro"),
+        "val_precision_macro": val.get("precision_macro"),
+        "val_recall_macro": val.get("recall_macro"),
+        "val_rows": len(val_ids),
+    }
+    monitor.add_epoch(record)
+    return {"logits": logits, "loss": loss, "seconds": seconds}
+
+
+def adapt_config(cfg, user_cfg):
+    """The contrastive recipe's own settings where the user left them on auto (recorded in `chosen`)."""
+    from dataclasses import replace
+
+    chosen = dict(cfg.chosen)
+    changes: dict[str, Any] = {"chosen": chosen}
+    if user_cfg.epochs is None:
+        changes["epochs"] = 1
+        chosen["epochs"] = "1 (contrastive recipe: one pass over the pairs, as SetFit)"
+        chosen.pop("early_stopping", None)
+        changes["early_stopping_patience"] = user_cfg.early_stopping_patience
+    if user_cfg.batch_size is None:
+        changes["batch_size"] = config.FEWSHOT_BATCH_SIZE
+        chosen["batch_size"] = f"{config.FEWSHOT_BATCH_SIZE} pairs (contrastive recipe)"
+    if user_cfg.learning_rate is None:
+        changes["learning_rate"] = config.FEWSHOT_LEARNING_RATE
+        chosen["learning_rate"] = f"{config.FEWSHOT_LEARNING_RATE:g} (contrastive recipe: SetFit's encoder rate)"
+    if user_cfg.max_length is None and cfg.max_length > config.FEWSHOT_MAX_LENGTH:
+        changes["max_length"] = config.FEWSHOT_MAX_LENGTH
+        chosen["max_length"] = f"{config.FEWSHOT_MAX_LENGTH} (contrastive recipe: pairs need the gist of a text)"
+    chosen.pop("steps", None)
+    return replace(cfg, **changes)
+
+
+def train_contrastive_run(model, tokenizer, split: Split, cfg, name: str, monitor: TrainingMonitor, **run: Any):
+    """The whole contrastive run: tune, fit the head, report, audit, save models/<name>; returns run.json (+ path).
+
+    `run`: base, dev, baseline, root, owner, data_summary, data_file (as train_run has them).
+    """
+    from bertdemo.runs import store
+    from bertdemo.training.runsave import report_and_audit, run_info, save_run
+
+    result = train_contrastive(model, tokenizer, split, cfg, monitor)
+    monitor.set_phase("saving")
+    report, findings, audited = report_and_audit(split, result["logits"], cfg.seed, run.get("data_file"))
+    info = run_info(
+        name, run["base"], cfg, split, run.get("data_summary"), monitor.history, report, run["dev"],
+        result["seconds"], result["loss"],
+    )  # fmt: skip
+    info.update(recipe=CONTRASTIVE, baseline=run.get("baseline"), audit=findings, pooling_normalize=model.normalize)
+    info["distributed"] = {"processes": 1, "effective_batch_size": cfg.batch_size}
+    if run.get("quick"):
+        info["quick_model"] = {k: v for k, v in run["quick"].items() if k != "path"}  # removed once this is saved
+    if run.get("owner"):
+        info["owner"] = run["owner"]
+    root = run.get("root")
+    path = save_run(store.staging_dir(root), name, root, model, tokenizer, split, info, audited, run.get("data_file"))
+    monitor.finish(name)
+    return {**info, "path": str(path)}

@@ -1,0 +1,187 @@
+"""Few labeled rows: the recipe chosen, SetFit-style pairs, the quick model, and what the runs are (tiny models)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from bertdemo import config, meanpool
+from bertdemo.errors import BertDemoError, TrainingStopped
+from bertdemo.inference import predictors
+from bertdemo.onnx.export import export_run
+from bertdemo.runs import store
+from bertdemo.training import fewshot
+from bertdemo.training.hyperparameters import TrainConfig
+from bertdemo.training.monitor import TrainingMonitor
+from bertdemo.training.trainer import train_run
+from tests.helpers import make_tiny_model_dir
+from tests.test_training import tiny_split
+
+
+@pytest.fixture(scope="module")
+def tiny_encoders(tmp_path_factory):
+    """(plain tiny BERT, the same made a mean-pooling sentence encoder by its modules.json)."""
+    plain = make_tiny_model_dir(tmp_path_factory.mktemp("plain") / "tiny")
+    sentence = tmp_path_factory.mktemp("sentence") / "tiny"
+    shutil.copytree(plain, sentence)
+    (sentence / "1_Pooling").mkdir()
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ]
+    (sentence / "modules.json").write_text(json.dumps(modules))
+    (sentence / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+    return str(plain), str(sentence)
+
+
+class TriesTheQuickModel(TrainingMonitor):
+    """A visitor who predicts with the quick model the moment it is announced, while training goes on."""
+
+    def __init__(self, root):
+        super().__init__()
+        self.root, self.tried = root, None
+
+    def set_quick(self, quick):
+        super().set_quick(quick)
+        predicted = predictors.load_predictor(quick["run"], "pytorch", self.root).predict(tiny_split().val_texts)
+        right = [p == g for p, g in zip(predicted.labels, tiny_split().val_labels, strict=True)]
+        self.tried = {"info": store.load_run(quick["run"], self.root), "accuracy": sum(right) / len(right)}
+        predictors.clear_cache(quick["run"])
+
+
+@pytest.fixture(scope="module")
+def contrastive_run(tiny_encoders, tmp_path_factory):
+    """The tiny sentence encoder trained on auto: (root, run.json, monitor)."""
+    root = tmp_path_factory.mktemp("models")
+    monitor = TriesTheQuickModel(root)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(config, "FEWSHOT_MAX_PAIRS", 160)  # 10 steps: the tiny model learns nothing more from more
+        info = train_run(tiny_split(), TrainConfig(model=tiny_encoders[1]), "few", monitor=monitor, root=root)
+    return root, info, monitor
+
+
+def test_few_rows_on_a_sentence_encoder_choose_contrastive_and_others_fine_tune() -> None:
+    few = ["a"] * 8 + ["b"] * 8
+    assert fewshot.choose_recipe("auto", few, "bert", {"normalize": True})[0] == fewshot.CONTRASTIVE
+    assert fewshot.choose_recipe("auto", few, "bert", None)[0] == fewshot.FINE_TUNE
+    many = ["a"] * (config.FEWSHOT_MAX_ROWS_PER_CLASS + 1) + ["b"] * 500
+    recipe, why = fewshot.choose_recipe("auto", many, "bert", {"normalize": True})
+    assert recipe == fewshot.FINE_TUNE and "more than" in why
+    assert fewshot.choose_recipe("fine-tune", few, "bert", {"normalize": True})[0] == fewshot.FINE_TUNE
+    with pytest.raises(BertDemoError, match="needs a BERT encoder"):
+        fewshot.choose_recipe("contrastive", few, "distilbert", None)
+
+
+def test_pairs_are_half_same_label_half_other_label_and_capped() -> None:
+    labels = [0, 0, 0, 1, 1, 2]
+    pairs = fewshot.contrastive_pairs(labels, iterations=4, cap=1000, seed=0)
+    assert len(pairs) == 2 * 4 * len(labels)
+    for i, j, target in pairs:
+        assert (labels[i] == labels[j]) == (target == 1.0)
+    assert sum(t for _, _, t in pairs) == len(pairs) / 2
+    assert len(fewshot.contrastive_pairs(labels, iterations=4, cap=10, seed=0)) == 10
+
+
+def test_a_contrastive_run_is_a_complete_mean_pool_run_with_its_choice_recorded(contrastive_run) -> None:
+    root, info, monitor = contrastive_run
+    assert info["recipe"] == fewshot.CONTRASTIVE
+    assert info["params"]["chosen"]["recipe"].startswith("contrastive (auto: 18 training rows")
+    assert [h["epoch"] for h in info["history"]] == [1.0] and info["history"][0]["val_accuracy"] is not None
+    assert monitor.snapshot()["loss_trace"], "the loss curve is drawn for what was trained"
+    low_high = info["metrics"]["accuracy_interval"]
+    assert low_high["low"] <= info["metrics"]["accuracy"] <= low_high["high"]
+    saved = json.loads((root / "few" / "config.json").read_text())
+    assert saved[meanpool.POOLING_KEY] == "mean" and saved[meanpool.NORMALIZE_KEY] is True
+    result = predictors.load_predictor("few", "pytorch", root).predict(["great phone, love it"])
+    assert result.labels[0] in ("negative", "positive")
+
+
+def test_the_quick_model_is_a_usable_run_during_training_and_goes_once_the_final_run_is_saved(contrastive_run) -> None:
+    root, info, monitor = contrastive_run
+    quick = monitor.snapshot()["quick"]
+    assert quick["run"] == "few-quick" and info["quick_model"]["run"] == "few-quick"
+    tried = monitor.tried
+    assert tried["info"]["recipe"] == "linear probe" and tried["info"]["quick_model_of"] == "few"
+    assert tried["accuracy"] == pytest.approx(quick["accuracy"]), "it predicts as its validation accuracy says"
+    assert not (root / "few-quick").exists(), "the final run supersedes the quick one"
+
+
+def test_a_mean_pool_run_exports_to_onnx_and_passes_the_checks_against_pytorch(contrastive_run) -> None:
+    root, _, _ = contrastive_run
+    report = export_run("few", optimize=False, quantize=True, root=root)
+    assert report["passed"], report["variants"]
+    assert report["variants"]["onnx"]["max_abs_diff"] <= config.ONNX_ATOL
+
+
+def test_fine_tuning_also_gets_a_quick_model(tiny_encoders, tmp_path) -> None:
+    info = train_run(tiny_split(), TrainConfig(model=tiny_encoders[0], epochs=1), "plain", root=tmp_path)
+    assert "recipe" not in info and info["params"]["chosen"]["recipe"].startswith("fine-tune (auto: not a mean")
+    assert info["quick_model"]["run"] == "plain-quick" and info["quick_model"]["seconds"] > 0
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_stopping_the_contrastive_tuning_keeps_the_quick_model_or_discards_all(tiny_encoders, tmp_path, keep) -> None:
+    monitor = TrainingMonitor()
+    real_add_loss = monitor.add_loss
+
+    def stop_after_a_point(*args):
+        real_add_loss(*args)
+        monitor.request_stop(keep_best=keep)
+
+    monitor.add_loss = stop_after_a_point
+    with pytest.raises(TrainingStopped, match="is kept as run 'stopped-quick'" if keep else "nothing was saved"):
+        train_run(tiny_split(), TrainConfig(model=tiny_encoders[1]), "stopped", monitor=monitor, root=tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["stopped-quick"] if keep else [])
+
+
+def test_the_progress_says_where_the_quick_model_is_and_how_sure_its_accuracy_is() -> None:
+    from bertdemo.ui import views
+
+    quick = {"run": "r-quick", "seconds": 2.5, "accuracy": 0.8, "accuracy_interval": {"low": 0.376, "high": 0.964}}
+    running = views.device_markdown({"state": "running", "quick": quick})
+    assert "`r-quick`" in running and "80.0% (95% interval 37.6%–96.4%)" in running and "**Predict**" in running
+    assert "replaced by the final run" in views.device_markdown({"state": "done", "quick": quick})
+    assert "not made (no room)" in views.device_markdown(
+        {"state": "running", "quick": {"run": None, "error": "no room"}}
+    )
+    info = {"name": "r", "metrics": {"accuracy": 0.8, "accuracy_interval": quick["accuracy_interval"]}}
+    assert "(95% interval 37.6%–96.4%)" in views.results_markdown(info)
+
+
+@pytest.mark.slow
+def test_the_bundled_encoder_gives_a_quick_model_in_seconds_that_beats_chance_and_exports(tmp_path) -> None:
+    """The real MiniLM on the example data: the probe is a mean-pooling, normalized run that ONNX reproduces."""
+    from bertdemo.data.labeled import read_labeled_csv
+    from bertdemo.data.splits import split_data
+    from bertdemo.training import basemodels
+    from bertdemo.training.hyperparameters import choose_hyperparameters
+    from bertdemo.training.quickmodel import train_quick_model
+    from tests.conftest import REPO
+
+    split = split_data(read_labeled_csv(REPO / "examples" / "reviews.csv", None, None, None, 0), 0.2, 0)
+    base = basemodels.resolve_base_model("bundled")
+    from bertdemo.tokenizing import load_tokenizer
+
+    cfg = choose_hyperparameters(TrainConfig(), len(split.train_texts), None)
+    pooling = fewshot.base_pooling(base.path)
+    assert pooling == {"normalize": True}
+    quick = train_quick_model(
+        base, load_tokenizer(base.path), split, cfg, "ex", TrainingMonitor(), pooling, root=tmp_path
+    )
+    assert quick is not None and quick["accuracy_interval"]["low"] > 0.5, quick  # above chance (2 balanced classes)
+    report = export_run("ex-quick", optimize=True, quantize=True, root=tmp_path)
+    assert report["passed"], report["variants"]
+
+
+def test_the_model_card_snippet_of_a_mean_pool_run_answers_as_bertdemo_does(contrastive_run) -> None:
+    from tests.test_modelcard import code_blocks, run_snippet
+
+    root, _, _ = contrastive_run
+    card = (root / "few" / "README.md").read_text()
+    printed = run_snippet(code_blocks(card)[0], root)
+    expected = predictors.load_predictor("few", "pytorch", root).predict(["An absolute delight from start to finish."])
+    assert printed[0][0]["label"] == expected.labels[0]
+    assert printed[0][0]["score"] == pytest.approx(float(expected.probabilities.max()), abs=1e-5)

@@ -69,7 +69,7 @@ def test_accuracy_and_agreement_name_where_they_come_from():
     report = {**REPORT, "texts": ["a", "b", "c"]}
     report["backends"] = {"onnx-int8": {**REPORT["backends"]["onnx-int8"], "accuracy": 0.983, "agreement": 1.0}}
     frame = bench_views.backends_frame(report)
-    assert list(frame.columns[-2:]) == ["val accuracy (export check)", "agrees with PyTorch (your texts)"]
+    assert list(frame.columns[-2:]) == ["val acc (export check)", "agrees (your texts)"]
     assert list(frame.iloc[0, -2:]) == ["98.3%", "100.0%"]
     text = bench_views.measurement_text(report)
     assert "measured when it was exported" in text and "measured here, on your 3 texts" in text

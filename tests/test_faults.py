@@ -107,9 +107,12 @@ def test_killed_and_terminated_jobs_leave_nothing(models_root, tiny_model_dir, s
     final = runner.wait(job, timeout=60)
     assert final["state"] == "failed", final
     assert "killed by SIGKILL" in final["error"] and "\n" not in final["error"]
-    # No partial run, and the dead job's staging folder is swept as soon as the runner notices.
-    assert sorted(p.name for p in models_root.iterdir()) == ["earlier"]
+    assert "is kept as run 'killed-quick'" in final["error"]  # what the visitor still has
+    # No partial run, and the dead job's staging folder is swept as soon as the runner notices. The quick model,
+    # saved complete before fine-tuning began, stays: the visitor keeps a usable model.
+    assert sorted(p.name for p in models_root.iterdir()) == ["earlier", "killed-quick"]
     assert_predicts("earlier", models_root)
+    assert_predicts("killed-quick", models_root)
 
     # The runner is not stuck on the dead job: the next one starts. Its Stop is not honoured in time
     # (grace 0), so it ends in SIGTERM, and the CLI still removes its staging folder on the way out.
@@ -119,8 +122,9 @@ def test_killed_and_terminated_jobs_leave_nothing(models_root, tiny_model_dir, s
     runner.stop(job2, owner="alice")
     final = runner.wait(job2, timeout=120)
     assert final["state"] == "stopped", final
-    assert "nothing was saved" in final["error"]
-    assert sorted(p.name for p in models_root.iterdir()) == ["earlier"]
+    assert "nothing was saved" in final["error"] and "quick model" not in final["error"]
+    # "Stop" (discard) takes the quick model with it, even when the stop had to be forced.
+    assert sorted(p.name for p in models_root.iterdir()) == ["earlier", "killed-quick"]
     assert_predicts("earlier", models_root)
 
 
@@ -151,7 +155,10 @@ def test_orphaned_job_stops_when_its_app_dies(models_root, tiny_model_dir, small
         if parent.poll() is None:
             os.killpg(parent.pid, signal.SIGKILL)
             parent.wait(timeout=30)
-    assert list(models_root.iterdir()) == [], "the job removes its own staging folder on the way out"
+    assert staging_dirs(models_root) == [], "the job removes its own staging folder on the way out"
+    # What is left is the complete quick model, saved before fine-tuning began; it predicts.
+    assert [p.name for p in models_root.iterdir()] == ["orphan-quick"]
+    assert_predicts("orphan-quick", models_root)
 
 
 # --- a killed app server, restarted ----------------------------------------------------------------------------
@@ -193,7 +200,9 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
         assert [r["name"] for r in client.predict(api_name="/models")] == ["earlier"]
         answer = client.predict("earlier", "a wonderful film", api_name="/predict")
         assert answer["label"] in {"negative", "positive"}
-        assert sorted(p.name for p in models.iterdir()) == ["earlier"]
+        # The quick model was complete before fine-tuning began: it survives the restart (its owner's run).
+        assert sorted(p.name for p in models.iterdir()) == ["doomed-quick", "earlier"]
+        assert_predicts("doomed-quick", models)
     finally:
         kill_group(app)
         if child and alive(child):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -42,10 +43,14 @@ class TriesTheQuickModel(TrainingMonitor):
 
     def __init__(self, root):
         super().__init__()
-        self.root, self.tried = root, None
+        self.root, self.tried, self.removed = root, None, False
 
     def set_quick(self, quick):
         super().set_quick(quick)
+        if quick.get("removed"):  # the final run is saved: the quick one is gone
+            assert not (self.root / Path(quick["path"]).name).exists()
+            self.removed = True
+            return
         predicted = predictors.load_predictor(quick["run"], "pytorch", self.root).predict(tiny_split().val_texts)
         right = [p == g for p, g in zip(predicted.labels, tiny_split().val_labels, strict=True)]
         self.tried = {"info": store.load_run(quick["run"], self.root), "accuracy": sum(right) / len(right)}
@@ -107,6 +112,7 @@ def test_the_quick_model_is_a_usable_run_during_training_and_goes_once_the_final
     assert tried["info"]["recipe"] == "linear probe" and tried["info"]["quick_model_of"] == "few"
     assert tried["accuracy"] == pytest.approx(quick["accuracy"]), "it predicts as its validation accuracy says"
     assert not (root / "few-quick").exists(), "the final run supersedes the quick one"
+    assert monitor.removed and quick["removed"], "and the status says it is gone"
 
 
 def test_a_mean_pool_run_exports_to_onnx_and_passes_the_checks_against_pytorch(contrastive_run) -> None:

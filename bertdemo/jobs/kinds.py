@@ -158,7 +158,7 @@ class ProcessJob(Job):
             # A crash: its traceback names server paths and code, so it goes to the log, not to the visitor.
             log.warning("job %s ended with exit status %s; its last output:\n%s", self.id, code, "\n".join(err[-30:]))
             error = f"Training failed unexpectedly (exit status {code}): the details are in the server log."
-        return ("stopped" if self.stop_requested_at else "failed"), None, error
+        return ("stopped" if self.stop_requested_at else "failed"), None, _with_kept_quick(error, self.final_progress)
 
     def progress(self) -> TrainingProgress:
         """The status file's snapshot (or the one kept once the job ended)."""
@@ -276,6 +276,15 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
     except OSError:
         return []
+
+
+def _with_kept_quick(error: str, progress: dict[str, Any] | None) -> str:
+    """The error, plus where the quick model is when it outlived the job (a kill, a crash): a usable run."""
+    quick = (progress or {}).get("quick") or {}
+    path = quick.get("path")
+    if not quick.get("run") or quick.get("removed") or not path or not Path(path).is_dir() or "quick model" in error:
+        return error
+    return f"{error} The quick model (validation accuracy {quick.get('accuracy', 0):.3f}) is kept as run {quick['run']!r}."
 
 
 def _killed_message(signum: int) -> str:

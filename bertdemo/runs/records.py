@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 from bertdemo import config
 
@@ -52,7 +52,7 @@ class TrainingProgress(TypedDict):
     device: dict[str, Any]
     message: str
     run: str | None
-    kept_epoch: NotRequired[int]  # after "Stop, keep best epoch": the epoch the run will be
+    kept_epoch: int | None  # after "Stop, keep best epoch": the epoch the run will be
     quick: dict[str, Any] | None  # the quick model's run and validation scores (training.quickmodel)
 
 

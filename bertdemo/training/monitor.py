@@ -48,6 +48,7 @@ class TrainingMonitor:
             "device": {},
             "message": "",
             "run": None,
+            "kept_epoch": None,  # set by "Stop, keep best epoch"
             "quick": None,  # the quick model (linear probe): its run name and validation scores, once saved
         }
 

@@ -83,7 +83,8 @@ def train_quick_model(
             info.pop("_audited"), save.get("data_file"),
         )  # fmt: skip
     except (RunNameError, BertDemoError, OSError, ValueError) as exc:
-        log.warning("quick model of run %s not made: %s", name, one_line(str(exc)))
+        # Info, not a warning: the status (and the final error, if fine-tuning fails the same way) tells the user.
+        log.info("quick model of run %s not made: %s", name, one_line(str(exc)))
         monitor.set_quick({"run": None, "error": one_line(str(exc))})
         return None
     metrics = info["metrics"]
@@ -129,11 +130,15 @@ def kept_if_needed(quick: dict[str, Any], monitor: TrainingMonitor, root: Path |
     """
     try:
         yield
+    except KeyboardInterrupt:  # SIGTERM: the app escalating a stop the step in flight did not heed in time
+        if quick and monitor.stop_requested and not monitor.stop_keeps_best:
+            _remove(quick, root, monitor)  # "Stop and discard" means the quick run too
+        raise
     except TrainingStopped as exc:
         if not quick:
             raise
         if not monitor.stop_keeps_best:
-            _remove(quick, root)
+            _remove(quick, root, monitor)
             raise
         if monitor.history:  # pragma: no cover - a kept epoch returns normally
             raise
@@ -143,15 +148,16 @@ def kept_if_needed(quick: dict[str, Any], monitor: TrainingMonitor, root: Path |
             raise
         raise type(exc)(f"{exc} {_kept(quick)}") from exc
     if quick:
-        _remove(quick, root)
+        _remove(quick, root, monitor)
 
 
 def _kept(quick: dict[str, Any]) -> str:
     return f"the quick model (validation accuracy {quick['accuracy']:.3f}) is kept as run {quick['run']!r}."
 
 
-def _remove(quick: dict[str, Any], root: Path | None) -> None:
+def _remove(quick: dict[str, Any], root: Path | None, monitor: TrainingMonitor) -> None:
     try:
         store.delete_run(Path(quick["path"]).name, root)  # its folder: name--<owner tag> when the name was taken
     except BertDemoError:  # already deleted by its owner
         pass
+    monitor.set_quick({**quick, "removed": True})  # the status stops offering it

@@ -54,7 +54,10 @@ def create_compare_tab(owner: gr.BrowserState, root: Path | None = None) -> dict
         )
         c["plot"] = gr.Plot(show_label=False, visible=False)
         c["backends"] = gr.Dataframe(
-            label="Speed, size and validation accuracy per back-end", interactive=False, visible=False
+            label="Speed, size and validation accuracy per back-end",
+            interactive=False,
+            visible=False,
+            elem_id="bd-backends",
         )
 
     @ui_errors

@@ -37,6 +37,10 @@ button.bd-explain { max-width: 26rem; min-height: 40px; align-self: flex-start; 
   .table-wrap:has(th:nth-child(6)) .virtual-body { width: max-content !important; }
   .table-wrap:has(th:nth-child(6)) th * { white-space: normal !important; text-overflow: clip !important; }
   .table-wrap th, .table-wrap th * { word-break: normal; overflow-wrap: normal; }
+  /* Compare's back-end table: headers of two or three words each, kept to two lines. */
+  #bd-backends .table-wrap:has(th:nth-child(6)) :is(th, td, .body-cell) {
+    width: 9em !important; min-width: 9em !important; max-width: 9em !important; flex: 0 0 9em !important;
+  }
 }
 """
 

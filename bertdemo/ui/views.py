@@ -257,6 +257,8 @@ def quick_markdown(quick: dict[str, Any] | None, state: str | None) -> str:
         "final run, and kept if training fails or is stopped with *keep best* before an epoch ends",
         "done": "replaced by the final run",
     }.get(state or "", "kept as a run of its own")
+    if quick.get("removed") and state != "done":
+        fate = "removed with the stopped training"
     return (
         f"**Quick model** (linear probe on the frozen encoder, ready in {quick.get('seconds', 0):.1f} s): "
         f"`{html.escape(str(quick['run']))}`, validation accuracy {pct(quick.get('accuracy'))}"

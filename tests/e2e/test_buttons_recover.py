@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.browsing import shot
+from tests.helpers import make_tiny_run
 from tests.e2e.pagechecks import TAB_NAMES, open_tab
 
 pytestmark = [
@@ -76,7 +77,10 @@ def _press_and_check(page, tab: str, name: str) -> dict:
     return {"button": name, "error": message, "back": bool(back), "stuck": stuck, "busy": busy}
 
 
-def test_every_button_comes_back_after_an_error_and_leaves_no_badge(open_page):
+def test_every_button_comes_back_after_an_error_and_leaves_no_badge(open_page, app_server):
+    # A shared (read-only) run, so the tabs that act on a run have their buttons enabled: the wrong clicks
+    # are then a missing file or text, a read-only run to delete, not "no run" (those buttons wait, disabled).
+    make_tiny_run(app_server.root, "shared-tiny")
     page = open_page()
     page.wait_for_timeout(1000)  # the load event: owner id, run lists
     pressed, problems = [], []

@@ -284,7 +284,8 @@ def _with_kept_quick(error: str, progress: dict[str, Any] | None) -> str:
     path = quick.get("path")
     if not quick.get("run") or quick.get("removed") or not path or not Path(path).is_dir() or "quick model" in error:
         return error
-    return f"{error} The quick model (validation accuracy {quick.get('accuracy', 0):.3f}) is kept as run {quick['run']!r}."
+    accuracy = quick.get("accuracy") or 0.0
+    return f"{error} The quick model (validation accuracy {accuracy:.3f}) is kept as run {quick['run']!r}."
 
 
 def _killed_message(signum: int) -> str:

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.browsing import shot
-from tests.helpers import make_tiny_run
 from tests.e2e.pagechecks import TAB_NAMES, open_tab
+from tests.helpers import make_tiny_run
 
 pytestmark = [
     pytest.mark.e2e,

@@ -351,3 +351,30 @@ def test_a_training_job_yields_the_cpu_to_the_apps_answers():
     finally:
         child.kill()
         child.wait()
+
+
+def test_a_thread_mode_jobs_hub_downloads_carry_no_operator_token(fake_hub, tmp_path, monkeypatch):
+    """ZeroGPU trains in the app's own process, where HF_TOKEN is set: transformers' downloads for the visitor's
+    base model must not send it (item 6). The fake Hub records every request's Authorization header."""
+    import huggingface_hub.constants
+
+    from bertdemo.jobs.runner import JobRunner, TrainRequest
+    from bertdemo.ui import build_app
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_IMPLICIT_TOKEN", False)  # restored after
+    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "0")
+    fake_hub.models["someone/small-bert"] = {
+        "safetensors": {"parameters": {"F32": 4_000_000}, "total": 4_000_000},
+        "config": {"model_type": "bert", "architectures": ["BertModel"], "hidden_size": 32, "vocab_size": 99},
+    }
+    root = tmp_path / "models"
+    root.mkdir()
+    runner = JobRunner(root=root, mode="thread", gpu_wrapper=lambda fn: fn)
+    build_app(root=root, runner=runner)  # the app's start-up, as on a ZeroGPU Space (nothing launched)
+    csv_path = write_csv(tmp_path / "reviews.csv", tiny_rows())
+    job = runner.start(TrainRequest(csv_path=str(csv_path), model="someone/small-bert", epochs=1), owner="v")
+    final = runner.wait(job, timeout=120)
+    assert final["state"] == "failed"  # the fake Hub has no tokenizer: the job fails after asking for it
+    paths = [path for path, _ in fake_hub.requests]
+    assert any(p.startswith("/someone/small-bert/resolve/main/tokenizer") for p in paths), paths
+    assert [auth for _, auth in fake_hub.requests if auth] == [], "the operator's token went out with a request"

@@ -114,6 +114,21 @@ def resolve_app_base_model(name: str | None, models_root: Path | None = None) ->
     return base
 
 
+def keep_operator_token_from_visitors() -> None:
+    """In the app's process, Hub calls that name no token send none (not HF_TOKEN, not a saved login).
+
+    Every Hub call there is for a visitor: the checks here pass visitor_token() themselves, but a thread-mode job
+    (ZeroGPU) loads the tokenizer and weights in this process through transformers, which passes no token.
+    A subprocess job gets the same rule from its environment (jobs.runner.visitor_env).
+    """
+    if config.VISITOR_HUB_TOKEN:
+        return
+    import huggingface_hub.constants
+
+    os.environ["HF_HUB_DISABLE_IMPLICIT_TOKEN"] = "1"  # for anything that reads it later
+    huggingface_hub.constants.HF_HUB_DISABLE_IMPLICIT_TOKEN = True  # read on every request (utils._headers)
+
+
 def visitor_token() -> bool | None:
     """The token for a visitor's Hub calls: False (none, whatever HF_TOKEN says) unless the operator allows theirs."""
     return None if config.VISITOR_HUB_TOKEN else False

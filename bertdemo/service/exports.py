@@ -9,6 +9,7 @@ from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError
 from bertdemo.runs import access, quota
 from bertdemo.service.common import is_blank
+from bertdemo.service.lowpriority import run_low_priority
 
 
 def export(
@@ -32,7 +33,9 @@ def export(
     key = access.check_owned(name, owner, root).name  # the run's folder: a visitor's names are their own
     quota.check_room(access.owner_key(owner), root, new_run=False)  # an export adds up to ~180 MB
     with access.as_seen_by(name, owner, root):
-        report = export_run(key, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress)
+        report = run_low_priority(
+            export_run, key, optimize=bool(optimize), quantize=bool(quantize), root=root, progress=progress
+        )  # the app's quick answers go first (service.lowpriority)
     clear_cache(key)  # a re-export replaces files that a cached ONNX session may hold
     hardware.release_memory()  # the export's peak is not kept for the server's lifetime
     return report

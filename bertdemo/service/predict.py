@@ -12,6 +12,7 @@ from bertdemo import config
 from bertdemo.errors import BertDemoError, Cancelled
 from bertdemo.runs import access
 from bertdemo.service.common import is_blank, need_file
+from bertdemo.service.lowpriority import run_low_priority
 from bertdemo.service.runs import load_run
 
 # One file prediction at a time in this process. Gradio's concurrency limit frees its slot as soon as the caller
@@ -135,7 +136,8 @@ def predict_file(
             progress(p)
 
     with _file_slot(stop), access.as_seen_by(str(name), owner, root):
-        return run(
+        return run_low_priority(  # the app's quick answers go first (service.lowpriority)
+            run,
             key,
             path,
             backend=None if is_blank(backend) or backend == "auto" else str(backend).strip(),

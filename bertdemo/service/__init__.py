@@ -45,6 +45,7 @@ from bertdemo.service.training import (
     stop_training,
 )
 from bertdemo.training.baseline import verdict
+from bertdemo.training.basemodels import keep_operator_token_from_visitors
 from bertdemo.training.hyperparameters import training_settings
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "file_columns",
     "inspect",
     "is_blank",
+    "keep_operator_token_from_visitors",
     "label_values",
     "job_status",
     "list_models",

@@ -56,7 +56,6 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
     """The gr.Blocks app over the models folder `root` (default config.MODELS_DIR)."""
     import gradio as gr
 
-    from bertdemo.training import basemodels
     from bertdemo.ui.api import create_api
     from bertdemo.ui.charts_tab import create_charts_tab
     from bertdemo.ui.common import UI_EVENT, run_choices, run_gate_updates, settle_failures
@@ -70,7 +69,7 @@ def build_app(root: Path | None = None, runner: service.JobRunner | None = None)
     # warning per click in the server log (the registry is reset whenever a library catches warnings).
     warnings.filterwarnings("ignore", message="'HTTP_422_UNPROCESSABLE_ENTITY' is deprecated")
     root = Path(root).resolve() if root is not None else None
-    basemodels.keep_operator_token_from_visitors()  # before a thread-mode job can reach the Hub
+    service.keep_operator_token_from_visitors()  # before a thread-mode job can reach the Hub
     runner = runner or make_runner(root)
     gr.set_static_paths([config.EXAMPLE_CSV.parent])  # "Use example data" shows the file in the File box
     with gr.Blocks(title=config.APP_TITLE, analytics_enabled=False, delete_cache=config.GRADIO_DELETE_CACHE) as demo:

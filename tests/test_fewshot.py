@@ -95,6 +95,11 @@ def test_a_contrastive_run_is_a_complete_mean_pool_run_with_its_choice_recorded(
     assert info["recipe"] == fewshot.CONTRASTIVE
     assert info["params"]["chosen"]["recipe"].startswith("contrastive (auto: 18 training rows")
     assert [h["epoch"] for h in info["history"]] == [1.0] and info["history"][0]["val_accuracy"] is not None
+    # Scored without the validation rows, then trained again with them: the saved model learnt from every row.
+    split = tiny_split()
+    assert info["refit"]["rows"] == len(split.train_texts) + len(split.val_texts)
+    assert info["refit"]["validation_rows"] == len(split.val_texts) == info["data"]["val_rows"]
+    assert "refit" in info["params"]["chosen"]
     assert monitor.snapshot()["loss_trace"], "the loss curve is drawn for what was trained"
     low_high = info["metrics"]["accuracy_interval"]
     assert low_high["low"] <= info["metrics"]["accuracy"] <= low_high["high"]
@@ -119,6 +124,9 @@ def test_a_mean_pool_run_exports_to_onnx_and_passes_the_checks_against_pytorch(c
     root, _, _ = contrastive_run
     report = export_run("few", optimize=False, quantize=True, root=root)
     assert report["passed"], report["variants"]
+    # Its validation rows were trained on: the check compares with PyTorch there, it claims no accuracy.
+    assert "trained on" in report["check_source"] and "accuracy" not in report["pytorch"]
+    assert "accuracy" not in report["variants"]["onnx"] and report["variants"]["onnx"]["agreement"] == 1.0
     assert report["variants"]["onnx"]["max_abs_diff"] <= config.ONNX_ATOL
 
 

@@ -121,6 +121,8 @@ def check_variants(
     run_path = store.run_dir(name, root)
     texts, gold = validation_texts(run_path, config.EXPORT_CHECK_MAX_TEXTS)
     source = store.VALIDATION_CSV
+    if store.load_run(name, root).get("refit"):  # trained on its validation rows too: no accuracy to claim there
+        gold, source = [], f"{store.VALIDATION_CSV} (trained on; agreement only)"
     if not texts:
         texts, gold, source = list(config.EXPORT_FALLBACK_TEXTS), [], "built-in sentences"
     report(_CHECK_START, f"Running PyTorch on {len(texts)} {source} texts")

@@ -136,18 +136,23 @@ def _train_run(
             base, tokenizer, split, cfg, name, monitor, pooling or {}, data_file=data_file, **saving
         )
         quick.update(made or {})
-    model = load_classifier(
-        base.path,
-        pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id=label2id,
-        ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
-    )
+
+    def fresh():
+        return load_classifier(
+            base.path,
+            pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id=label2id,
+            ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
+        )
+
+    model = fresh()
     if recipe == fewshot.CONTRASTIVE:
         return fewshot.train_contrastive_run(
-            model, tokenizer, split, cfg, name, monitor, base=base, quick=quick, data_file=data_file, **saving
-        )
+            model, tokenizer, split, cfg, name, monitor, base=base, quick=quick, data_file=data_file, fresh=fresh,
+            **saving,
+        )  # fmt: skip
     frozen, why = attach_frozen_cache(
         model, config.TRAIN_FROZEN_FRACTION, cfg.precision, config.TRAIN_FROZEN_CACHE_MB << 20
     )

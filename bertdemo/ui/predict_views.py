@@ -111,6 +111,12 @@ def backend_cost_markdown(backend: str | None, default: str | None, exports: dic
             "against. An ONNX variant (exported on the **Export** tab) is usually faster."
         )
     v = (exports.get("variants") or {}).get(backend) or {}
+    if v.get("accuracy") is None and v.get("agreement") is not None:  # the run trained on its validation rows
+        return (
+            f"**Back-end: {html.escape(backend)}**{why}. Its export check on {exports.get('checked_texts')} "
+            f"validation rows: same label as PyTorch on {pct(v['agreement'])} of them (the run also trained on "
+            "those rows, so the check measures agreement only)."
+        )
     if v.get("accuracy") is None:
         return f"**Back-end: {html.escape(backend)}**{why}; no export check recorded to compare it with PyTorch."
     rows = exports.get("checked_texts")

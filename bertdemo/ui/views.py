@@ -284,7 +284,19 @@ def results_markdown(info: dict[str, Any]) -> str:
         f"{interval_text(m.get('accuracy_interval'))}, macro-F1 **{pct(m.get('f1_macro'))}**\n"
         f"Trained {len(info.get('history') or [])} epoch(s){took} on {data.get('train_rows', '?')} rows, "
         f"checked on {data.get('val_rows', '?')} validation rows. Base model: `{info.get('base_model')}`."
+        + _refit_line(info.get("refit"))
         + _baseline_line(m.get("accuracy"), info.get("baseline"))
+    )
+
+
+def _refit_line(refit: dict[str, Any] | None) -> str:
+    """The contrastive recipe's second pass: the saved model learnt from the validation rows too."""
+    if not refit:
+        return ""
+    return (
+        f"\n\nThen trained again on all {refit.get('rows', '?')} rows, the validation rows included, in "
+        f"{_fmt_seconds(refit.get('seconds') or 0)}: the saved model learnt from every row; the scores above are "
+        "those of the same recipe without the validation rows."
     )
 
 

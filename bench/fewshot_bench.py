@@ -147,11 +147,24 @@ def run_tfidf(rows, held) -> dict[str, Any]:
     }
 
 
+def recipe_settings() -> dict[str, Any]:
+    """The few-shot recipe's settings a cell was measured with (cells of other settings are measured again)."""
+    from bertdemo import config
+
+    return {
+        "pair_iterations": config.FEWSHOT_PAIR_ITERATIONS,
+        "max_pairs": config.FEWSHOT_MAX_PAIRS,
+        "refit": config.FEWSHOT_REFIT,
+        "max_rows_per_class": config.FEWSHOT_MAX_ROWS_PER_CLASS,
+    }
+
+
 def measure_cell(set_name: str, per_class: int, seed: int) -> dict[str, Any]:
     """Every method on one cell's rows, side by side, with the load average around it."""
     pool, held = _frames(set_name)
     rows = _sample(pool, per_class, seed)
     cell: dict[str, Any] = {"set": set_name, "per_class": per_class, "seed": seed, "rows": len(rows)}
+    cell["recipe"] = recipe_settings()
     cell["load_before"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-fewshot-") as tmp:
         work = Path(tmp)
@@ -212,6 +225,10 @@ def main() -> None:
     args = parser.parse_args()
     path = RESULTS / f"{NAME}.json"
     data = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "cells": []}
+    stale = [c for c in data["cells"] if c.get("recipe") != recipe_settings()]
+    if stale:  # measured with other recipe settings: measured again, not mixed into the means
+        print(f"dropping {len(stale)} cell(s) measured with other recipe settings", flush=True)
+        data["cells"] = [c for c in data["cells"] if c not in stale]
     done = {_key(c) for c in data["cells"]}
     # Seed-major, smallest sizes first: a partial run has every set and size once before any repeat.
     todo = [

@@ -378,3 +378,23 @@ def test_a_thread_mode_jobs_hub_downloads_carry_no_operator_token(fake_hub, tmp_
     paths = [path for path, _ in fake_hub.requests]
     assert any(p.startswith("/someone/small-bert/resolve/main/tokenizer") for p in paths), paths
     assert [auth for _, auth in fake_hub.requests if auth] == [], "the operator's token went out with a request"
+
+
+def test_an_upload_of_the_same_bytes_made_after_the_job_started_is_kept(tmp_path):
+    """gradio files uploads by content: another caller's upload of the same file lands on the job's upload path,
+    rewritten then; the ended job must not delete it under them (a flaky 'uploaded file is gone' in the suite)."""
+    import time
+
+    from bertdemo.jobs.runner import _drop_upload
+
+    upload = tmp_path / "0123abcd" / "small.csv"
+    upload.parent.mkdir()
+    upload.write_text("text,label\n")
+    started = time.time() - 60
+    os.utime(upload, (started + 30, started + 30))  # uploaded again 30 s after the job started
+    _drop_upload(upload, started)
+    assert upload.exists()
+    os.utime(upload, (started - 5, started - 5))  # only the job's own upload
+    _drop_upload(upload, started)
+    assert not upload.exists()
+    _drop_upload(upload, started)  # already gone: nothing to do

@@ -158,7 +158,7 @@ class JobRunner:
                 time.sleep(config.JOB_LIMIT_CHECK_S)
         finally:
             if upload is not None:
-                upload.unlink(missing_ok=True)
+                _drop_upload(upload, job.started)
 
     def _get(self, job_id: str, owner: str | None) -> Job:
         job = self._jobs.get(job_id or "")
@@ -223,6 +223,19 @@ def over_time_limit(progress: dict, limit_s: float) -> str | None:
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+def _drop_upload(upload: Path, job_started: float) -> None:
+    """Delete a job's upload, unless it was uploaded again since the job started.
+
+    gradio files uploads by content (<sha256>/<name>): a caller who uploads the same bytes meanwhile gets the
+    same path, rewritten then, and is about to train from it.
+    """
+    try:
+        if upload.stat().st_mtime <= job_started:
+            upload.unlink(missing_ok=True)
+    except OSError:  # already gone
+        pass
 
 
 def visitor_env(env: dict[str, str]) -> dict[str, str]:

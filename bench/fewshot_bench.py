@@ -87,7 +87,7 @@ def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]
 
         def set_quick(self, quick):
             super().set_quick(quick)
-            if quick.get("run"):
+            if quick.get("run") and not quick.get("removed"):  # announced (removed: the final run is saved)
                 started = time.perf_counter()
                 predicted = predictors.load_predictor(quick["run"], "pytorch", root).predict(texts).labels
                 self.quick = {"accuracy": _accuracy(predicted, gold), "seconds": quick["seconds"]}

@@ -3,9 +3,9 @@
 A Space has two cores. A visitor's /predict or "Try it" takes tens of milliseconds alone; beside an export or a
 100,000-row file at the same priority it waits for its share of both cores (bench/abuse_bench.py measured p95 at
 4.6x its quiet value, 3.1-3.3x with this and niced jobs). Training jobs run niced (jobs.kinds.lower_priority);
-this does the same for the heavy work that runs inside the app's process. On Linux a thread's nice value is its own, and the threads it
-starts afterwards (torch's OpenMP team, ONNX Runtime's pool) inherit it, so the work runs on a dedicated thread
-niced before its first torch call. Where nice values are per process (macOS, Windows), nothing changes.
+this does the same for the heavy work that runs inside the app's process. On Linux a thread's nice value is its
+own, and the threads it starts afterwards (torch's OpenMP team, ONNX Runtime's pool) inherit it, so the work runs
+on a dedicated thread niced before its first torch call. Where nice values are per process, nothing changes.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ T = TypeVar("T")
 def lower_this_thread(niceness: int | None = None) -> bool:
     """Lower the calling thread's priority (Linux: per thread); True when it took effect."""
     niceness = config.HEAVY_NICENESS if niceness is None else niceness
-    if niceness <= 0 or not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+    if niceness <= 0 or not hasattr(os, "setpriority"):
         return False
     try:
         tid = threading.get_native_id()

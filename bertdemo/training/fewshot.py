@@ -223,11 +223,7 @@ def refit_on_all_rows(fresh, tokenizer, split: Split, cfg, monitor: TrainingMoni
         "rows": len(texts),
         "validation_rows": len(split.val_texts),
         "seconds": round(time.perf_counter() - started, 2),
-        "why": (
-            f"the saved model was trained again on all {len(texts)} rows, validation rows included: the validation "
-            "scores are those of the same recipe without them"
-        ),
-    }
+    }  # why, in words: params.chosen["refit"] (adapt_config)
 
 
 def train_contrastive_run(model, tokenizer, split: Split, cfg, name: str, monitor: TrainingMonitor, **run: Any):

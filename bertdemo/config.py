@@ -290,6 +290,15 @@ RUN_TOUCH_EVERY_S = 3600  # a run's last use is written to its folder's mtime at
 # Downloads built in the system temp dir (zips, audited and predicted CSVs): one byte budget, the oldest dropped
 # first. Each is built once per run version and reused.
 TEMP_BUDGET_MB = _env_number("BERTDEMO_TEMP_BUDGET_MB", 2000)
+# Each client's file downloads (run zips, result CSVs) share this rate: one script fetching a 90 MB zip in a loop
+# otherwise keeps the app's event loop busy for everyone (bench/abuse_bench.py). Files up to the burst go at once.
+# 0 turns pacing off.
+DOWNLOAD_MB_PER_S = _env_number("BERTDEMO_DOWNLOAD_MB_PER_S", 20)
+DOWNLOAD_BURST_MB = 16
+DOWNLOAD_CLIENTS_TRACKED = 1024  # past this many, clients whose allowance is full again are forgotten
+# X-Forwarded-For names the client only behind a proxy that sets it: on Hugging Face Spaces (SPACE_ID), or when
+# the operator says so (1); otherwise a client could name itself anew on every request.
+TRUST_PROXY_HEADERS = os.environ.get("BERTDEMO_TRUST_PROXY", "1" if os.environ.get("SPACE_ID") else "0") == "1"
 # Base models a visitor may name: at most this many parameters (from the Hub's safetensors metadata, or the config),
 # checked before anything is downloaded. bert-large has 335M, Llama 3 8B 8,000M.
 MAX_MODEL_PARAMS_M = _env_number("BERTDEMO_MAX_MODEL_PARAMS_M", 400)

@@ -36,9 +36,18 @@ def make_runner(root: Path | None = None) -> service.JobRunner:
 
 def launch_options() -> dict[str, Any]:
     """launch() arguments every caller (app.py, tests) shares."""
+    from starlette.middleware import Middleware
+
+    from bertdemo.ui.download_throttle import DownloadThrottle
     from bertdemo.ui.page_style import PAGE_CSS, PAGE_HEAD
 
-    return {"max_file_size": f"{config.MAX_UPLOAD_MB}mb", "show_error": False, "css": PAGE_CSS, "head": PAGE_HEAD}
+    return {
+        "max_file_size": f"{config.MAX_UPLOAD_MB}mb",
+        "show_error": False,
+        "css": PAGE_CSS,
+        "head": PAGE_HEAD,
+        "app_kwargs": {"middleware": [Middleware(DownloadThrottle)]},  # each client's downloads share a rate
+    }
 
 
 def server_address() -> tuple[str, int]:

@@ -154,6 +154,9 @@ def recipe_settings() -> dict[str, Any]:
     return {
         "pair_iterations": config.FEWSHOT_PAIR_ITERATIONS,
         "max_pairs": config.FEWSHOT_MAX_PAIRS,
+        "rows_per_step": config.FEWSHOT_BATCH_SIZE,
+        "step_share": round(config.FEWSHOT_STEP_SHARE, 4),
+        "learning_rate": config.FEWSHOT_LEARNING_RATE,
         "refit": config.FEWSHOT_REFIT,
         "max_rows_per_class": config.FEWSHOT_MAX_ROWS_PER_CLASS,
     }

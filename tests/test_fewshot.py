@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def contrastive_run(tiny_encoders, tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     monitor = TriesTheQuickModel(root)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(config, "FEWSHOT_MAX_PAIRS", 160)  # 10 steps: the tiny model learns nothing more from more
+        patch.setattr(config, "FEWSHOT_MAX_PAIRS", 160)  # 4 steps: the tiny model learns nothing more from more
         info = train_run(tiny_split(), TrainConfig(model=tiny_encoders[1]), "few", monitor=monitor, root=root)
     return root, info, monitor
 
@@ -80,14 +81,22 @@ def test_few_rows_on_a_sentence_encoder_choose_contrastive_and_others_fine_tune(
         fewshot.choose_recipe("contrastive", few, "distilbert", None)
 
 
-def test_pairs_are_half_same_label_half_other_label_and_capped() -> None:
-    labels = [0, 0, 0, 1, 1, 2]
-    pairs = fewshot.contrastive_pairs(labels, iterations=4, cap=1000, seed=0)
-    assert len(pairs) == 2 * 4 * len(labels)
-    for i, j, target in pairs:
-        assert (labels[i] == labels[j]) == (target == 1.0)
-    assert sum(t for _, _, t in pairs) == len(pairs) / 2
-    assert len(fewshot.contrastive_pairs(labels, iterations=4, cap=10, seed=0)) == 10
+def test_every_pair_of_a_steps_rows_counts_and_both_kinds_weigh_alike() -> None:
+    import torch
+
+    labels = torch.tensor([0, 0, 1, 2])  # 1 same-label pair, 5 other-label pairs
+    apart = torch.eye(4)  # orthogonal vectors: every cosine is 0
+    # The same-label pair is wrong by 1 (cosine 0, target 1), the 5 others right: half the weight is wrong.
+    assert float(fewshot.pair_loss(apart, labels)) == pytest.approx(0.5)
+    together = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    # Same label together, other labels orthogonal (0) or opposite (-1, squared error 1 on 1 of the 5 pairs).
+    assert float(fewshot.pair_loss(together, labels)) == pytest.approx(0.5 * 0 + 0.5 * (1 / 5))
+    assert float(fewshot.pair_loss(torch.eye(2), torch.tensor([0, 1]))) == 0  # one kind only: its own mean
+
+
+def test_the_recipe_takes_a_share_of_setfits_steps() -> None:
+    assert fewshot.setfit_steps(24) == math.ceil(min(config.FEWSHOT_MAX_PAIRS, 2 * 20 * 24) / 16) == 60
+    assert fewshot.setfit_steps(10_000) == config.FEWSHOT_MAX_PAIRS // 16 + 1
 
 
 def test_a_contrastive_run_is_a_complete_mean_pool_run_with_its_choice_recorded(contrastive_run) -> None:

@@ -71,57 +71,59 @@ def choose_recipe(requested: str, train_labels: list[str], model_type: str, pool
     return FINE_TUNE, f"fine-tune (auto: {why})"
 
 
-def contrastive_pairs(label_ids: list[int], iterations: int, cap: int, seed: int) -> list[tuple[int, int, float]]:
-    """SetFit's pairs: per iteration and row, one row of its label (1.0) and one of another (0.0); at most `cap`."""
-    rng = random.Random(seed)
-    by_label: dict[int, list[int]] = {}
-    for i, y in enumerate(label_ids):
-        by_label.setdefault(y, []).append(i)
-    positives, negatives = [], []
-    for _ in range(iterations):
-        for i, y in enumerate(label_ids):
-            same = [j for j in by_label[y] if j != i] or [i]
-            positives.append((i, rng.choice(same), 1.0))
-            others = [j for lab, rows in by_label.items() if lab != y for j in rows]
-            if others:
-                negatives.append((i, rng.choice(others), 0.0))
-    rng.shuffle(positives)
-    rng.shuffle(negatives)
-    half = max(1, cap // 2)
-    pairs = positives[:half] + negatives[:half]
-    rng.shuffle(pairs)
-    return pairs
+def setfit_steps(rows: int) -> int:
+    """The steps SetFit takes on `rows` rows: FEWSHOT_PAIR_ITERATIONS positive and negative pairs per row (at most
+    FEWSHOT_MAX_PAIRS), 16 pairs a step. The contrastive recipe takes FEWSHOT_STEP_SHARE of them."""
+    pairs = min(config.FEWSHOT_MAX_PAIRS, 2 * config.FEWSHOT_PAIR_ITERATIONS * rows)
+    return max(1, math.ceil(pairs / 16))
+
+
+def pair_loss(vectors, label_ids):
+    """SetFit's loss over every pair of these rows: (cosine - same label)^2, positive and negative pairs weighted alike.
+
+    SetFit draws as many same-label as other-label pairs; here every pair of a step's rows counts, and each kind
+    gets half the weight whatever their numbers (with 3 classes, other-label pairs are twice as many).
+    """
+    import torch
+
+    unit = torch.nn.functional.normalize(vectors, dim=-1)
+    cosine = unit @ unit.T
+    same = (label_ids[:, None] == label_ids[None, :]).float()
+    upper = torch.ones_like(cosine, dtype=torch.bool).triu(1)  # each pair once, no row with itself
+    error = (cosine - same) ** 2
+    kinds = [error[upper & (same == s)] for s in (1.0, 0.0)]
+    parts = [k.mean() for k in kinds if k.numel()]
+    return sum(parts) / len(parts)
 
 
 def tune_encoder(model, tokenizer, texts: list[str], label_ids: list[int], cfg, monitor: TrainingMonitor) -> float:
-    """One epoch of cosine-similarity regression on pairs; returns the mean loss. Raises TrainingStopped on Stop."""
+    """Cosine-similarity regression on pairs, as SetFit; returns the mean loss. Raises TrainingStopped on Stop.
+
+    A SetFit step encodes 32 texts for 16 pairs. Here a step encodes `cfg.batch_size` rows (16 on auto) once
+    and scores every pair among them (up to 120), so it carries several times SetFit's pairs: the recipe takes
+    FEWSHOT_STEP_SHARE of SetFit's steps at a higher learning rate (bench/fewshot_bench.py measures both).
+    """
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    pairs = contrastive_pairs(label_ids, config.FEWSHOT_PAIR_ITERATIONS, config.FEWSHOT_MAX_PAIRS, cfg.seed)
-    size = config.FEWSHOT_BATCH_SIZE
-    total = max(1, math.ceil(len(pairs) / size))
-    optimizer = torch.optim.AdamW(model.bert.parameters(), lr=config.FEWSHOT_LEARNING_RATE, fused=True)
+    total = max(1, math.ceil(setfit_steps(len(texts)) * config.FEWSHOT_STEP_SHARE))
+    size = max(2, cfg.batch_size)
+    optimizer = torch.optim.AdamW(model.bert.parameters(), lr=cfg.learning_rate, fused=True)
     schedule = get_linear_schedule_with_warmup(optimizer, max(1, round(0.1 * total)), total)
     autocast = torch.autocast(
         "cpu", dtype=torch.bfloat16, enabled=cfg.precision == "bf16" and model.device.type == "cpu"
     )
     every = max(1, math.ceil(total / config.LOSS_POINTS_PER_RUN))
+    rng = random.Random(cfg.seed)
+    labels = torch.tensor(label_ids, device=model.device)
     model.train()
     monitor.on_step(0, total, 0.0)
     losses = []
     for step in range(total):
-        chunk = pairs[step * size : (step + 1) * size]
-        # A batch's pairs share rows (few rows, many pairs): each distinct row is encoded once, then indexed.
-        rows = sorted({p[k] for p in chunk for k in (0, 1)})
-        where = {row: i for i, row in enumerate(rows)}
+        rows = sorted(rng.sample(range(len(texts)), min(len(texts), size)))
         with autocast:
             vectors = _embed_batch(model, tokenizer, [texts[r] for r in rows], cfg).float()
-            left = vectors[torch.tensor([where[p[0]] for p in chunk])]
-            right = vectors[torch.tensor([where[p[1]] for p in chunk])]
-            cosine = torch.nn.functional.cosine_similarity(left, right)
-        target = torch.tensor([p[2] for p in chunk], dtype=torch.float32, device=cosine.device)
-        loss = torch.nn.functional.mse_loss(cosine, target)
+        loss = pair_loss(vectors, labels[rows])
         loss.backward()
         optimizer.step()
         schedule.step()
@@ -185,10 +187,14 @@ def adapt_config(cfg, user_cfg):
         changes["early_stopping_patience"] = user_cfg.early_stopping_patience
     if user_cfg.batch_size is None:
         changes["batch_size"] = config.FEWSHOT_BATCH_SIZE
-        chosen["batch_size"] = f"{config.FEWSHOT_BATCH_SIZE} pairs (contrastive recipe)"
+        chosen["batch_size"] = (
+            f"{config.FEWSHOT_BATCH_SIZE} rows a step (contrastive recipe: every pair of them scored)"
+        )
     if user_cfg.learning_rate is None:
         changes["learning_rate"] = config.FEWSHOT_LEARNING_RATE
-        chosen["learning_rate"] = f"{config.FEWSHOT_LEARNING_RATE:g} (contrastive recipe: SetFit's encoder rate)"
+        chosen["learning_rate"] = (
+            f"{config.FEWSHOT_LEARNING_RATE:g} (contrastive recipe: SetFit's encoder rate x3, for a third of its steps)"
+        )
     if user_cfg.max_length is None and cfg.max_length > config.FEWSHOT_MAX_LENGTH:
         changes["max_length"] = config.FEWSHOT_MAX_LENGTH
         chosen["max_length"] = f"{config.FEWSHOT_MAX_LENGTH} (contrastive recipe: pairs need the gist of a text)"

@@ -23,6 +23,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -250,7 +251,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.quiet_seconds = min(args.seconds, 30.0), min(args.quiet_seconds, 5.0)
-    work = Path(tempfile.mkdtemp(prefix="bertdemo-abuse-"))
+    work = Path(tempfile.mkdtemp(prefix="abuse-bench-"))  # removed at the end: its runs and zips are ~0.2-0.6 GB
     root = (args.models_dir or work / "models").resolve()
     root.mkdir(parents=True, exist_ok=True)
     app_tmp = work / "tmp"  # the app's own temp dir: its downloads, job folders and gradio's cache
@@ -406,6 +407,7 @@ def main() -> None:
     )
     write("abuse", out, table)
     print(table)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

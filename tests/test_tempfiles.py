@@ -74,3 +74,18 @@ def test_onnx_zip_lands_in_a_swept_folder_and_is_made_once(models_root):
         assert not path.parent.exists()
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def test_the_budget_counts_only_the_apps_own_folders(monkeypatch, tmp_path):
+    # Another program's bertdemo-* folder (a benchmark's work folder) is not the app's: it must not fill the budget
+    # and refuse every download ("The server's room for downloads ... is full").
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    foreign = tmp_path / "bertdemo-abuse-x1"
+    foreign.mkdir()
+    (foreign / "big.bin").write_bytes(b"x" * (3 * tempfiles.MB))
+    job = tempfiles.new_temp_dir(config.JOB_DIR_PREFIX)
+    (job / "upload.csv").write_bytes(b"y" * 1000)
+    assert [path for path, *_ in tempfiles.temp_folders()] == [job]
+    monkeypatch.setattr(config, "TEMP_BUDGET_MB", 1)
+    tempfiles.make_room()  # 1 kB of the app's against a 1 MB budget: room, whatever else lies there
+    assert foreign.is_dir() and job.is_dir()

@@ -23,6 +23,8 @@ from bertdemo.errors import OverQuota
 log = logging.getLogger(__name__)
 
 DOWNLOAD_PREFIXES = (config.ZIP_DIR_PREFIX, config.AUDIT_DIR_PREFIX, config.PREDICT_DIR_PREFIX)
+# The app's own folders, the only ones the budget counts (another program's bertdemo-* folder is not the app's).
+APP_PREFIXES = (config.JOB_DIR_PREFIX, *DOWNLOAD_PREFIXES)
 # A download just handed out is copied by gradio into its own cache right after: not dropped for this long.
 DOWNLOAD_GRACE_S = 30.0
 MB = 1024 * 1024
@@ -43,6 +45,8 @@ def temp_folders() -> list[tuple[Path, int, float, bool]]:
 
     found = []
     for child in Path(tempfile.gettempdir()).glob("bertdemo-*"):
+        if not child.name.startswith(APP_PREFIXES):
+            continue
         try:
             if child.is_dir() and not child.is_symlink():
                 download = child.name.startswith(DOWNLOAD_PREFIXES)

@@ -92,6 +92,7 @@ def test_every_pair_of_a_steps_rows_counts_and_both_kinds_weigh_alike() -> None:
     # Same label together, other labels orthogonal (0) or opposite (-1, squared error 1 on 1 of the 5 pairs).
     assert float(fewshot.pair_loss(together, labels)) == pytest.approx(0.5 * 0 + 0.5 * (1 / 5))
     assert float(fewshot.pair_loss(torch.eye(2), torch.tensor([0, 1]))) == 0  # one kind only: its own mean
+    assert float(fewshot.pair_loss(torch.ones(1, 3), torch.tensor([0]))) == 0  # one row: no pair at all
 
 
 def test_the_recipe_takes_a_share_of_setfits_steps() -> None:

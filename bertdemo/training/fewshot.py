@@ -93,7 +93,7 @@ def pair_loss(vectors, label_ids):
     error = (cosine - same) ** 2
     kinds = [error[upper & (same == s)] for s in (1.0, 0.0)]
     parts = [k.mean() for k in kinds if k.numel()]
-    return sum(parts) / len(parts)
+    return sum(parts) / len(parts) if parts else (vectors * 0).sum()  # one row: no pair, nothing to learn
 
 
 def tune_encoder(model, tokenizer, texts: list[str], label_ids: list[int], cfg, monitor: TrainingMonitor) -> float:

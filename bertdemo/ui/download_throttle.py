@@ -59,7 +59,9 @@ def client_key(scope: dict[str, Any], trust_proxy: bool) -> str:
 class DownloadThrottle:
     """ASGI middleware pacing the body of every gradio file response by its client's TokenBucket."""
 
-    def __init__(self, app, rate_mb_s: float | None = None, burst_mb: float | None = None, trust_proxy=None) -> None:
+    def __init__(
+        self, app, rate_mb_s: float | None = None, burst_mb: float | None = None, trust_proxy: bool | None = None
+    ) -> None:
         self.app = app
         rate = config.DOWNLOAD_MB_PER_S if rate_mb_s is None else rate_mb_s
         self.rate = rate * 2**20

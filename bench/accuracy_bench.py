@@ -80,6 +80,16 @@ def datasets(quick: bool) -> dict[str, tuple[str, Callable[[], splits.Split]]]:
     }
 
 
+def _commit() -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS)
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
 def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
     """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time."""
     info = train_run(split, TrainConfig(**settings), name, root=root)
@@ -101,6 +111,10 @@ def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
         "learning_rate": p["learning_rate"],
         "chosen": p["chosen"],
         "train_seconds": info["train_seconds"],
+        "recipe": info.get("recipe") or "fine-tune",
+        "pooling": info.get("pooling") or p.get("pooling"),
+        # The linear probe saved before fine-tuning: its accuracy, and its seconds against fine-tuning's.
+        "quick_model": {k: v for k, v in (info.get("quick_model") or {}).items() if k != "path"} or None,
         "history": info["history"],
     }
 
@@ -141,7 +155,9 @@ def table(results: dict) -> str:
     )
     study = results.get("truncation_study")
     if study:
-        out += "\n\nIMDB 1600/400, head vs head+tail truncation at the same auto length:\n\n" + md_table(
+        when = results.get("truncation_study_machine")
+        where = f"on {when['cpu']}" if when else "by an earlier run, on another CPU (its seconds are that CPU's)"
+        out += f"\n\nIMDB 1600/400, head vs head+tail truncation at the same auto length, {where}:\n\n" + md_table(
             ["truncation", "max length", "accuracy", "macro-F1", "train s"],
             [
                 [t, r["max_length"], f"{r['accuracy']:.4f}", f"{r['f1_macro']:.4f}", f"{r['train_seconds']:.0f}"]
@@ -169,12 +185,53 @@ def table(results: dict) -> str:
                 for label, d, p, r in prec
             ],
         )
+    out += _since_and_quick(results)
     m = results["machine"]
     out += (
         f"\n\nMeasured by `python bench/accuracy_bench.py` on {m['cpu']} ({m['torch_threads']} torch threads, "
         f"GPU: {m['gpu'] or 'none'}); seconds depend on machine load, accuracy does not."
     )
     return out
+
+
+def _since_and_quick(results: dict) -> str:
+    """The defaults against the table they replaced, and the quick model against fine-tuning's time."""
+    rows = []
+    for key, (label, _) in datasets(False).items():
+        r = results["datasets"].get(key)
+        if not r or not (r.get("previous") or r["defaults"].get("quick_model")):
+            continue
+        d, before, quick = r["defaults"], r.get("previous"), r["defaults"].get("quick_model") or {}
+        share = quick.get("seconds") / d["train_seconds"] if quick.get("seconds") and d["train_seconds"] else None
+        rows.append(
+            [
+                label,
+                f"{d['accuracy']:.4f} ({d.get('precision', 'fp32')})",
+                f"{before['accuracy']:.4f} ({before.get('precision', 'fp32')})" if before else "not run",
+                f"{100 * (d['accuracy'] - before['accuracy']):+.2f}" if before else "",
+                f"{quick['accuracy']:.4f} ({quick.get('fitted_rows', d['train_rows']):,} rows)" if quick else "none",
+                f"{quick['seconds']:.1f} s, {share:.2f}" if share is not None else "",
+            ]
+        )
+    if not rows:
+        return ""
+    was = results.get("previous_machine") or {}
+    return (
+        "\n\nThe defaults against the previous table's"
+        + (f" (measured on {was.get('cpu', 'another CPU')}, at commit {was.get('commit') or 'unknown'})" if was else "")
+        + ", and the quick model (the linear probe saved before fine-tuning starts) against fine-tuning's time:\n\n"
+        + md_table(
+            [
+                "data",
+                "defaults now (precision)",
+                "previous defaults (precision)",
+                "points",
+                "quick model: accuracy (rows fitted)",
+                "quick model: s, share of train s",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:
@@ -194,7 +251,10 @@ def main() -> None:
     name = "accuracy_quick" if args.quick else "accuracy"
     previous = RESULTS / f"{name}.json"
     results = json.loads(previous.read_text()) if previous.exists() and not args.quick else {"datasets": {}}
+    if not args.quick and previous.exists():  # the table this run replaces, for the "points" column
+        results["previous_machine"] = {**results.get("machine", {}), "commit": results.get("commit")}
     results["machine"] = machine()
+    results["commit"] = _commit()
     root = args.models_dir or Path(tempfile.mkdtemp(prefix="bench-accuracy-"))
     root.mkdir(parents=True, exist_ok=True)
     tag = tempfile.mkdtemp(dir=root).rsplit("/", 1)[-1][-6:].lower().replace("_", "")  # fresh run names per call
@@ -205,10 +265,12 @@ def main() -> None:
         results["truncation_study"] = {
             t: run_one(split, root, f"acc-imdb-{t.replace('_', '')}-{tag}", truncation=t) for t in config.TRUNCATIONS
         }
+        results["truncation_study_machine"] = results["machine"]
         write(name, results, table(results))
     keys = [] if args.truncation_study and not args.only else (args.only or list(chosen))
     for key in keys:
-        study = results.get("truncation_study", {}).get(config.DEFAULT_TRUNCATION)
+        # The study's run stands in for the defaults only when this call made it (an older one is another code's).
+        study = results["truncation_study"].get(config.DEFAULT_TRUNCATION) if args.truncation_study else None
         if key == "imdb" and study and not args.legacy and not args.reuse:
             # The study's run with the default truncation is the defaults run: same split, same settings.
             results["datasets"]["imdb"] = {"defaults": study}
@@ -217,6 +279,10 @@ def main() -> None:
         old = results["datasets"].get(key, {})
         kept = old.get("defaults") if args.reuse else None
         entry = {**old, "defaults": kept or run_one(split, root, f"acc-{key}-{tag}")}
+        if not kept:
+            entry.pop("precision", None)  # compared with the defaults just replaced: no longer like with like
+            if old.get("defaults"):
+                entry["previous"] = {k: v for k, v in old["defaults"].items() if k != "history"}
         if args.legacy:
             entry["legacy"] = run_one(split, root, f"acc-{key}-legacy-{tag}", **LEGACY)
         if args.precision_study:

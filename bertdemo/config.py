@@ -75,6 +75,9 @@ FEWSHOT_STEP_SHARE = 1 / 3
 FEWSHOT_LEARNING_RATE = 6e-5
 FEWSHOT_MAX_LENGTH = 128  # contrastive pairs need the gist of a text, not all of it
 QUICK_MODEL_SUFFIX = "-quick"  # the linear probe's run: <name>-quick, ready before fine-tuning ends
+# Training rows the quick model's probe reads at most (a stratified sample beyond): its time stops growing
+# with the file, so it stays a small share of fine-tuning's (bench/accuracy_bench.py's quick-model column).
+QUICK_MODEL_MAX_ROWS = 1_000
 ACCURACY_INTERVAL_LEVEL = 0.95  # the Wilson interval reported beside validation accuracy
 AUTO_MIN_EPOCHS = 3
 AUTO_MIN_EPOCHS_LARGE = 2  # from AUTO_LARGE_DATA_ROWS training rows: each epoch is long, two passes suffice

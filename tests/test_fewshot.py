@@ -146,6 +146,28 @@ def test_fine_tuning_also_gets_a_quick_model(tiny_encoders, tmp_path) -> None:
     assert info["quick_model"]["run"] == "plain-quick" and info["quick_model"]["seconds"] > 0
 
 
+def test_a_large_files_quick_model_reads_a_stratified_sample_that_keeps_every_label() -> None:
+    from bertdemo.training.probe import sample_rows
+
+    labels = [0] * 900 + [1] * 95 + [2] * 5
+    assert sample_rows(labels, 1000, 0) == list(range(1000))  # all rows when they fit
+    rows = sample_rows(labels, 100, 0)
+    kept = [labels[i] for i in rows]
+    assert kept.count(0) == 90 and kept.count(1) == 9 and kept.count(2) == 5  # shares, and the rare label whole
+    assert rows == sorted(set(rows)) and rows == sample_rows(labels, 100, 0) != sample_rows(labels, 100, 1)
+
+
+def test_the_quick_model_of_a_file_past_the_cap_says_it_read_a_sample(tiny_encoders, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(config, "QUICK_MODEL_MAX_ROWS", 10)
+    monitor = TrainingMonitor()
+    monitor.set_quick = lambda quick: (TrainingMonitor.set_quick(monitor, quick), monitor.request_stop(False))
+    split = tiny_split()
+    with pytest.raises(TrainingStopped):  # stopped at once: only the quick model matters here
+        train_run(split, TrainConfig(model=tiny_encoders[0], epochs=1), "big", monitor=monitor, root=tmp_path)
+    quick = monitor.snapshot()["quick"]
+    assert quick["fitted_rows"] < len(split.train_texts) and quick["fitted_rows"] >= 10, quick
+
+
 @pytest.mark.parametrize("keep", [True, False])
 def test_stopping_the_contrastive_tuning_keeps_the_quick_model_or_discards_all(tiny_encoders, tmp_path, keep) -> None:
     monitor = TrainingMonitor()

@@ -7,6 +7,8 @@ on the same vector x, so the fitted coefficients become the head, and the probe 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -15,12 +17,19 @@ from bertdemo.tokenizing import encode
 _EMBED_BATCH = 32
 
 
-def embed_texts(model, tokenizer, texts: list[str], max_length: int, truncation: str = "head") -> np.ndarray:
-    """The sentence vectors the head reads (model.embed, eval mode, no gradients), one row per text."""
+def embed_texts(
+    model, tokenizer, texts: list[str], max_length: int, truncation: str = "head", precision: str = "fp32"
+) -> np.ndarray:
+    """The sentence vectors the head reads (model.embed, eval mode, no gradients), one row per text.
+
+    `precision` "bf16" runs the encoder under CPU bf16 autocast, as training does on a CPU with bf16 units
+    (the Trainer scores a bf16 run's validation rows the same way); the vectors come back in fp32.
+    """
     model.eval()
     order = np.argsort([len(t) for t in texts])  # similar lengths per batch: less padding
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
-    with torch.inference_mode():
+    bf16 = precision == "bf16" and model.device.type == "cpu"
+    with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         for start in range(0, len(texts), _EMBED_BATCH):
             idx = order[start : start + _EMBED_BATCH]
             batch = encode(
@@ -67,10 +76,35 @@ def head_logits(features: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> n
     return features @ weight.T + bias
 
 
-def fit_probe(model, tokenizer, train_texts, train_ids, val_texts, n_labels, max_length, truncation, seed):
+def sample_rows(label_ids: list[int], cap: int, seed: int) -> list[int]:
+    """At most about `cap` row positions, stratified by label, every label kept; all rows when they fit.
+
+    Each label gets its share of `cap` (at least a few rows, or all it has), drawn at random with `seed`:
+    a probe on a thousand rows is nearly as good as on all of them, and its time then stops growing with the file.
+    """
+    if cap <= 0 or len(label_ids) <= cap:
+        return list(range(len(label_ids)))
+    rng = np.random.default_rng(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, y in enumerate(label_ids):
+        by_label.setdefault(int(y), []).append(i)
+    keep: list[int] = []
+    for rows in by_label.values():
+        quota = min(len(rows), max(_MIN_ROWS_PER_LABEL, math.floor(cap * len(rows) / len(label_ids))))
+        keep.extend(rng.choice(rows, size=quota, replace=False).tolist())
+    return sorted(keep)
+
+
+_MIN_ROWS_PER_LABEL = 8  # a rare label still gets enough rows for the probe to learn it
+
+
+def fit_probe(
+    model, tokenizer, train_texts, train_ids, val_texts, n_labels, max_length, truncation, seed,
+    precision: str = "fp32",
+):  # fmt: skip
     """Embed, fit the head on the training rows, write it into the model; the validation logits it gives."""
     weight, bias = fit_head(
-        embed_texts(model, tokenizer, train_texts, max_length, truncation), train_ids, n_labels, seed
+        embed_texts(model, tokenizer, train_texts, max_length, truncation, precision), train_ids, n_labels, seed
     )
     set_head(model, weight, bias)
-    return head_logits(embed_texts(model, tokenizer, val_texts, max_length, truncation), weight, bias)
+    return head_logits(embed_texts(model, tokenizer, val_texts, max_length, truncation, precision), weight, bias)

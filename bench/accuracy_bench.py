@@ -6,6 +6,7 @@
     python bench/accuracy_bench.py --legacy             # also the old fixed recipe (3 epochs, 128 tokens)
     python bench/accuracy_bench.py --legacy --reuse     # only the old recipe, beside the defaults already measured
     python bench/accuracy_bench.py --only example --reuse --precision-study bf16   # bf16 beside the defaults
+    python bench/accuracy_bench.py --frozen-study 0.5   # also with half the layers frozen and cached, beside each
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
@@ -90,9 +91,17 @@ def _commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
-    """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time."""
-    info = train_run(split, TrainConfig(**settings), name, root=root)
+def run_one(split: splits.Split, root: Path, name: str, frozen: float | None = None, **settings) -> dict:
+    """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time.
+
+    `frozen`: the share of layers frozen and cached (config.TRAIN_FROZEN_FRACTION) for this run only.
+    """
+    chosen = config.TRAIN_FROZEN_FRACTION
+    config.TRAIN_FROZEN_FRACTION = chosen if frozen is None else frozen
+    try:
+        info = train_run(split, TrainConfig(**settings), name, root=root)
+    finally:
+        config.TRAIN_FROZEN_FRACTION = chosen
     p = info["params"]
     return {
         "train_rows": len(split.train_texts),
@@ -112,6 +121,7 @@ def run_one(split: splits.Split, root: Path, name: str, **settings) -> dict:
         "chosen": p["chosen"],
         "train_seconds": info["train_seconds"],
         "recipe": info.get("recipe") or "fine-tune",
+        "frozen": info.get("frozen"),
         "pooling": info.get("pooling") or p.get("pooling"),
         # The linear probe saved before fine-tuning: its accuracy, and its seconds against fine-tuning's.
         "quick_model": {k: v for k, v in (info.get("quick_model") or {}).items() if k != "path"} or None,
@@ -185,6 +195,40 @@ def table(results: dict) -> str:
                 for label, d, p, r in prec
             ],
         )
+    froz = [
+        [label, d["defaults"], f, r]
+        for key, (label, _) in datasets(False).items()
+        if (d := results["datasets"].get(key))
+        for f, r in d.get("frozen_study", {}).items()
+    ]
+    if froz:
+        out += (
+            "\n\nThe same split and settings with the lower layers frozen and cached (`--frozen-study`), "
+            "side by side in one run:\n\n"
+            + md_table(
+                [
+                    "data",
+                    "defaults: accuracy (macro-F1)",
+                    "frozen",
+                    "accuracy (macro-F1)",
+                    "points",
+                    "train s",
+                    "speed-up",
+                ],
+                [
+                    [
+                        label,
+                        f"{d['accuracy']:.4f} ({d['f1_macro']:.4f})",
+                        (r.get("frozen") or {}).get("frozen_layers", f),
+                        f"{r['accuracy']:.4f} ({r['f1_macro']:.4f})",
+                        f"{100 * (r['accuracy'] - d['accuracy']):+.2f}",
+                        f"{r['train_seconds']:.0f} vs {d['train_seconds']:.0f}",
+                        f"{d['train_seconds'] / r['train_seconds']:.2f}x",
+                    ]
+                    for label, d, f, r in froz
+                ],
+            )  # fmt: skip
+        )
     out += _since_and_quick(results)
     m = results["machine"]
     out += (
@@ -245,6 +289,12 @@ def main() -> None:
         choices=("fp32", "bf16"),
         help="also train every chosen data set in this precision (same split and settings) and compare accuracy",
     )
+    ap.add_argument(
+        "--frozen-study",
+        type=float,
+        metavar="SHARE",
+        help="also train every chosen data set with this share of layers frozen and cached, and compare",
+    )
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
@@ -289,6 +339,12 @@ def main() -> None:
             p = args.precision_study
             run = run_one(split, root, f"acc-{key}-{p}-{tag}", precision=p)
             entry["precision"] = {**entry.get("precision", {}), p: run}
+        if args.frozen_study is not None:
+            f = args.frozen_study
+            run = run_one(split, root, f"acc-{key}-frozen-{tag}", frozen=f)
+            entry["frozen_study"] = {**entry.get("frozen_study", {}), str(f): run}
+        elif not kept:
+            entry.pop("frozen_study", None)  # compared with the defaults just replaced
         results["datasets"][key] = entry
         write(name, results, table(results))  # after every data set: a long run that is cut keeps what it did
         print(f"{key}: {json.dumps({k: v for k, v in entry['defaults'].items() if k != 'history'})}", flush=True)

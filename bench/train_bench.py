@@ -320,6 +320,11 @@ def render(res: dict[str, Any]) -> str:
     if lines:
         out += "\n\n" + md_table(["lever", "effect", "measured", "in bertdemo"], lines)
     m = res["machine"]
+    if not rows and not lines:  # the recipes alone: one run each, no rounds
+        return out + (
+            f"Measured by `python bench/train_bench.py --recipes-only` on {m['cpu']} ({cpu['simd']}; bf16 units: "
+            f"{'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'})."
+        )
     out += (
         f"\n\nMeasured by `python bench/train_bench.py` on {m['cpu']} ({cpu['simd']}; bf16 units: "
         f"{'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'}); "
@@ -405,7 +410,7 @@ def main() -> None:
         if long is not None:
             results["throughput"]["long"] = throughput(long, model_path, 256, root, rounds, "long", other_rows=24)
             print(results["throughput"]["long"]["median"], flush=True)
-    if not args.skip_levers and not args.recipes_only:
+    if not args.skip_levers and not args.recipes_only and not args.report_partial:
         full = labeled.read_labeled_csv(sentences, max_rows=200 if q else None, seed=0)
         # A validation set larger than the per-epoch sample: half the rows (1,500) validate, 600 train.
         half = splits.split_data(full, 0.5, 0)

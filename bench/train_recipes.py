@@ -252,6 +252,6 @@ def render_recipes(recipes: dict[str, Any]) -> str:
         "process; after each epoch the held-out accuracy is read and the training time so far noted (bertdemo's "
         "time includes its per-epoch evaluation and checkpoint; the tutorial's leaves its evaluation out). "
         f"The tutorial loop trains {TUTORIAL_EPOCHS} epochs; bertdemo's recipes use its defaults (auto epochs with "
-        "early stopping, auto batch, length and precision) with the lever named. A 1-minute load average above 2 "
-        "means other processes shared the 2 cores during that recipe."
+        "early stopping, auto batch, length and precision) with the lever named. The benchmark's own threads keep "
+        "the 1-minute load average near their count (2 on 2 cores); well above it, other processes shared the cores."
     )

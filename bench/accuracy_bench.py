@@ -7,6 +7,7 @@
     python bench/accuracy_bench.py --legacy --reuse     # only the old recipe, beside the defaults already measured
     python bench/accuracy_bench.py --only example --reuse --precision-study bf16   # bf16 beside the defaults
     python bench/accuracy_bench.py --frozen-study 0.5   # also with half the layers frozen and cached, beside each
+    python bench/accuracy_bench.py --only imdb --reuse --length-study 128   # IMDB at 128 tokens beside its defaults
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
@@ -195,21 +196,25 @@ def table(results: dict) -> str:
                 for label, d, p, r in prec
             ],
         )
-    froz = [
-        [label, d["defaults"], f, r]
+    levers = [
+        [label, d["defaults"], lever, r]
         for key, (label, _) in datasets(False).items()
         if (d := results["datasets"].get(key))
-        for f, r in d.get("frozen_study", {}).items()
-    ]
-    if froz:
+        for lever, r in [
+            *((f"{(r.get('frozen') or {}).get('frozen_layers', f)} layers frozen", r)
+              for f, r in d.get("frozen_study", {}).items()),
+            *((f"head+tail {n} tokens", r) for n, r in d.get("length_study", {}).items()),
+        ]
+    ]  # fmt: skip
+    if levers:
         out += (
-            "\n\nThe same split and settings with the lower layers frozen and cached (`--frozen-study`), "
-            "side by side in one run:\n\n"
+            "\n\nThe same split and settings with one lever changed: lower layers frozen and cached "
+            "(`--frozen-study`), or a shorter max length (`--length-study`):\n\n"
             + md_table(
                 [
                     "data",
                     "defaults: accuracy (macro-F1)",
-                    "frozen",
+                    "lever",
                     "accuracy (macro-F1)",
                     "points",
                     "train s",
@@ -219,13 +224,13 @@ def table(results: dict) -> str:
                     [
                         label,
                         f"{d['accuracy']:.4f} ({d['f1_macro']:.4f})",
-                        (r.get("frozen") or {}).get("frozen_layers", f),
+                        lever,
                         f"{r['accuracy']:.4f} ({r['f1_macro']:.4f})",
                         f"{100 * (r['accuracy'] - d['accuracy']):+.2f}",
                         f"{r['train_seconds']:.0f} vs {d['train_seconds']:.0f}",
                         f"{d['train_seconds'] / r['train_seconds']:.2f}x",
                     ]
-                    for label, d, f, r in froz
+                    for label, d, lever, r in levers
                 ],
             )  # fmt: skip
         )
@@ -295,13 +300,19 @@ def main() -> None:
         metavar="SHARE",
         help="also train every chosen data set with this share of layers frozen and cached, and compare",
     )
+    ap.add_argument(
+        "--length-study",
+        type=int,
+        metavar="TOKENS",
+        help="also train every chosen data set at this max length (head+tail), and compare",
+    )
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
     name = "accuracy_quick" if args.quick else "accuracy"
     previous = RESULTS / f"{name}.json"
     results = json.loads(previous.read_text()) if previous.exists() and not args.quick else {"datasets": {}}
-    if not args.quick and previous.exists():  # the table this run replaces, for the "points" column
+    if not args.quick and not args.reuse and previous.exists():  # the table this run replaces ("points")
         results["previous_machine"] = {**results.get("machine", {}), "commit": results.get("commit")}
     results["machine"] = machine()
     results["commit"] = _commit()
@@ -345,6 +356,12 @@ def main() -> None:
             entry["frozen_study"] = {**entry.get("frozen_study", {}), str(f): run}
         elif not kept:
             entry.pop("frozen_study", None)  # compared with the defaults just replaced
+        if args.length_study:
+            n = args.length_study
+            run = run_one(split, root, f"acc-{key}-len{n}-{tag}", max_length=n)
+            entry["length_study"] = {**entry.get("length_study", {}), str(n): run}
+        elif not kept:
+            entry.pop("length_study", None)
         results["datasets"][key] = entry
         write(name, results, table(results))  # after every data set: a long run that is cut keeps what it did
         print(f"{key}: {json.dumps({k: v for k, v in entry['defaults'].items() if k != 'history'})}", flush=True)

@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit bench-ui bench-abuse bench-fewshot clean
+.PHONY: run test test-fast lint bench-accuracy bench-ddp bench-train bench-step bench-infer bench-predict bench-load bench-audit bench-ui bench-abuse bench-fewshot bench-coreshare clean
 
 run: $(VENV)/.deps  ## install, then launch the app on the bundled model (http://127.0.0.1:7860)
 	$(PY) app.py
@@ -27,6 +27,9 @@ BENCH_SITE ?= .bench-site
 bench-fewshot: $(VENV)/.deps
 	$(PY) -m pip install --quiet --no-deps --target $(BENCH_SITE) -r requirements-bench.txt
 	PYTHONPATH=$(BENCH_SITE) nice -n 10 $(PY) bench/fewshot_bench.py
+
+bench-coreshare: $(VENV)/.deps  ## what a visitor pays, and training gains, when a job takes every core while nobody predicts
+	$(PY) bench/coreshare_bench.py
 
 bench-ddp: $(VENV)/.deps
 	$(PY) bench/ddp_bench.py

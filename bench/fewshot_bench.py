@@ -147,13 +147,14 @@ def run_tfidf(rows, held) -> dict[str, Any]:
     }
 
 
-def recipe_settings() -> dict[str, Any]:
-    """The few-shot recipe's settings a cell was measured with (cells of other settings are measured again)."""
+def recipe_settings(rows: int) -> dict[str, Any]:
+    """The few-shot recipe's settings a cell of `rows` rows was measured with (cells of other settings are measured
+    again). The pairs cap counts as it applied to the cell: a cap far above the cell's pairs changed nothing there."""
     from bertdemo import config
 
     return {
         "pair_iterations": config.FEWSHOT_PAIR_ITERATIONS,
-        "max_pairs": config.FEWSHOT_MAX_PAIRS,
+        "max_pairs": min(config.FEWSHOT_MAX_PAIRS, 2 * config.FEWSHOT_PAIR_ITERATIONS * rows),
         "rows_per_step": config.FEWSHOT_BATCH_SIZE,
         "step_share": round(config.FEWSHOT_STEP_SHARE, 4),
         "learning_rate": config.FEWSHOT_LEARNING_RATE,
@@ -167,7 +168,7 @@ def measure_cell(set_name: str, per_class: int, seed: int) -> dict[str, Any]:
     pool, held = _frames(set_name)
     rows = _sample(pool, per_class, seed)
     cell: dict[str, Any] = {"set": set_name, "per_class": per_class, "seed": seed, "rows": len(rows)}
-    cell["recipe"] = recipe_settings()
+    cell["recipe"] = recipe_settings(len(rows))
     cell["load_before"] = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-fewshot-") as tmp:
         work = Path(tmp)
@@ -228,10 +229,13 @@ def main() -> None:
     args = parser.parse_args()
     path = RESULTS / f"{NAME}.json"
     data = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "cells": []}
-    stale = [c for c in data["cells"] if c.get("recipe") != recipe_settings()]
+    for c in data["cells"]:  # cells recorded with the cap itself: as it applied to them
+        c["recipe"]["max_pairs"] = min(c["recipe"]["max_pairs"], 2 * c["recipe"]["pair_iterations"] * c["rows"])
+    stale = [c for c in data["cells"] if c.get("recipe") != recipe_settings(c["rows"])]
     if stale:  # measured with other recipe settings: measured again, not mixed into the means
-        print(f"dropping {len(stale)} cell(s) measured with other recipe settings", flush=True)
+        print(f"{len(stale)} cell(s) measured with other recipe settings: shown apart until measured again", flush=True)
         data["cells"] = [c for c in data["cells"] if c not in stale]
+        data["superseded"] = data.get("superseded", []) + stale
     done = {_key(c) for c in data["cells"]}
     # Seed-major, smallest sizes first: a partial run has every set and size once before any repeat.
     todo = [
@@ -240,9 +244,24 @@ def main() -> None:
     for set_name, per_class, seed in [] if args.table else todo:
         print(f"{set_name} {per_class}/class seed {seed} ...", flush=True)
         data["cells"].append(measure_cell(set_name, per_class, seed))
-        write(NAME, data, table(data["cells"]))  # after every cell: a stopped run keeps what it measured
+        data["superseded"] = [c for c in data.get("superseded", []) if _key(c) != _key(data["cells"][-1])]
+        write(NAME, data, render(data))  # after every cell: a stopped run keeps what it measured
         print(json.dumps(data["cells"][-1]), flush=True)
-    write(NAME, data, table(data["cells"]))
+    write(NAME, data, render(data))
+
+
+def render(data: dict[str, Any]) -> str:
+    """The table of the current recipe's cells, then those measured with earlier settings and not yet again."""
+    out = table(data["cells"])
+    old = data.get("superseded") or []
+    if old:
+        caps = sorted({c["recipe"]["max_pairs"] for c in old})
+        out += (
+            "\n\nMeasured with an earlier setting of the recipe (SetFit's pairs capped at "
+            f"{', '.join(f'{p:,}' for p in caps)} for these cells, so fewer steps), not yet measured again:\n\n"
+            + table(old)
+        )
+    return out
 
 
 if __name__ == "__main__":

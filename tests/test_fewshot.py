@@ -97,7 +97,9 @@ def test_every_pair_of_a_steps_rows_counts_and_both_kinds_weigh_alike() -> None:
 
 def test_the_recipe_takes_a_share_of_setfits_steps() -> None:
     assert fewshot.setfit_steps(24) == math.ceil(min(config.FEWSHOT_MAX_PAIRS, 2 * 20 * 24) / 16) == 60
-    assert fewshot.setfit_steps(10_000) == config.FEWSHOT_MAX_PAIRS // 16 + 1
+    assert fewshot.setfit_steps(10_000) == math.ceil(config.FEWSHOT_MAX_PAIRS / 16)  # capped, for time
+    # The steps grow with the rows up to 64 rows per class of four classes, as SetFit's do.
+    assert fewshot.setfit_steps(4 * 64) == 2 * 20 * 4 * 64 // 16 > fewshot.setfit_steps(2 * 32) == 160
 
 
 def test_a_contrastive_run_is_a_complete_mean_pool_run_with_its_choice_recorded(contrastive_run) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from bertdemo import hardware
 from bertdemo.errors import BusyError, RunNotFound
 from bertdemo.jobs.runner import JobRunner, TrainRequest
 from tests.helpers import make_tiny_model_dir, write_csv
@@ -33,6 +35,13 @@ def test_job_trains_and_reports(tiny, models_root) -> None:
     assert final["result"]["name"] == "job-run" and len(final["history"]) == 2
     assert final["started"] < final["ended"] <= time.time()  # the Done line's "in all" clock
     assert (models_root / "job-run" / "run.json").is_file()
+    # Nobody predicted meanwhile: every step had every core (on one CPU there is nothing to share).
+    share = json.loads((models_root / "job-run" / "run.json").read_text())["device"].get("core_share")
+    if hardware.usable_cpus() > 1:
+        assert share["steps"] >= 2 and share["steps_with_all_cores"] == share["steps"], share
+        assert share["threads_while_quiet"] == hardware.usable_cpus()
+    else:
+        assert share is None
     assert runner.latest_job("alice") == job
     # The job folder (the user's CSV copy, logs, status file) is gone; the progress stays in memory.
     assert not runner._jobs[job].workdir.exists()

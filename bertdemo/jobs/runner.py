@@ -22,6 +22,7 @@ from pathlib import Path
 from bertdemo import config
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound
 from bertdemo.hardware import job_threads
+from bertdemo.jobs import coreshare
 from bertdemo.jobs.kinds import Job, ProcessJob, ThreadJob, env_with_threads
 from bertdemo.runs import access, store, tempfiles
 from bertdemo.runs.records import JobStatus
@@ -197,8 +198,9 @@ class JobRunner:
         return ProcessJob(
             **common,
             command=cmd,
-            # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS).
-            env=visitor_env(env_with_threads(job_threads())),
+            # Fewer threads than cores: the app keeps a core to answer predictions (see config.JOB_TORCH_THREADS),
+            # and the job takes it back while nobody predicts (coreshare: the app's serving mark).
+            env=visitor_env({**env_with_threads(job_threads()), **coreshare.job_env()}),
             cwd=str(config.PROJECT_ROOT),
             stop_grace_s=STOP_GRACE_S,
             kill_grace_s=KILL_GRACE_S,

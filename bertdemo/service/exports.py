@@ -7,6 +7,7 @@ from typing import Any
 
 from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError
+from bertdemo.jobs.coreshare import serving
 from bertdemo.runs import access, quota
 from bertdemo.service.common import is_blank
 from bertdemo.service.lowpriority import run_low_priority
@@ -63,7 +64,7 @@ def compare(
     if not items:
         raise BertDemoError("Type at least one review to compare (one per line).")
     key = access.check_visible(name, owner, root).name
-    with access.as_seen_by(name, owner, root):
+    with access.as_seen_by(name, owner, root), serving():  # a training job beside it leaves the timings a core
         return compare_backends(
             key, items, root=root, repeats=repeats, throughput_limit=config.UI_COMPARE_THROUGHPUT_TEXTS
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.errors import BertDemoError, Cancelled
+from bertdemo.jobs.coreshare import note_serving, serving
 from bertdemo.runs import access
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.lowpriority import run_low_priority
@@ -34,6 +35,7 @@ def predict(
     if is_blank(text):
         raise BertDemoError("Type a text to classify.")
     key = access.check_visible(name, owner, root).name
+    note_serving()  # a training job beside the app leaves it a core for a while
     with access.as_seen_by(name, owner, root):
         pred = load_predictor(key, backend, root).predict([text])
     probs = {lab: round(float(p), 6) for lab, p in zip(pred.label_names, pred.probabilities[0], strict=True)}
@@ -135,7 +137,7 @@ def predict_file(
         if progress is not None:
             progress(p)
 
-    with _file_slot(stop), access.as_seen_by(str(name), owner, root):
+    with _file_slot(stop), access.as_seen_by(str(name), owner, root), serving():
         return run_low_priority(  # the app's quick answers go first (service.lowpriority)
             run,
             key,
@@ -223,5 +225,6 @@ def explain(
     if is_blank(text):
         raise BertDemoError("Type a text to explain.")
     key = access.check_visible(str(name), owner, root).name
+    note_serving()
     with access.as_seen_by(str(name), owner, root):
         return run(key, str(text), target=None if is_blank(target) else str(target), root=root)

@@ -1,13 +1,17 @@
-"""Trainer pieces: progress/stop callback and a Trainer that also counts training accuracy."""
+"""Trainer pieces: progress/stop callback, the cores a job may use, and a Trainer that also counts training accuracy."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
+import torch
 from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback
 
 from bertdemo.errors import TrainingError
+from bertdemo.jobs.coreshare import serving_recently
 from bertdemo.training.dynamics import ROW_COLUMN, TrainingDynamics
 from bertdemo.training.monitor import TrainingMonitor
 
@@ -116,3 +120,31 @@ class AccuracyTrainer(Trainer):
         acc = self.train_correct / self.train_seen if self.train_seen else None
         self.train_correct = self.train_seen = 0
         return acc
+
+
+class CoreShareCallback(TrainerCallback):
+    """Before each step: every core while the app is quiet, all but one while it serves (bertdemo.jobs.coreshare).
+
+    torch.set_num_threads only when the wanted count changes; the steps taken at each count are kept for run.json.
+    """
+
+    def __init__(self, mark: Path, busy_threads: int, quiet_threads: int, quiet_s: float):
+        self.mark, self.busy, self.quiet, self.quiet_s = mark, busy_threads, quiet_threads, quiet_s
+        self.current = torch.get_num_threads()
+        self.steps = {busy_threads: 0, quiet_threads: 0}
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        want = self.busy if serving_recently(self.mark, self.quiet_s) else self.quiet
+        if want != self.current:
+            torch.set_num_threads(want)
+            self.current = want
+        self.steps[want] += 1
+
+    def summary(self) -> dict[str, Any]:
+        """The thread counts and how many steps ran with every core."""
+        return {
+            "threads_while_serving": self.busy,
+            "threads_while_quiet": self.quiet,
+            "steps_with_all_cores": self.steps[self.quiet],
+            "steps": sum(self.steps.values()),
+        }

@@ -29,6 +29,7 @@ from transformers import (
 from bertdemo import config, hardware
 from bertdemo.data.splits import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
+from bertdemo.jobs import coreshare
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
@@ -36,7 +37,7 @@ from bertdemo.tokenizing import encode, load_classifier
 from bertdemo.training import basemodels, distributed, fewshot
 from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
-from bertdemo.training.callbacks import AccuracyTrainer, MonitorCallback
+from bertdemo.training.callbacks import AccuracyTrainer, CoreShareCallback, MonitorCallback
 from bertdemo.training.dynamics import ROW_COLUMN, DynamicsCallback, TrainingDynamics
 from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
@@ -203,6 +204,9 @@ def _train_run(
             info["stopped_early"] = stopped_early
         if frozen_stats:
             info["frozen"] = frozen_stats
+        shared = next((c for c in trainer.callback_handler.callbacks if isinstance(c, CoreShareCallback)), None)
+        if shared:
+            info["device"] = {**info["device"], "core_share": shared.summary()}
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         if quick:
@@ -355,6 +359,9 @@ def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir
         save_safetensors=True,
     )
     callbacks = [MonitorCallback(monitor)]
+    share = None if cuda else coreshare.job_share()
+    if share:  # a job the app started: every core while nobody predicts, all but one while it serves
+        callbacks.append(CoreShareCallback(*share, config.JOB_SHARE_QUIET_S))
     if early:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     trainer = AccuracyTrainer(

@@ -65,7 +65,7 @@ def train_quick_model(
             ignore_mismatched_sizes=True,  # a base that is already a classifier gets a fresh head
         )
         train_ids = [label2id[y] for y in split.train_labels]
-        # A sample of a large file: the probe's time then stays a small share of fine-tuning's (quickmodel_bench).
+        # A sample of a large file: the probe's time then stays a small share of fine-tuning's (accuracy_bench).
         rows = probe.sample_rows(train_ids, config.QUICK_MODEL_MAX_ROWS, cfg.seed)
         val_logits = probe.fit_probe(
             model,

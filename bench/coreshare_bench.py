@@ -1,5 +1,5 @@
 """Core sharing: what a visitor's /predict pays, and what training gains, when a job takes every core while nobody
-predicts (bertdemo.jobs.coreshare) instead of always leaving one to serving.
+predicts (bertdemo.training.coreshare) instead of always leaving one to serving.
 
     python bench/coreshare_bench.py            # 2 rounds of both modes, 60 s windows
     python bench/coreshare_bench.py --quick    # smoke run (numbers are not meaningful)

@@ -68,7 +68,8 @@ FEWSHOT_PAIR_ITERATIONS = 20  # pairs per training row and label kind (SetFit's 
 FEWSHOT_REFIT = os.environ.get("BERTDEMO_FEWSHOT_REFIT", "1") != "0"
 # Cap on SetFit's pairs, which with the iterations set SetFit's steps. It binds only past 64 rows per class of four
 # classes (more classes: time). At 1,000 it had bound from 13 rows per class of two on, and at 32 rows per class the
-# recipe fell 6 points under SetFit on SST-2 (bench/fewshot_bench.py): the steps must grow with the rows, as SetFit's.
+# recipe fell 5.8 points under SetFit on SST-2 (bench/fewshot_bench.py, seed 0; 4.0 with this cap): the steps must
+# grow with the rows, as SetFit's do.
 FEWSHOT_MAX_PAIRS = 2 * FEWSHOT_PAIR_ITERATIONS * FEWSHOT_MAX_ROWS_PER_CLASS * 4
 # A step encodes this many rows and scores every pair of them, several times SetFit's 16 pairs a step: so a third of
 # SetFit's steps, at 3x its body learning rate (2e-5). bench/fewshot_bench.py: as accurate, in about a third of the
@@ -236,7 +237,7 @@ OWNER_STORAGE_KEY = "bertdemo-owner"  # localStorage key of the per-browser owne
 # (bench/load_bench.py, README's "Load" section).
 SERVE_TORCH_THREADS = int(os.environ.get("BERTDEMO_SERVE_THREADS") or 0)  # 0: CPUs / QUEUE_CONCURRENCY, at least 1
 JOB_TORCH_THREADS = int(os.environ.get("BERTDEMO_JOB_THREADS") or 0)  # 0: all CPUs but one (left to serving), >= 1
-# ...and all of them while the app has served no prediction for JOB_SHARE_QUIET_S (bertdemo.jobs.coreshare).
+# ...and all of them while the app has served no prediction for JOB_SHARE_QUIET_S (bertdemo.training.coreshare).
 JOB_ALL_CORES_WHEN_QUIET = os.environ.get("BERTDEMO_JOB_ALL_CORES_WHEN_QUIET", "1") != "0"
 JOB_SHARE_QUIET_S = 5.0
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bertdemo import config, hardware
-from bertdemo.jobs import coreshare
+from bertdemo.training import coreshare
 from bertdemo.training.callbacks import CoreShareCallback
 
 

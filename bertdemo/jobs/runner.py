@@ -22,10 +22,10 @@ from pathlib import Path
 from bertdemo import config
 from bertdemo.errors import BertDemoError, BusyError, RunNotFound
 from bertdemo.hardware import job_threads
-from bertdemo.jobs import coreshare
 from bertdemo.jobs.kinds import Job, ProcessJob, ThreadJob, env_with_threads
 from bertdemo.runs import access, store, tempfiles
 from bertdemo.runs.records import JobStatus
+from bertdemo.training import coreshare
 from bertdemo.training.pipeline import TrainRequest
 
 __all__ = ["Job", "JobRunner", "TrainRequest", "job_threads"]

@@ -7,10 +7,10 @@ from typing import Any
 
 from bertdemo import config, hardware
 from bertdemo.errors import BertDemoError
-from bertdemo.jobs.coreshare import serving
 from bertdemo.runs import access, quota
 from bertdemo.service.common import is_blank
 from bertdemo.service.lowpriority import run_low_priority
+from bertdemo.training.coreshare import serving
 
 
 def export(

@@ -10,11 +10,11 @@ from typing import Any
 
 from bertdemo import config
 from bertdemo.errors import BertDemoError, Cancelled
-from bertdemo.jobs.coreshare import note_serving, serving
 from bertdemo.runs import access
 from bertdemo.service.common import is_blank, need_file
 from bertdemo.service.lowpriority import run_low_priority
 from bertdemo.service.runs import load_run
+from bertdemo.training.coreshare import note_serving, serving
 
 # One file prediction at a time in this process. Gradio's concurrency limit frees its slot as soon as the caller
 # goes away, while the work goes on in its thread: without this, closing and reopening a page starts another.

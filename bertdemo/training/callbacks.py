@@ -11,7 +11,7 @@ from torch.utils.data import SequentialSampler
 from transformers import Trainer, TrainerCallback
 
 from bertdemo.errors import TrainingError
-from bertdemo.jobs.coreshare import serving_recently
+from bertdemo.training.coreshare import serving_recently
 from bertdemo.training.dynamics import ROW_COLUMN, TrainingDynamics
 from bertdemo.training.monitor import TrainingMonitor
 
@@ -123,7 +123,7 @@ class AccuracyTrainer(Trainer):
 
 
 class CoreShareCallback(TrainerCallback):
-    """Before each step: every core while the app is quiet, all but one while it serves (bertdemo.jobs.coreshare).
+    """Before each step: every core while the app is quiet, all but one while it serves (bertdemo.training.coreshare).
 
     torch.set_num_threads only when the wanted count changes; the steps taken at each count are kept for run.json.
     """

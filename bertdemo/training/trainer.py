@@ -29,12 +29,11 @@ from transformers import (
 from bertdemo import config, hardware
 from bertdemo.data.splits import Split
 from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.jobs import coreshare
 from bertdemo.metrics import compute_metrics, final_report
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode, load_classifier
-from bertdemo.training import basemodels, distributed, fewshot
+from bertdemo.training import basemodels, coreshare, distributed, fewshot
 from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
 from bertdemo.training.callbacks import AccuracyTrainer, CoreShareCallback, MonitorCallback

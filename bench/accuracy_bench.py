@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
+from bench.report import RESULTS, SHARED_DATA, head_commit, machine, md_table, write  # noqa: E402
 from bertdemo import config  # noqa: E402
 from bertdemo.data import labeled, splits
 from bertdemo.training.hyperparameters import TrainConfig  # noqa: E402
@@ -80,16 +80,6 @@ def datasets(quick: bool) -> dict[str, tuple[str, Callable[[], splits.Split]]]:
         "ag_news": ("AG News 1600/400 (4 classes)", _sample("ag_news_test.csv", 2000, quick)),
         "sms_spam": ("SMS spam 1600/400 (imbalanced)", _sample("sms_spam.csv", 2000, quick)),
     }
-
-
-def _commit() -> str | None:
-    import subprocess
-
-    try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=RESULTS)
-    except OSError:
-        return None
-    return out.stdout.strip() or None
 
 
 def run_one(split: splits.Split, root: Path, name: str, frozen: float | None = None, **settings) -> dict:
@@ -315,7 +305,7 @@ def main() -> None:
     if not args.quick and not args.reuse and previous.exists():  # the table this run replaces ("points")
         results["previous_machine"] = {**results.get("machine", {}), "commit": results.get("commit")}
     results["machine"] = machine()
-    results["commit"] = _commit()
+    results["commit"] = head_commit("bertdemo", "bench/accuracy_bench.py")
     root = args.models_dir or Path(tempfile.mkdtemp(prefix="bench-accuracy-"))
     root.mkdir(parents=True, exist_ok=True)
     tag = tempfile.mkdtemp(dir=root).rsplit("/", 1)[-1][-6:].lower().replace("_", "")  # fresh run names per call

@@ -35,6 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import infer_probes as probes  # noqa: E402
+from bench import report  # noqa: E402
 from bench.appprocess import free_port, start_app  # noqa: E402
 from bench.infer_tables import IDLE_APP_S, PRESET_WEIGHTS, by_cpu_table, cpu_summary, render  # noqa: E402
 from bench.report import SHARED_DATA, machine, reuse_or_train, write  # noqa: E402
@@ -463,15 +464,7 @@ BY_CPU = Path(__file__).resolve().parent / "results" / "infer-by-cpu"
 
 def head_commit() -> str:
     """The checked-out commit, '+changes' when the measured code (bertdemo/, bench/) differs from it."""
-    repo = Path(__file__).resolve().parents[1]
-    git = ["git", "-C", str(repo)]
-    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"
-    dirty = subprocess.run(
-        [*git, "status", "--porcelain", "bertdemo", "bench/infer_bench.py", "bench/infer_probes.py"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    return f"{head}+changes" if dirty else head  # fmt: skip
+    return report.head_commit("bertdemo", "bench/infer_bench.py", "bench/infer_probes.py")
 
 
 def file_cpu_summary(results: dict[str, Any]) -> None:

@@ -32,6 +32,16 @@ def machine() -> dict[str, Any]:
     }
 
 
+def head_commit(*measured: str) -> str:
+    """The checked-out commit, '+changes' when the measured code (paths from the repository root) differs from it."""
+    import subprocess
+
+    git = ["git", "-C", str(Path(__file__).resolve().parents[1])]
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip() or "unknown"
+    dirty = subprocess.run([*git, "status", "--porcelain", *measured], capture_output=True, text=True).stdout.strip()
+    return f"{head}+changes" if dirty else head
+
+
 def write(name: str, data: dict[str, Any], table: str) -> None:
     """results/<name>.json, results/<name>.md, and the README section between bench markers."""
     RESULTS.mkdir(exist_ok=True)

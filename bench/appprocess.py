@@ -72,3 +72,20 @@ def stop_app(proc: subprocess.Popen, timeout: float = 30) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def start_training(client, job_csv: Path, name: str, rows: int, batch: int, epochs: int = 50) -> tuple[str, dict]:
+    """A training job through the app's /train, once it has taken two steps: (job id, its status then)."""
+    from gradio_client import handle_file
+
+    job = client.predict(
+        handle_file(str(job_csv)),
+        {"name": name, "epochs": epochs, "batch_size": batch, "max_rows": rows},
+        api_name="/train",
+    )
+    deadline = time.time() + 600
+    while (status := client.predict(job["job_id"], api_name="/status"))["step"] < 2:
+        if status["state"] != "running" or time.time() > deadline:
+            raise SystemExit(f"the background job did not start training: {status}")
+        time.sleep(0.5)
+    return job["job_id"], status

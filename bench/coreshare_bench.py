@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.appprocess import api_client, free_port, start_app, stop_app  # noqa: E402
+from bench.appprocess import api_client, free_port, start_app, start_training, stop_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits  # noqa: E402
@@ -67,8 +67,6 @@ def steps(client, job_id: str) -> tuple[int, float, str]:
 
 def one_mode(root: Path, run: str, texts: list[str], job_csv: Path, mode: str, args) -> dict[str, Any]:
     """One app launch in one mode: the quiet visitor, then the visitor beside a training job."""
-    from gradio_client import handle_file
-
     port = free_port()
     app = start_app(root, port, root.parent / f"app-{port}.log", {"BERTDEMO_JOB_ALL_CORES_WHEN_QUIET": MODES[mode]})
     try:
@@ -76,16 +74,8 @@ def one_mode(root: Path, run: str, texts: list[str], job_csv: Path, mode: str, a
         for text in texts[:5]:  # loads and warms the predictor up
             client.predict(run, text, api_name="/predict")
         quiet = visitor(client, run, texts, args.seconds / 2, args.burst, args.gap)
-        job = client.predict(
-            handle_file(str(job_csv)),
-            {"name": f"share-{port}", "epochs": 50, "batch_size": JOB_BATCH, "max_rows": args.job_rows},
-            api_name="/train",
-        )
-        deadline = time.time() + 600
-        while (status := client.predict(job["job_id"], api_name="/status"))["step"] < 2:
-            if status["state"] != "running" or time.time() > deadline:
-                raise SystemExit(f"the background job did not start training: {status}")
-            time.sleep(0.5)
+        job_id, _ = start_training(client, job_csv, f"share-{port}", args.job_rows, JOB_BATCH)
+        job = {"job_id": job_id}
         a0, u0, _ = steps(client, job["job_id"])
         time.sleep(args.seconds / 3)  # nobody predicting: a sharing job has every core
         s0, t0, _ = steps(client, job["job_id"])

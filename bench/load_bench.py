@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.appprocess import api_client, free_port, start_app, stop_app  # noqa: E402
+from bench.appprocess import api_client, free_port, start_app, start_training, stop_app  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -168,8 +168,6 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/"
     results: dict[str, Any] = {}
     try:
-        from gradio_client import handle_file
-
         client = api_client(url)
         for text in texts[:5]:  # loads and warms the predictor up
             client.predict(run, text, api_name="/predict")
@@ -178,16 +176,8 @@ def main() -> None:
         results["idle"] = run_users(url, run, texts, args.users, args.seconds, app.pid)
 
         name = f"load-job-{time.strftime('%H%M%S')}"
-        job = client.predict(
-            handle_file(str(job_csv)),
-            {"name": name, "epochs": 50, "batch_size": JOB_BATCH, "max_rows": args.job_rows},
-            api_name="/train",
-        )
-        deadline = time.time() + 600
-        while (status := client.predict(job["job_id"], api_name="/status"))["step"] < 2:
-            if status["state"] != "running" or time.time() > deadline:
-                raise SystemExit(f"the background job did not start training: {status}")
-            time.sleep(0.5)
+        job_id, status = start_training(client, job_csv, name, args.job_rows, JOB_BATCH)
+        job = {"job_id": job_id}
         threads = (status.get("device") or {}).get("threads")
         alone_s = max(5.0, args.seconds / 2)
         print(f"training alone for {alone_s:g} s ...", flush=True)

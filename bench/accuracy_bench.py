@@ -113,7 +113,6 @@ def run_one(split: splits.Split, root: Path, name: str, frozen: float | None = N
         "train_seconds": info["train_seconds"],
         "recipe": info.get("recipe") or "fine-tune",
         "frozen": info.get("frozen"),
-        "pooling": info.get("pooling") or p.get("pooling"),
         # The linear probe saved before fine-tuning: its accuracy, and its seconds against fine-tuning's.
         "quick_model": {k: v for k, v in (info.get("quick_model") or {}).items() if k != "path"} or None,
         "history": info["history"],

@@ -89,3 +89,17 @@ def start_training(client, job_csv: Path, name: str, rows: int, batch: int, epoc
             raise SystemExit(f"the background job did not start training: {status}")
         time.sleep(0.5)
     return job["job_id"], status
+
+
+def write_labeled_csv(path: Path, source: Path, rows: int, seed: int = 1) -> Path:
+    """`rows` seeded rows of a labeled CSV, written as text,label: the file a benchmark's training job uploads."""
+    import csv
+
+    from bertdemo.data import labeled
+
+    data = labeled.read_labeled_csv(source, max_rows=rows, seed=seed)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        writer.writerows(zip(data.texts, data.labels, strict=True))
+    return path

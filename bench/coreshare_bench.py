@@ -17,7 +17,6 @@ Writes bench/results/coreshare.json, coreshare.md and the README table.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import statistics
 import sys
@@ -30,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.appprocess import api_client, free_port, start_app, start_training, stop_app  # noqa: E402
+from bench.appprocess import api_client, free_port, start_app, start_training, stop_app, write_labeled_csv  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits  # noqa: E402
@@ -131,12 +130,7 @@ def main() -> None:
         "share-minilm", root, lambda: splits.split_data(labeled.read_labeled_csv(CSV, max_rows=200, seed=0)), epochs=1
     )
     texts = [t for t in labeled.read_labeled_csv(CSV, max_rows=500, seed=3).texts if t.strip()][:200]
-    job_csv = root.parent / "job.csv"
-    job_data = labeled.read_labeled_csv(CSV, max_rows=args.job_rows, seed=1)
-    with open(job_csv, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(job_data.texts, job_data.labels, strict=True))
+    job_csv = write_labeled_csv(root.parent / "job.csv", CSV, args.job_rows)
 
     load_before = os.getloadavg()[0]
     measured: dict[str, list[dict[str, Any]]] = {mode: [] for mode in MODES}

@@ -16,7 +16,6 @@ samples/s alone and under load. Writes bench/results/load.json, load.md and the 
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.appprocess import api_client, free_port, start_app, start_training, stop_app  # noqa: E402
+from bench.appprocess import api_client, free_port, start_app, start_training, stop_app, write_labeled_csv  # noqa: E402
 from bench.report import SHARED_DATA, machine, md_table, reuse_or_train, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -148,12 +147,7 @@ def main() -> None:
     run = ensure_run(args.run, root, args.serve_rows)
 
     texts = [t for t in labeled.read_labeled_csv(CSV, max_rows=500, seed=3).texts if t.strip()][:200]
-    job_csv = root.parent / "load-job.csv"
-    job_data = labeled.read_labeled_csv(CSV, max_rows=args.job_rows, seed=1)
-    with open(job_csv, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(job_data.texts, job_data.labels, strict=True))
+    job_csv = write_labeled_csv(root.parent / "load-job.csv", CSV, args.job_rows)
 
     env_extra = {}
     if args.app_threads is not None:

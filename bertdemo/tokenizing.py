@@ -64,7 +64,8 @@ def load_classifier(path: str | Path, pooling: dict[str, bool] | None = None, **
         return AutoModelForSequenceClassification.from_pretrained(path, **kwargs)
 
 
-_CONFIG_KEYS = {"num_labels", "id2label", "label2id"}  # what training passes for the config, not for the weights
+# What training passes for the config, not for the weights (the dropout keys: basemodels.attention_dropout_override).
+_CONFIG_KEYS = {"num_labels", "id2label", "label2id", "attention_probs_dropout_prob", "attention_dropout"}
 
 
 @lru_cache(maxsize=4)

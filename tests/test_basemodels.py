@@ -74,3 +74,14 @@ def test_a_hub_like_name_that_is_a_folder_here_is_not_loaded(monkeypatch, tmp_pa
     with pytest.raises(ModelLoadError) as nowhere:
         basemodels.resolve_app_base_model("org/absent")
     assert str(here.value).replace("org/model", "X") == str(nowhere.value).replace("org/absent", "X")
+
+
+def test_attention_dropout_override_follows_the_setting_and_the_models_own_key(monkeypatch) -> None:
+    from transformers import BertConfig, DistilBertConfig, GPT2Config
+
+    monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT", 0.0)
+    assert basemodels.attention_dropout_override(BertConfig()) == {"attention_probs_dropout_prob": 0.0}
+    assert basemodels.attention_dropout_override(DistilBertConfig()) == {"attention_dropout": 0.0}
+    assert basemodels.attention_dropout_override(GPT2Config()) == {}  # no such key: nothing to override
+    monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT", None)  # BERTDEMO_ATTENTION_DROPOUT=base
+    assert basemodels.attention_dropout_override(BertConfig()) == {}

@@ -117,6 +117,8 @@ def test_a_contrastive_run_is_a_complete_mean_pool_run_with_its_choice_recorded(
     assert low_high["low"] <= info["metrics"]["accuracy"] <= low_high["high"]
     saved = json.loads((root / "few" / "config.json").read_text())
     assert saved[meanpool.POOLING_KEY] == "mean" and saved[meanpool.NORMALIZE_KEY] is True
+    # The contrastive recipe trains with the encoder's own attention dropout, as SetFit does.
+    assert saved["attention_probs_dropout_prob"] == 0.1 and "attention_dropout" not in info["params"]["chosen"]
     result = predictors.load_predictor("few", "pytorch", root).predict(["great phone, love it"])
     assert result.labels[0] in ("negative", "positive")
 

@@ -105,6 +105,9 @@ def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
     assert (path / "validation.csv").read_text().startswith("text,label")
     config_json = json.loads((path / "config.json").read_text())
     assert config_json["id2label"] == {"0": "negative", "1": "positive"}
+    # Fine-tuned without attention dropout (the tiny base has BERT's 0.1), and the run says so.
+    assert config_json["attention_probs_dropout_prob"] == config.TRAIN_ATTENTION_DROPOUT == 0
+    assert "base model's 0.1" in saved["params"]["chosen"]["attention_dropout"]
     snap = monitor.snapshot()
     assert snap["phase"] == "done" and snap["step"] == snap["total_steps"] == 2 * 9  # 36 rows / batch 4
     assert not [p for p in models_root.iterdir() if p.name.startswith(".")], "no staging left behind"

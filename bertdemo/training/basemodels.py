@@ -242,3 +242,21 @@ def hub_reachable(timeout: float = 3.0) -> bool:
     with _hub_lock:
         _hub_checked[key] = (time.monotonic(), reachable)
     return reachable
+
+
+# The config keys that hold attention-probability dropout: BERT, RoBERTa, ELECTRA, DeBERTa...; DistilBERT.
+ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
+
+
+def attention_dropout_override(model_config) -> dict[str, float]:
+    """The from_pretrained config override that sets the base model's attention dropout for fine-tuning.
+
+    config.TRAIN_ATTENTION_DROPOUT (None: keep the model's own); {} for a model with no such key.
+    """
+    if config.TRAIN_ATTENTION_DROPOUT is None:
+        return {}
+    return {
+        key: config.TRAIN_ATTENTION_DROPOUT
+        for key in ATTENTION_DROPOUT_KEYS
+        if isinstance(getattr(model_config, key, None), (int, float))
+    }

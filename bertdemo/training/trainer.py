@@ -120,6 +120,14 @@ def _train_run(
     cfg.chosen["recipe"] = why
     if recipe == fewshot.CONTRASTIVE:
         cfg = fewshot.adapt_config(cfg, user_cfg)
+    # Fine-tuning drops the attention dropout (config.TRAIN_ATTENTION_DROPOUT); the contrastive recipe keeps the
+    # encoder's own, as SetFit trains it.
+    dropout = basemodels.attention_dropout_override(model_config) if recipe == fewshot.FINE_TUNE else {}
+    if dropout:
+        cfg.chosen["attention_dropout"] = (
+            f"{config.TRAIN_ATTENTION_DROPOUT:g} while fine-tuning (the base model's "
+            f"{max(getattr(model_config, k) for k in dropout):g}): a faster step"
+        )
     dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}
     if 0 < config.EVAL_SAMPLE_ROWS < len(split.val_texts):
         cfg.chosen["evaluation"] = (
@@ -141,6 +149,7 @@ def _train_run(
         return load_classifier(
             base.path,
             pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
+            **dropout,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id=label2id,

@@ -29,3 +29,14 @@ def test_an_unfinished_run_scores_what_it_has_and_waits_for_the_tutorial() -> No
     assert "target_accuracy" not in recipes.score({"runs": {"fast": _run((10, 0.8))}})
     done = recipes.score({"runs": {"tutorial": _run((100, 0.7))}})
     assert done["target_accuracy"] == 0.7 and done["runs"]["tutorial"]["speedup_to_target"] == 1
+
+
+def test_padding_shares_count_what_random_and_length_grouped_batches_compute() -> None:
+    from bench.train_steps import padding_shares
+
+    # Short and long texts, batch 2: random pairs mix them half the time, the Trainer's length groups (sorted
+    # within mega-batches of 50 batches) at most once a mega-batch.
+    lengths = [10, 100] * 200
+    shares = padding_shares(lengths, batch=2)
+    assert 0.2 < shares["random"] < 0.4 and shares["grouped"] < 0.05
+    assert padding_shares([7] * 16, batch=4)["random"] == 0  # equal lengths: nothing padded either way

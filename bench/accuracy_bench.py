@@ -8,6 +8,7 @@
     python bench/accuracy_bench.py --only example --reuse --precision-study bf16   # bf16 beside the defaults
     python bench/accuracy_bench.py --frozen-study 0.5   # also with half the layers frozen and cached, beside each
     python bench/accuracy_bench.py --only imdb --reuse --length-study 128   # IMDB at 128 tokens beside its defaults
+    python bench/accuracy_bench.py --only sst2 --reuse --dropout-study 42 1 2   # attention dropout on and off, paired
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline
@@ -82,17 +83,30 @@ def datasets(quick: bool) -> dict[str, tuple[str, Callable[[], splits.Split]]]:
     }
 
 
-def run_one(split: splits.Split, root: Path, name: str, frozen: float | None = None, **settings) -> dict:
+BASE_DROPOUT = "base"  # run_one's attention_dropout for the base model's own (config.TRAIN_ATTENTION_DROPOUT None)
+
+
+def run_one(
+    split: splits.Split,
+    root: Path,
+    name: str,
+    frozen: float | None = None,
+    attention_dropout: float | str | None = None,
+    **settings,
+) -> dict:
     """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time.
 
-    `frozen`: the share of layers frozen and cached (config.TRAIN_FROZEN_FRACTION) for this run only.
+    `frozen`: the share of layers frozen and cached (config.TRAIN_FROZEN_FRACTION) for this run only;
+    `attention_dropout`: config.TRAIN_ATTENTION_DROPOUT for this run only (BASE_DROPOUT: the base model's own).
     """
-    chosen = config.TRAIN_FROZEN_FRACTION
-    config.TRAIN_FROZEN_FRACTION = chosen if frozen is None else frozen
+    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT
+    config.TRAIN_FROZEN_FRACTION = chosen[0] if frozen is None else frozen
+    if attention_dropout is not None:
+        config.TRAIN_ATTENTION_DROPOUT = None if attention_dropout == BASE_DROPOUT else float(attention_dropout)
     try:
         info = train_run(split, TrainConfig(**settings), name, root=root)
     finally:
-        config.TRAIN_FROZEN_FRACTION = chosen
+        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = chosen
     p = info["params"]
     return {
         "train_rows": len(split.train_texts),
@@ -112,10 +126,39 @@ def run_one(split: splits.Split, root: Path, name: str, frozen: float | None = N
         "chosen": p["chosen"],
         "train_seconds": info["train_seconds"],
         "recipe": info.get("recipe") or "fine-tune",
+        "seed": info["params"].get("seed"),
         "frozen": info.get("frozen"),
         # The linear probe saved before fine-tuning: its accuracy, and its seconds against fine-tuning's.
         "quick_model": {k: v for k, v in (info.get("quick_model") or {}).items() if k != "path"} or None,
         "history": info["history"],
+    }
+
+
+def dropout_study(split: splits.Split, root: Path, name: str, entry: dict, seeds: list[int]) -> dict:
+    """Paired runs per seed: the base model's attention dropout against bertdemo's, with the seeds' mean points.
+
+    Kept from an earlier call for the same seed; at the default seed bertdemo's side is the defaults run.
+    """
+    study = entry.get("dropout_study", {}).get("seeds", {})
+    for seed in seeds:
+        pair = study.setdefault(str(seed), {})
+        for side, value in (("base", BASE_DROPOUT), ("bertdemo", config.TRAIN_ATTENTION_DROPOUT)):
+            if side in pair:
+                continue
+            if side == "bertdemo" and seed == config.DEFAULT_SEED:
+                pair[side] = {k: v for k, v in entry["defaults"].items() if k != "history"}
+                continue
+            run = run_one(split, root, f"{name}-drop{side}-s{seed}", attention_dropout=value, seed=seed)
+            pair[side] = {k: v for k, v in run.items() if k != "history"}
+    done = [p for p in study.values() if {"base", "bertdemo"} <= set(p)]
+    points = [100 * (p["bertdemo"]["accuracy"] - p["base"]["accuracy"]) for p in done]
+    speed = [p["base"]["train_seconds"] / p["bertdemo"]["train_seconds"] for p in done]
+    return {
+        "attention_dropout": config.TRAIN_ATTENTION_DROPOUT,
+        "seeds": study,
+        "mean_points": sum(points) / len(points) if points else None,
+        "points": points,
+        "speedups": speed,
     }
 
 
@@ -223,6 +266,7 @@ def table(results: dict) -> str:
                 ],
             )  # fmt: skip
         )
+    out += _dropout_table(results)
     out += _since_and_quick(results)
     m = results["machine"]
     out += (
@@ -230,6 +274,46 @@ def table(results: dict) -> str:
         f"GPU: {m['gpu'] or 'none'}); seconds depend on machine load, accuracy does not."
     )
     return out
+
+
+def _dropout_table(results: dict) -> str:
+    """Paired seeds: accuracy with the base model's attention dropout and with bertdemo's (`--dropout-study`)."""
+    rows = []
+    for key, (label, _) in datasets(False).items():
+        st = (results["datasets"].get(key) or {}).get("dropout_study")
+        if not st or st.get("mean_points") is None:
+            continue
+        pairs = [(seed, p) for seed, p in st["seeds"].items() if {"base", "bertdemo"} <= set(p)]
+        mean = {side: sum(p[side]["accuracy"] for _, p in pairs) / len(pairs) for side in ("base", "bertdemo")}
+        rows.append(
+            [
+                label,
+                ", ".join(seed for seed, _ in pairs),
+                f"{mean['base']:.4f}",
+                f"{mean['bertdemo']:.4f}",
+                f"**{st['mean_points']:+.2f}**",
+                ", ".join(f"{x:+.2f}" for x in st["points"]),
+                ", ".join(f"{x:.2f}x" for x in st["speedups"]),
+            ]
+        )
+    if not rows:
+        return ""
+    return (
+        "\n\nAttention dropout: the same split trained with the base model's (0.1) and with bertdemo's "
+        "(`--dropout-study SEED...`, paired by seed; at the default seed bertdemo's side is the defaults run):\n\n"
+        + md_table(
+            [
+                "data",
+                "seeds",
+                "accuracy, base dropout (mean)",
+                "accuracy, bertdemo (mean)",
+                "points (mean)",
+                "points per seed",
+                "train s: base / bertdemo",
+            ],
+            rows,
+        )
+    )
 
 
 def _since_and_quick(results: dict) -> str:
@@ -295,6 +379,14 @@ def main() -> None:
         metavar="TOKENS",
         help="also train every chosen data set at this max length (head+tail), and compare",
     )
+    ap.add_argument(
+        "--dropout-study",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="also train every chosen data set with these seeds, with the base model's attention dropout and with "
+        "bertdemo's (the defaults run stands for bertdemo's at the default seed), and compare",
+    )
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
@@ -345,6 +437,10 @@ def main() -> None:
             entry["frozen_study"] = {**entry.get("frozen_study", {}), str(f): run}
         elif not kept:
             entry.pop("frozen_study", None)  # compared with the defaults just replaced
+        if args.dropout_study:
+            entry["dropout_study"] = dropout_study(split, root, f"acc-{key}-{tag}", entry, args.dropout_study)
+        elif not kept:
+            entry.pop("dropout_study", None)
         if args.length_study:
             n = args.length_study
             run = run_one(split, root, f"acc-{key}-len{n}-{tag}", max_length=n)

@@ -245,7 +245,6 @@ def imdb_split(rows: int) -> splits.Split:
 def render(res: dict[str, Any]) -> str:
     cpu = res["cpu"]
     rows = []
-    lead = recipes.render_recipes(res["recipes"]) + "\n\n" if res.get("recipes") else ""
     for key, label, target in (
         ("short", "short sentences (UCI, ~20 tokens)", TARGET_SHORT),
         ("long", "IMDB reviews, 256 tokens", TARGET_LONG),
@@ -267,7 +266,7 @@ def render(res: dict[str, Any]) -> str:
                 f"{t['other_speedup']:.2f}x",
             ]
         )
-    out = lead + (
+    out = (
         md_table(
             [
                 "data",
@@ -337,11 +336,6 @@ def render(res: dict[str, Any]) -> str:
     if lines:
         out += "\n\n" + md_table(["lever", "effect", "measured", "in bertdemo"], lines)
     m = res["machine"]
-    if not rows and not lines:  # the recipes alone: one run each, no rounds
-        return out + (
-            f"Measured by `python bench/train_bench.py --recipes-only` on {m['cpu']} ({cpu['simd']}; bf16 units: "
-            f"{'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'})."
-        )
     out += (
         f"\n\nMeasured by `python bench/train_bench.py` on {m['cpu']} ({cpu['simd']}; bf16 units: "
         f"{'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'}); "
@@ -350,6 +344,16 @@ def render(res: dict[str, Any]) -> str:
         f"{res['load_average_1m']['after']:.1f} after (above ~2, other processes shared the cores)."
     )
     return out
+
+
+def render_recipes(res: dict[str, Any], alone: bool) -> str:
+    """The time-to-accuracy table (results/train_recipes.md, its own README section) and where it was measured."""
+    cpu, m = res["cpu"], res["machine"]
+    how = "--recipes-only" if alone else ""
+    return recipes.render_recipes(res["recipes"]) + (
+        f"\n\nMeasured by `python bench/train_bench.py{' ' + how if how else ''}` on {m['cpu']} ({cpu['simd']}; "
+        f"bf16 units: {'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'})."
+    )
 
 
 def step_lever_lines(lev: dict[str, Any], cpu: dict[str, Any]) -> list[list[str]]:
@@ -506,13 +510,19 @@ def main() -> None:
         # Last: however well each run resets the environment, a compiled model leaves dynamo caches behind.
         results["levers"]["compile"] = lever_compile(short, root)
     results["load_average_1m"]["after"] = os.getloadavg()[0]
-    table = render(results)
-    # The recipes alone go to their own table: the throughput and lever table beside it may be another CPU's.
     alone = args.recipes_only or args.report_partial
-    write("train_quick" if q else "train_recipes" if alone else "train", results, table)
+    # The recipes go to their own table and README section, the throughput and levers to theirs: a run of one
+    # part leaves the other part's table (maybe another CPU's) as it was.
+    if results["recipes"]:
+        table = render_recipes(results, alone)
+        write("train_recipes_quick" if q else "train_recipes", {**results, "throughput": {}, "levers": {}}, table)
+        print(table)
+    if not alone:
+        table = render({**results, "recipes": {}})
+        write("train_quick" if q else "train", {**results, "recipes": {}}, table)
+        print(table)
     if not args.report_partial:
         partial.unlink(missing_ok=True)
-    print(table)
 
 
 if __name__ == "__main__":

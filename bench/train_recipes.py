@@ -97,14 +97,23 @@ def tutorial_run(
     return {"epochs": out, "accuracy": out[-1]["accuracy"], "train_seconds": seconds, "max_length": max_length}
 
 
-def bertdemo_run(split: splits.Split, root: Path, tag: str, frozen: float = 0.0, **settings: Any) -> dict[str, Any]:
-    """bertdemo with its defaults (every setting on auto unless given) and `frozen` of its layers frozen."""
+def bertdemo_run(
+    split: splits.Split,
+    root: Path,
+    tag: str,
+    frozen: float = 0.0,
+    attention_dropout: float | None = 0.0,
+    **settings: Any,
+) -> dict[str, Any]:
+    """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen and this
+    attention dropout (None: the base model's own, as before config.TRAIN_ATTENTION_DROPOUT)."""
     clock = EpochClock()
-    chosen, config.TRAIN_FROZEN_FRACTION = config.TRAIN_FROZEN_FRACTION, frozen
+    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT
+    config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = frozen, attention_dropout
     try:
         info = train_run(split, TrainConfig(**settings), f"recipe-{tag}", root=root, monitor=clock)
     finally:
-        config.TRAIN_FROZEN_FRACTION = chosen
+        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = chosen
     p = info["params"]
     return {
         "epochs": clock.epochs,
@@ -116,6 +125,7 @@ def bertdemo_run(split: splits.Split, root: Path, tag: str, frozen: float = 0.0,
         "truncation": p["truncation"],
         "epochs_run": len(clock.epochs),
         "frozen": info.get("frozen"),
+        "attention_dropout": attention_dropout,
     }
 
 
@@ -173,9 +183,12 @@ def load_partial(path: Path) -> dict[str, Any]:
 
 
 # The recipes compared on each data set: bertdemo's settings beside its defaults (frozen: share of layers frozen).
-LEVERS_SHORT = {"defaults": {}, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
+# "attention dropout 0.1" is the defaults before config.TRAIN_ATTENTION_DROPOUT (the base model's own dropout).
+BEFORE = {"attention dropout 0.1 (before)": {"attention_dropout": None}}
+LEVERS_SHORT = {"defaults": {}, **BEFORE, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
 LEVERS_LONG = {
     "defaults": {},
+    **BEFORE,
     "frozen 1/2, head+tail 128": {"frozen": 0.5, "max_length": 128},
     "frozen 1/2": {"frozen": 0.5},
     "head+tail 128": {"max_length": 128},

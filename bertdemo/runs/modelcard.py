@@ -204,6 +204,9 @@ def _settings(info: dict[str, Any]) -> str:
     p = info.get("params") or {}
     rows = [[title, p.get(key)] for key, title in _SETTINGS if p.get(key) is not None]
     rows.append(["optimizer", config.TRAIN_OPTIMIZER])
+    dropout = (p.get("chosen") or {}).get("attention_dropout")
+    if dropout:  # set for fine-tuning (config.TRAIN_ATTENTION_DROPOUT); saved in config.json as trained
+        rows.append(["attention dropout", dropout])
     dev = info.get("device") or {}
     if dev:
         rows.append(["device", f"{dev.get('device', '?')} ({dev.get('name', '?')}), {dev.get('precision', 'fp32')}"])

@@ -359,38 +359,52 @@ def render_recipes(res: dict[str, Any], alone: bool) -> str:
 def step_lever_lines(lev: dict[str, Any], cpu: dict[str, Any]) -> list[list[str]]:
     """The lever table's rows for the step-level levers (bench/train_steps.py) and the padding."""
     lines = []
-    sp = lev.get("step_paths")
-    if sp:
-        ms = {k: 1000 * v for k, v in sp["step_seconds"].items()}
-        ours = ms["bf16 autocast, attention dropout 0 (bertdemo)"]
-        before = ms["bf16 autocast, attention dropout 0.1 (before)"]
-        shape = f"batch {sp['batch']} x {sp['tokens']} tokens, median of {sp['rounds']} rounds"
+    shapes = (lev.get("step_paths") or {}).get("shapes") or {}
+    ms = {k: {n: 1000 * v for n, v in sh["step_seconds"].items()} for k, sh in shapes.items()}
+
+    def each(fmt) -> str:  # one figure per shape, "batch x tokens: ..."
+        return "; ".join(f"{sh['batch']} x {sh['tokens']} tokens: {fmt(ms[k], sh)}" for k, sh in shapes.items())
+
+    if shapes:
+        drop, sdpa, eager = (
+            train_steps.BEFORE,
+            "autocast, attention dropout 0, SDPA",
+            "autocast, attention dropout 0, eager",
+        )
         lines.append(
             [
                 "attention dropout 0 (the base model's: 0.1)",
-                f"step {before / ours:.2f}x faster",
-                f"{before:.0f} -> {ours:.0f} ms a step ({shape}); accuracy: the accuracy benchmark's "
-                '"previous defaults" column',
+                each(lambda m, sh: f"step {m[drop] / m[sdpa]:.2f}x faster"),
+                each(lambda m, sh: f"{m[drop]:.0f} -> {m[sdpa]:.0f} ms") + " a step; accuracy: the accuracy "
+                "benchmark's --dropout-study",
                 "on (hidden-state dropout kept)",
             ]
         )
-        none = ms["bf16 autocast, no dropout at all"]
+        lines.append(
+            [
+                "eager attention against SDPA",
+                each(lambda m, sh: f"{m[sdpa] / m[eager]:.2f}x"),
+                each(lambda m, sh: f"eager {m[eager]:.0f} ms, SDPA {m[sdpa]:.0f} ms"),
+                f"eager up to {config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH} tokens on a CPU, SDPA above and on GPUs",
+            ]
+        )
+        none = "autocast, no dropout, SDPA"
         lines.append(
             [
                 "no dropout at all",
-                f"step {ours / none:.2f}x faster than bertdemo's",
-                f"{none:.0f} ms a step; changes what small data learns, its accuracy not measured",
+                each(lambda m, sh: f"{m[sdpa] / m[none]:.2f}x"),
+                each(lambda m, sh: f"{m[none]:.0f} ms") + "; changes what small data learns, its accuracy not measured",
                 "off",
             ]
         )
-        cast, fp32 = ms["bf16 weights, attention dropout 0"], ms["fp32"]
+        cast, fp32 = "bf16 weights, attention dropout 0, SDPA", "fp32, attention dropout 0, SDPA"
         amx = "AMX" in cpu.get("simd", "")
         lines.append(
             [
                 "bf16: weights cast against autocast",
-                f"step {ours / cast:.2f}x autocast's",
-                f"cast {cast:.0f} ms, autocast {ours:.0f} ms, fp32 {fp32:.0f} ms; AMX on this CPU: "
-                f"{'yes' if amx else 'no'}",
+                each(lambda m, sh: f"{m[sdpa] / m[cast]:.2f}x"),
+                each(lambda m, sh: f"cast {m[cast]:.0f} ms, autocast {m[sdpa]:.0f} ms, fp32 {m[fp32]:.0f} ms")
+                + f"; AMX on this CPU: {'yes' if amx else 'no'}",
                 "autocast: with bf16 weights the optimizer would round away updates below bf16's 8-bit "
                 "mantissa (5e-5 steps on weights near 0.05), and the Trainer keeps no fp32 master copy on a CPU",
             ]
@@ -505,7 +519,7 @@ def main() -> None:
                 tok[key] = lever_tokenization(split, model_path, a["max_length"], a["train_seconds"])
         results["levers"]["tokenization"] = tok
         results["levers"]["threads"] = lever_threads(short, root)
-        results["levers"]["step_paths"] = train_steps.step_paths(model_path, steps=2 if q else 6)
+        results["levers"]["step_paths"] = train_steps.step_paths(model_path, steps=2 if q else 6, rounds=1 if q else 2)
         results["levers"]["padding"] = lever_padding(short, long, model_path, results["throughput"])
         # Last: however well each run resets the environment, a compiled model leaves dynamo caches behind.
         results["levers"]["compile"] = lever_compile(short, root)

@@ -103,17 +103,23 @@ def bertdemo_run(
     tag: str,
     frozen: float = 0.0,
     attention_dropout: float | None = 0.0,
+    eager_max_length: int | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
-    """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen and this
-    attention dropout (None: the base model's own, as before config.TRAIN_ATTENTION_DROPOUT)."""
+    """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen, this
+    attention dropout (None: the base model's own) and eager attention up to `eager_max_length` tokens (None:
+    config's; 0: SDPA always, as before config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH)."""
     clock = EpochClock()
-    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT
+    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
     config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = frozen, attention_dropout
+    if eager_max_length is not None:
+        config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = eager_max_length
     try:
         info = train_run(split, TrainConfig(**settings), f"recipe-{tag}", root=root, monitor=clock)
     finally:
-        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = chosen
+        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = (
+            chosen
+        )
     p = info["params"]
     return {
         "epochs": clock.epochs,
@@ -126,6 +132,7 @@ def bertdemo_run(
         "epochs_run": len(clock.epochs),
         "frozen": info.get("frozen"),
         "attention_dropout": attention_dropout,
+        "attention": info["device"].get("attention"),
     }
 
 
@@ -183,8 +190,9 @@ def load_partial(path: Path) -> dict[str, Any]:
 
 
 # The recipes compared on each data set: bertdemo's settings beside its defaults (frozen: share of layers frozen).
-# "attention dropout 0.1" is the defaults before config.TRAIN_ATTENTION_DROPOUT (the base model's own dropout).
-BEFORE = {"attention dropout 0.1 (before)": {"attention_dropout": None}}
+# The defaults before config.TRAIN_ATTENTION_DROPOUT and TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH: the base model's own
+# attention dropout (0.1), SDPA at every length.
+BEFORE = {"before: attention dropout 0.1, SDPA": {"attention_dropout": None, "eager_max_length": 0}}
 LEVERS_SHORT = {"defaults": {}, **BEFORE, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
 LEVERS_LONG = {
     "defaults": {},
@@ -214,6 +222,8 @@ def render_recipes(recipes: dict[str, Any]) -> str:
             else:
                 how = f"{r['precision']}, batch {r['batch_size']}, {r['truncation']} {r['max_length']}"
                 how += f", {len(r['epochs'])} epochs"
+                if r.get("attention"):
+                    how += f", {r['attention']} attention"
                 if r.get("frozen"):
                     f = r["frozen"]
                     how += (

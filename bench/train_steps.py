@@ -17,21 +17,29 @@ import torch
 from transformers import AutoModelForSequenceClassification
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
-# name -> (arithmetic, attention dropout, hidden dropout); None = the base model's own (0.1 for MiniLM).
-STEP_PATHS: dict[str, tuple[str, float | None, float | None]] = {
-    "fp32": ("fp32", None, None),
-    "bf16 autocast, attention dropout 0.1 (before)": ("autocast", None, None),
-    "bf16 autocast, attention dropout 0 (bertdemo)": ("autocast", 0.0, None),
-    "bf16 weights, attention dropout 0": ("weights", 0.0, None),
-    "bf16 autocast, no dropout at all": ("autocast", 0.0, 0.0),
+from bertdemo.training import basemodels
+
+# name -> (arithmetic, attention dropout, hidden dropout, attention kernel); None = the base model's own dropout
+# (0.1 for MiniLM). BEFORE is bertdemo's step before config.TRAIN_ATTENTION_DROPOUT.
+BEFORE = "autocast, attention dropout 0.1, SDPA (before)"
+STEP_PATHS: dict[str, tuple[str, float | None, float | None, str]] = {
+    "fp32, attention dropout 0, SDPA": ("fp32", 0.0, None, "sdpa"),
+    BEFORE: ("autocast", None, None, "sdpa"),
+    "autocast, attention dropout 0, SDPA": ("autocast", 0.0, None, "sdpa"),
+    "autocast, attention dropout 0, eager": ("autocast", 0.0, None, "eager"),
+    "bf16 weights, attention dropout 0, SDPA": ("weights", 0.0, None, "sdpa"),
+    "autocast, no dropout, SDPA": ("autocast", 0.0, 0.0, "sdpa"),
 }
+SHAPES = ((8, 256), (16, 64))  # (batch, tokens): IMDB reviews on small data, short sentences on 1,000+ rows
 
 
-def _model(model_path: str, arithmetic: str, attention: float | None, hidden: float | None):
+def _model(model_path: str, arithmetic: str, attention: float | None, hidden: float | None, kernel: str):
     overrides = {
         k: v for k, v in (("attention_probs_dropout_prob", attention), ("hidden_dropout_prob", hidden)) if v is not None
     }
-    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=2, **overrides)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        model_path, num_labels=2, attn_implementation=kernel, **overrides
+    )
     return (model.to(torch.bfloat16) if arithmetic == "weights" else model).train()
 
 
@@ -56,27 +64,30 @@ def _step_seconds(model, arithmetic: str, batch: int, tokens: int, steps: int, w
     return out
 
 
-def step_paths(
-    model_path: str, batch: int = 8, tokens: int = 256, rounds: int = 2, steps: int = 6, warmup: int = 2
-) -> dict[str, Any]:
-    """Median step seconds of every STEP_PATHS entry, `rounds` alternating rounds; ratios against bertdemo's."""
-    times: dict[str, list[float]] = {name: [] for name in STEP_PATHS}
-    for _ in range(rounds):
-        for name, (arithmetic, attention, hidden) in STEP_PATHS.items():
-            torch.manual_seed(0)
-            model = _model(model_path, arithmetic, attention, hidden)
-            times[name] += _step_seconds(model, arithmetic, batch, tokens, steps, warmup)
-    med = {name: statistics.median(t) for name, t in times.items()}
-    ours = med["bf16 autocast, attention dropout 0 (bertdemo)"]
-    return {
-        "batch": batch,
-        "tokens": tokens,
-        "rounds": rounds,
-        "steps_per_round": steps,
-        "step_seconds": med,
-        "vs_bertdemo": {name: ours / s for name, s in med.items()},  # > 1: faster than bertdemo's step
-        "samples": times,
-    }
+def bertdemo_path(tokens: int) -> str:
+    """The STEP_PATHS entry bertdemo trains with on this CPU at this length (bf16 units assumed: autocast)."""
+    kernel = basemodels.training_attention(tokens, gpu=False) or "sdpa"
+    return f"autocast, attention dropout 0, {'eager' if kernel == 'eager' else 'SDPA'}"
+
+
+def step_paths(model_path: str, shapes=SHAPES, rounds: int = 2, steps: int = 6, warmup: int = 2) -> dict[str, Any]:
+    """Median step seconds of every STEP_PATHS entry per shape, `rounds` alternating rounds each."""
+    out: dict[str, Any] = {"rounds": rounds, "steps_per_round": steps, "shapes": {}}
+    for batch, tokens in shapes:
+        times: dict[str, list[float]] = {name: [] for name in STEP_PATHS}
+        for _ in range(rounds):
+            for name, (arithmetic, attention, hidden, kernel) in STEP_PATHS.items():
+                torch.manual_seed(0)
+                model = _model(model_path, arithmetic, attention, hidden, kernel)
+                times[name] += _step_seconds(model, arithmetic, batch, tokens, steps, warmup)
+        out["shapes"][f"{batch}x{tokens}"] = {
+            "batch": batch,
+            "tokens": tokens,
+            "bertdemo": bertdemo_path(tokens),
+            "step_seconds": {name: statistics.median(t) for name, t in times.items()},
+            "samples": times,
+        }
+    return out
 
 
 def padding_shares(lengths: list[int], batch: int, seed: int = 0) -> dict[str, float]:

@@ -119,9 +119,14 @@ TRAIN_FROZEN_CACHE_MB = 2048
 # Dropout on the attention probabilities while fine-tuning (None: the base model's own, 0.1 for BERT). On a CPU the
 # random mask is drawn for every head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens that
 # was a third of a training step on an AMD CPU, where torch's bernoulli has no vectorised path. Hidden-state
-# dropout stays. bench/train_bench.py times it and bench/accuracy_bench.py's "previous" column weighs the accuracy.
-_attention_dropout = os.environ.get("BERTDEMO_ATTENTION_DROPOUT", "0")
-TRAIN_ATTENTION_DROPOUT: float | None = None if _attention_dropout.lower() in ("", "base") else float(_attention_dropout)
+# dropout stays. bench/train_bench.py times it, bench/accuracy_bench.py --dropout-study weighs the accuracy.
+# BERTDEMO_ATTENTION_DROPOUT=base keeps the base model's own.
+_attention_dropout = os.environ.get("BERTDEMO_ATTENTION_DROPOUT", "0").strip().lower()
+TRAIN_ATTENTION_DROPOUT: float | None = None if _attention_dropout in ("", "base") else float(_attention_dropout)
+# Attention kernel while fine-tuning on a CPU: the plain ("eager") attention up to this max length, torch's SDPA
+# above it (and always on a GPU). SDPA's CPU kernel has a slow backward pass at short lengths; from 256 tokens and
+# batch 16 it wins (bench/train_steps.py times both). Inference is unaffected: the saved config does not keep it.
+TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = int(os.environ.get("BERTDEMO_CPU_EAGER_ATTENTION_MAX_LENGTH") or 128)
 # Training arithmetic: "auto" picks bf16 where the hardware has bf16 units (AMX-BF16 or AVX512-BF16 CPUs,
 # Ampere+ GPUs), fp16 on older GPUs, else fp32 (an AVX2-only CPU emulates bf16 and trains slower with it).
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

@@ -85,3 +85,10 @@ def test_attention_dropout_override_follows_the_setting_and_the_models_own_key(m
     assert basemodels.attention_dropout_override(GPT2Config()) == {}  # no such key: nothing to override
     monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT", None)  # BERTDEMO_ATTENTION_DROPOUT=base
     assert basemodels.attention_dropout_override(BertConfig()) == {}
+
+
+def test_training_attention_is_eager_for_short_texts_on_a_cpu_only(monkeypatch) -> None:
+    monkeypatch.setattr(config, "TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH", 128)
+    assert basemodels.training_attention(64, gpu=False) == basemodels.training_attention(128, gpu=False) == "eager"
+    assert basemodels.training_attention(256, gpu=False) is None  # SDPA, transformers' default
+    assert basemodels.training_attention(64, gpu=True) is None

@@ -109,6 +109,8 @@ def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
     assert config_json["attention_probs_dropout_prob"] == config.TRAIN_ATTENTION_DROPOUT == 0
     assert "base model's 0.1" in saved["params"]["chosen"]["attention_dropout"]
     assert "| attention dropout | 0 while fine-tuning" in (path / "README.md").read_text()  # the model card
+    # Short texts on a CPU train with the eager attention kernel; the saved config does not pin it for inference.
+    assert saved["device"]["attention"] == "eager" and "_attn_implementation" not in json.dumps(config_json)
     snap = monitor.snapshot()
     assert snap["phase"] == "done" and snap["step"] == snap["total_steps"] == 2 * 9  # 36 rows / batch 4
     assert not [p for p in models_root.iterdir() if p.name.startswith(".")], "no staging left behind"

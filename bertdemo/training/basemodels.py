@@ -260,3 +260,9 @@ def attention_dropout_override(model_config) -> dict[str, float]:
         for key in ATTENTION_DROPOUT_KEYS
         if isinstance(getattr(model_config, key, None), (int, float))
     }
+
+
+def training_attention(max_length: int, gpu: bool) -> str | None:
+    """The attention kernel to fine-tune with: "eager" on a CPU up to config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
+    tokens, else None (transformers' default, SDPA where the model has it)."""
+    return None if gpu or max_length > config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH else "eager"

@@ -122,12 +122,15 @@ def _train_run(
         cfg = fewshot.adapt_config(cfg, user_cfg)
     # Fine-tuning drops the attention dropout (config.TRAIN_ATTENTION_DROPOUT); the contrastive recipe keeps the
     # encoder's own, as SetFit trains it.
-    dropout = basemodels.attention_dropout_override(model_config) if recipe == fewshot.FINE_TUNE else {}
-    if dropout:
+    loading = basemodels.attention_dropout_override(model_config) if recipe == fewshot.FINE_TUNE else {}
+    if loading:
         cfg.chosen["attention_dropout"] = (
             f"{config.TRAIN_ATTENTION_DROPOUT:g} while fine-tuning (the base model's "
-            f"{max(getattr(model_config, k) for k in dropout):g}): a faster step"
+            f"{max(getattr(model_config, k) for k in loading):g}): a faster step"
         )
+    kernel = basemodels.training_attention(cfg.max_length, dev["device"] == "cuda")
+    if kernel and recipe == fewshot.FINE_TUNE:
+        loading["attn_implementation"] = kernel  # a loading choice: the saved config does not keep it
     dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}
     if 0 < config.EVAL_SAMPLE_ROWS < len(split.val_texts):
         cfg.chosen["evaluation"] = (
@@ -149,7 +152,7 @@ def _train_run(
         return load_classifier(
             base.path,
             pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
-            **dropout,
+            **loading,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id=label2id,
@@ -157,6 +160,7 @@ def _train_run(
         )
 
     model = fresh()
+    dev["attention"] = getattr(model.config, "_attn_implementation", None)  # the kernel trained with (run.json)
     if recipe == fewshot.CONTRASTIVE:
         return fewshot.train_contrastive_run(
             model, tokenizer, split, cfg, name, monitor, base=base, quick=quick, data_file=data_file, fresh=fresh,

@@ -97,20 +97,29 @@ def run_one(
     """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time.
 
     `frozen`: the share of layers frozen and cached (config.TRAIN_FROZEN_FRACTION) for this run only;
-    `attention_dropout`: config.TRAIN_ATTENTION_DROPOUT for this run only (BASE_DROPOUT: the base model's own).
+    `attention_dropout`: config.TRAIN_ATTENTION_DROPOUT for this run only, at any length (BASE_DROPOUT: the base
+    model's own).
     """
-    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT
+    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH
     config.TRAIN_FROZEN_FRACTION = chosen[0] if frozen is None else frozen
-    if attention_dropout is not None:
+    if attention_dropout is not None:  # at every length, for this run only
         config.TRAIN_ATTENTION_DROPOUT = None if attention_dropout == BASE_DROPOUT else float(attention_dropout)
+        config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH = 0
     try:
         info = train_run(split, TrainConfig(**settings), name, root=root)
     finally:
-        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = chosen
+        (config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH) = (
+            chosen
+        )
+    return summarize(info)
+
+
+def summarize(info: dict) -> dict:
+    """What the tables read of a run: train_run's answer, or a saved run's run.json (--adopt)."""
     p = info["params"]
     return {
-        "train_rows": len(split.train_texts),
-        "val_rows": len(split.val_texts),
+        "train_rows": info["data"]["train_rows"],
+        "val_rows": info["data"]["val_rows"],
         "accuracy": info["metrics"]["accuracy"],
         "f1_macro": info["metrics"]["f1_macro"],
         "baseline_accuracy": info["baseline"]["accuracy"],
@@ -134,27 +143,35 @@ def run_one(
     }
 
 
-def dropout_study(split: splits.Split, root: Path, name: str, entry: dict, seeds: list[int]) -> dict:
-    """Paired runs per seed: the base model's attention dropout against bertdemo's, with the seeds' mean points.
+def dropout_study(
+    split: splits.Split, root: Path, name: str, entry: dict, seeds: list[int], adopt: Path | None = None
+) -> dict:
+    """Paired runs per seed: the base model's attention dropout ("base") against none ("none"), at any length.
 
-    Kept from an earlier call for the same seed; at the default seed bertdemo's side is the defaults run.
+    Kept from an earlier call for the same seed, or adopted from a cut call's models folder (`adopt`); at the
+    default seed the defaults run stands for the side it trained as.
     """
     study = entry.get("dropout_study", {}).get("seeds", {})
+    defaults_side = "none" if "attention_dropout" in (entry["defaults"].get("chosen") or {}) else "base"
     for seed in seeds:
         pair = study.setdefault(str(seed), {})
-        for side, value in (("base", BASE_DROPOUT), ("bertdemo", config.TRAIN_ATTENTION_DROPOUT)):
+        for side, value in (("base", BASE_DROPOUT), ("none", 0.0)):
             if side in pair:
                 continue
-            if side == "bertdemo" and seed == config.DEFAULT_SEED:
+            # A cut call's run of this set, side and seed (its own tag in the name): the name up to the set's key.
+            prefix = name.rsplit("-", 1)[0]
+            saved = next(iter(sorted(adopt.glob(f"{prefix}-*-drop{side}-s{seed}/run.json"))), None) if adopt else None
+            if saved is not None:
+                pair[side] = {k: v for k, v in summarize(json.loads(saved.read_text())).items() if k != "history"}
+            elif side == defaults_side and seed == config.DEFAULT_SEED:
                 pair[side] = {k: v for k, v in entry["defaults"].items() if k != "history"}
-                continue
-            run = run_one(split, root, f"{name}-drop{side}-s{seed}", attention_dropout=value, seed=seed)
-            pair[side] = {k: v for k, v in run.items() if k != "history"}
-    done = [p for p in study.values() if {"base", "bertdemo"} <= set(p)]
-    points = [100 * (p["bertdemo"]["accuracy"] - p["base"]["accuracy"]) for p in done]
-    speed = [p["base"]["train_seconds"] / p["bertdemo"]["train_seconds"] for p in done]
+            else:
+                run = run_one(split, root, f"{name}-drop{side}-s{seed}", attention_dropout=value, seed=seed)
+                pair[side] = {k: v for k, v in run.items() if k != "history"}
+    done = [p for p in study.values() if {"base", "none"} <= set(p)]
+    points = [100 * (p["none"]["accuracy"] - p["base"]["accuracy"]) for p in done]
+    speed = [p["base"]["train_seconds"] / p["none"]["train_seconds"] for p in done]
     return {
-        "attention_dropout": config.TRAIN_ATTENTION_DROPOUT,
         "seeds": study,
         "mean_points": sum(points) / len(points) if points else None,
         "points": points,
@@ -283,14 +300,14 @@ def _dropout_table(results: dict) -> str:
         st = (results["datasets"].get(key) or {}).get("dropout_study")
         if not st or st.get("mean_points") is None:
             continue
-        pairs = [(seed, p) for seed, p in st["seeds"].items() if {"base", "bertdemo"} <= set(p)]
-        mean = {side: sum(p[side]["accuracy"] for _, p in pairs) / len(pairs) for side in ("base", "bertdemo")}
+        pairs = [(seed, p) for seed, p in st["seeds"].items() if {"base", "none"} <= set(p)]
+        mean = {side: sum(p[side]["accuracy"] for _, p in pairs) / len(pairs) for side in ("base", "none")}
         rows.append(
             [
                 label,
                 ", ".join(seed for seed, _ in pairs),
                 f"{mean['base']:.4f}",
-                f"{mean['bertdemo']:.4f}",
+                f"{mean['none']:.4f}",
                 f"**{st['mean_points']:+.2f}**",
                 ", ".join(f"{x:+.2f}" for x in st["points"]),
                 ", ".join(f"{x:.2f}x" for x in st["speedups"]),
@@ -299,17 +316,18 @@ def _dropout_table(results: dict) -> str:
     if not rows:
         return ""
     return (
-        "\n\nAttention dropout: the same split trained with the base model's (0.1) and with bertdemo's "
-        "(`--dropout-study SEED...`, paired by seed; at the default seed bertdemo's side is the defaults run):\n\n"
+        "\n\nAttention dropout: the same split trained with the base model's (0.1) and with none, at any length "
+        "(`--dropout-study SEED...`, paired by seed; at the default seed the defaults run stands for its side). "
+        f"bertdemo drops it on a CPU above {config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH} tokens:\n\n"
         + md_table(
             [
                 "data",
                 "seeds",
                 "accuracy, base dropout (mean)",
-                "accuracy, bertdemo (mean)",
+                "accuracy, none (mean)",
                 "points (mean)",
                 "points per seed",
-                "train s: base / bertdemo",
+                "train s: base / none",
             ],
             rows,
         )
@@ -385,15 +403,22 @@ def main() -> None:
         nargs="+",
         metavar="SEED",
         help="also train every chosen data set with these seeds, with the base model's attention dropout and with "
-        "bertdemo's (the defaults run stands for bertdemo's at the default seed), and compare",
+        "none, and compare",
     )
+    ap.add_argument(
+        "--keep-previous",
+        action="store_true",
+        help="new defaults keep the 'previous defaults' they were compared with (a fix-up within one change)",
+    )
+    ap.add_argument("--adopt", type=Path, help="with --dropout-study: take the runs a cut call finished in this folder")
     ap.add_argument("--quick", action="store_true", help="a smoke run on few rows (numbers are not meaningful)")
     ap.add_argument("--models-dir", type=Path, default=None, help="keep the runs here")
     args = ap.parse_args()
     name = "accuracy_quick" if args.quick else "accuracy"
     previous = RESULTS / f"{name}.json"
     results = json.loads(previous.read_text()) if previous.exists() and not args.quick else {"datasets": {}}
-    if not args.quick and not args.reuse and previous.exists():  # the table this run replaces ("points")
+    keep = args.keep_previous and results.get("previous_machine")
+    if not args.quick and not args.reuse and previous.exists() and not keep:  # the table this run replaces
         results["previous_machine"] = {**results.get("machine", {}), "commit": results.get("commit")}
     results["machine"] = machine()
     results["commit"] = head_commit("bertdemo", "bench/accuracy_bench.py")
@@ -423,7 +448,7 @@ def main() -> None:
         entry = {**old, "defaults": kept or run_one(split, root, f"acc-{key}-{tag}")}
         if not kept:
             entry.pop("precision", None)  # compared with the defaults just replaced: no longer like with like
-            if old.get("defaults"):
+            if old.get("defaults") and not (keep and old.get("previous")):
                 entry["previous"] = {k: v for k, v in old["defaults"].items() if k != "history"}
         if args.legacy:
             entry["legacy"] = run_one(split, root, f"acc-{key}-legacy-{tag}", **LEGACY)
@@ -438,9 +463,9 @@ def main() -> None:
         elif not kept:
             entry.pop("frozen_study", None)  # compared with the defaults just replaced
         if args.dropout_study:
-            entry["dropout_study"] = dropout_study(split, root, f"acc-{key}-{tag}", entry, args.dropout_study)
-        elif not kept:
-            entry.pop("dropout_study", None)
+            entry["dropout_study"] = dropout_study(
+                split, root, f"acc-{key}-{tag}", entry, args.dropout_study, args.adopt
+            )
         if args.length_study:
             n = args.length_study
             run = run_one(split, root, f"acc-{key}-len{n}-{tag}", max_length=n)

@@ -116,13 +116,15 @@ TRAIN_TORCH_COMPILE = False
 # bench/train_bench.py measures the speed and the accuracy each choice gives.
 TRAIN_FROZEN_FRACTION = float(os.environ.get("BERTDEMO_FROZEN_FRACTION") or 0)
 TRAIN_FROZEN_CACHE_MB = 2048
-# Dropout on the attention probabilities while fine-tuning (None: the base model's own, 0.1 for BERT). On a CPU the
-# random mask is drawn for every head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens that
-# was a third of a training step on an AMD CPU, where torch's bernoulli has no vectorised path. Hidden-state
-# dropout stays. bench/train_bench.py times it, bench/accuracy_bench.py --dropout-study weighs the accuracy.
-# BERTDEMO_ATTENTION_DROPOUT=base keeps the base model's own.
+# Dropout on the attention probabilities while fine-tuning on a CPU with a max length above
+# TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH (None: the base model's own, 0.1 for BERT). The random mask is drawn for every
+# head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens that was a third of a training step
+# on an AMD CPU, where torch's bernoulli has no vectorised path. Shorter texts keep the base model's: there the
+# mask is cheap, and on SST-2 dropping it cost 0.65 points over 3 seeds (bench/accuracy_bench.py --dropout-study).
+# Hidden-state dropout stays. BERTDEMO_ATTENTION_DROPOUT=base keeps the base model's own everywhere.
 _attention_dropout = os.environ.get("BERTDEMO_ATTENTION_DROPOUT", "0").strip().lower()
 TRAIN_ATTENTION_DROPOUT: float | None = None if _attention_dropout in ("", "base") else float(_attention_dropout)
+TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH = 128
 # Attention kernel while fine-tuning on a CPU: the plain ("eager") attention up to this max length, torch's SDPA
 # above it (and always on a GPU). SDPA's CPU kernel has a slow backward pass at short lengths; from 256 tokens and
 # batch 16 it wins (bench/train_steps.py times both). Inference is unaffected: the saved config does not keep it.

@@ -76,15 +76,18 @@ def test_a_hub_like_name_that_is_a_folder_here_is_not_loaded(monkeypatch, tmp_pa
     assert str(here.value).replace("org/model", "X") == str(nowhere.value).replace("org/absent", "X")
 
 
-def test_attention_dropout_override_follows_the_setting_and_the_models_own_key(monkeypatch) -> None:
+def test_attention_dropout_override_follows_the_setting_the_length_and_the_models_own_key(monkeypatch) -> None:
     from transformers import BertConfig, DistilBertConfig, GPT2Config
 
     monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT", 0.0)
-    assert basemodels.attention_dropout_override(BertConfig()) == {"attention_probs_dropout_prob": 0.0}
-    assert basemodels.attention_dropout_override(DistilBertConfig()) == {"attention_dropout": 0.0}
-    assert basemodels.attention_dropout_override(GPT2Config()) == {}  # no such key: nothing to override
+    monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH", 128)
+    override = basemodels.attention_dropout_override
+    assert override(BertConfig(), 256, gpu=False) == {"attention_probs_dropout_prob": 0.0}
+    assert override(DistilBertConfig(), 256, gpu=False) == {"attention_dropout": 0.0}
+    assert override(GPT2Config(), 256, gpu=False) == {}  # no such key: nothing to override
+    assert override(BertConfig(), 128, gpu=False) == {} == override(BertConfig(), 256, gpu=True)  # cheap there
     monkeypatch.setattr(config, "TRAIN_ATTENTION_DROPOUT", None)  # BERTDEMO_ATTENTION_DROPOUT=base
-    assert basemodels.attention_dropout_override(BertConfig()) == {}
+    assert override(BertConfig(), 256, gpu=False) == {}
 
 
 def test_training_attention_is_eager_for_short_texts_on_a_cpu_only(monkeypatch) -> None:

@@ -105,15 +105,23 @@ def test_train_saves_a_complete_run(tiny_model, models_root) -> None:
     assert (path / "validation.csv").read_text().startswith("text,label")
     config_json = json.loads((path / "config.json").read_text())
     assert config_json["id2label"] == {"0": "negative", "1": "positive"}
-    # Fine-tuned without attention dropout (the tiny base has BERT's 0.1), and the run says so.
-    assert config_json["attention_probs_dropout_prob"] == config.TRAIN_ATTENTION_DROPOUT == 0
-    assert "base model's 0.1" in saved["params"]["chosen"]["attention_dropout"]
-    assert "| attention dropout | 0 while fine-tuning" in (path / "README.md").read_text()  # the model card
-    # Short texts on a CPU train with the eager attention kernel; the saved config does not pin it for inference.
+    # Short texts on a CPU: the base model's attention dropout (BERT's 0.1) and the eager attention kernel, which
+    # the saved config does not pin for inference.
+    assert config_json["attention_probs_dropout_prob"] == 0.1 and "attention_dropout" not in saved["params"]["chosen"]
     assert saved["device"]["attention"] == "eager" and "_attn_implementation" not in json.dumps(config_json)
     snap = monitor.snapshot()
     assert snap["phase"] == "done" and snap["step"] == snap["total_steps"] == 2 * 9  # 36 rows / batch 4
     assert not [p for p in models_root.iterdir() if p.name.startswith(".")], "no staging left behind"
+
+
+def test_long_texts_on_a_cpu_train_without_attention_dropout_and_with_sdpa(tiny_model, models_root) -> None:
+    train_run(tiny_split(1), TrainConfig(model=tiny_model, epochs=1, max_length=256), "long-run", root=models_root)
+    path = models_root / "long-run"
+    saved = json.loads((path / "run.json").read_text())
+    assert json.loads((path / "config.json").read_text())["attention_probs_dropout_prob"] == 0
+    assert config.TRAIN_ATTENTION_DROPOUT == 0 and "base model's 0.1" in saved["params"]["chosen"]["attention_dropout"]
+    assert saved["device"]["attention"] == "sdpa"
+    assert "| attention dropout | 0 while fine-tuning" in (path / "README.md").read_text()  # the model card
 
 
 def test_auto_recipe_keeps_the_best_epoch_and_records_the_baseline(tiny_model, models_root) -> None:

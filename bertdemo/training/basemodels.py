@@ -248,12 +248,14 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 ATTENTION_DROPOUT_KEYS = ("attention_probs_dropout_prob", "attention_dropout")
 
 
-def attention_dropout_override(model_config) -> dict[str, float]:
+def attention_dropout_override(model_config, max_length: int, gpu: bool) -> dict[str, float]:
     """The from_pretrained config override that sets the base model's attention dropout for fine-tuning.
 
-    config.TRAIN_ATTENTION_DROPOUT (None: keep the model's own); {} for a model with no such key.
+    config.TRAIN_ATTENTION_DROPOUT on a CPU above config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH tokens, where the
+    mask's random numbers cost a large share of a step; {} otherwise (the model's own), and for a model with no
+    such key.
     """
-    if config.TRAIN_ATTENTION_DROPOUT is None:
+    if config.TRAIN_ATTENTION_DROPOUT is None or gpu or max_length <= config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH:
         return {}
     return {
         key: config.TRAIN_ATTENTION_DROPOUT

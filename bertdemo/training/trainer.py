@@ -120,15 +120,18 @@ def _train_run(
     cfg.chosen["recipe"] = why
     if recipe == fewshot.CONTRASTIVE:
         cfg = fewshot.adapt_config(cfg, user_cfg)
-    # Fine-tuning drops the attention dropout (config.TRAIN_ATTENTION_DROPOUT); the contrastive recipe keeps the
-    # encoder's own, as SetFit trains it.
-    loading = basemodels.attention_dropout_override(model_config) if recipe == fewshot.FINE_TUNE else {}
+    # Fine-tuning long texts on a CPU drops the attention dropout (config.TRAIN_ATTENTION_DROPOUT); the contrastive
+    # recipe keeps the encoder's own, as SetFit trains it.
+    gpu = dev["device"] == "cuda"
+    loading = (
+        basemodels.attention_dropout_override(model_config, cfg.max_length, gpu) if recipe == fewshot.FINE_TUNE else {}
+    )
     if loading:
         cfg.chosen["attention_dropout"] = (
             f"{config.TRAIN_ATTENTION_DROPOUT:g} while fine-tuning (the base model's "
-            f"{max(getattr(model_config, k) for k in loading):g}): a faster step"
+            f"{max(getattr(model_config, k) for k in loading):g}): a faster step on a CPU at {cfg.max_length} tokens"
         )
-    kernel = basemodels.training_attention(cfg.max_length, dev["device"] == "cuda")
+    kernel = basemodels.training_attention(cfg.max_length, gpu)
     if kernel and recipe == fewshot.FINE_TUNE:
         loading["attn_implementation"] = kernel  # a loading choice: the saved config does not keep it
     dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}

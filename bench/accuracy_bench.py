@@ -9,6 +9,9 @@
     python bench/accuracy_bench.py --frozen-study 0.5   # also with half the layers frozen and cached, beside each
     python bench/accuracy_bench.py --only imdb --reuse --length-study 128   # IMDB at 128 tokens beside its defaults
     python bench/accuracy_bench.py --only sst2 --reuse --dropout-study 42 1 2   # attention dropout on and off, paired
+    python bench/accuracy_bench.py --only sst2 --reuse --dropout-study 42 1 2 --adopt /tmp/bench-accuracy-XXXX
+                                                        # ... keeping the runs a cut call finished there
+    python bench/accuracy_bench.py --only sst2 --keep-previous   # new defaults, still against the table before
     python bench/accuracy_bench.py --quick              # smoke run on a few rows (numbers are not meaningful)
 
 Writes bench/results/accuracy.json, bench/results/accuracy.md and the README table. The baseline

@@ -118,8 +118,8 @@ TRAIN_FROZEN_FRACTION = float(os.environ.get("BERTDEMO_FROZEN_FRACTION") or 0)
 TRAIN_FROZEN_CACHE_MB = 2048
 # Dropout on the attention probabilities while fine-tuning on a CPU with a max length above
 # TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH (None: the base model's own, 0.1 for BERT). The random mask is drawn for every
-# head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens that was a third of a training step
-# on an AMD CPU, where torch's bernoulli has no vectorised path. Shorter texts keep the base model's: there the
+# head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens torch's bernoulli_ took a third of
+# a training step on an AMD EPYC (profiled). Shorter texts keep the base model's: there the
 # mask is cheap, and on SST-2 dropping it cost 0.65 points over 3 seeds (bench/accuracy_bench.py --dropout-study).
 # Hidden-state dropout stays. BERTDEMO_ATTENTION_DROPOUT=base keeps the base model's own everywhere.
 _attention_dropout = os.environ.get("BERTDEMO_ATTENTION_DROPOUT", "0").strip().lower()

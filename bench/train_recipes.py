@@ -102,16 +102,18 @@ def bertdemo_run(
     root: Path,
     tag: str,
     frozen: float = 0.0,
-    attention_dropout: float | None = 0.0,
+    attention_dropout: float | str | None = "config",
     eager_max_length: int | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen, this
-    attention dropout (None: the base model's own) and eager attention up to `eager_max_length` tokens (None:
-    config's; 0: SDPA always, as before config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH)."""
+    attention dropout ("config": config's; None: the base model's own) and eager attention up to
+    `eager_max_length` tokens (None: config's; 0: SDPA always, as before TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH)."""
     clock = EpochClock()
     chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
-    config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT = frozen, attention_dropout
+    config.TRAIN_FROZEN_FRACTION = frozen
+    if attention_dropout != "config":
+        config.TRAIN_ATTENTION_DROPOUT = attention_dropout
     if eager_max_length is not None:
         config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = eager_max_length
     try:

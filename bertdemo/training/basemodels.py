@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from bertdemo import config
@@ -268,3 +269,19 @@ def training_attention(max_length: int, gpu: bool) -> str | None:
     """The attention kernel to fine-tune with: "eager" on a CPU up to config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
     tokens, else None (transformers' default, SDPA where the model has it)."""
     return None if gpu or max_length > config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH else "eager"
+
+
+def fine_tune_loading(model_config, max_length: int, gpu: bool) -> tuple[dict[str, Any], str | None]:
+    """from_pretrained's extra arguments for fine-tuning (attention dropout, attention kernel), and the line that
+    says why the attention dropout changed (None when it did not)."""
+    loading: dict[str, Any] = dict(attention_dropout_override(model_config, max_length, gpu))
+    why = (
+        f"{config.TRAIN_ATTENTION_DROPOUT:g} while fine-tuning (the base model's "
+        f"{max(getattr(model_config, k) for k in loading):g}): a faster step on a CPU at {max_length} tokens"
+        if loading
+        else None
+    )
+    kernel = training_attention(max_length, gpu)
+    if kernel:
+        loading["attn_implementation"] = kernel  # a loading choice: the saved config does not keep it
+    return loading, why

@@ -120,20 +120,15 @@ def _train_run(
     cfg.chosen["recipe"] = why
     if recipe == fewshot.CONTRASTIVE:
         cfg = fewshot.adapt_config(cfg, user_cfg)
-    # Fine-tuning long texts on a CPU drops the attention dropout (config.TRAIN_ATTENTION_DROPOUT); the contrastive
-    # recipe keeps the encoder's own, as SetFit trains it.
-    gpu = dev["device"] == "cuda"
-    loading = (
-        basemodels.attention_dropout_override(model_config, cfg.max_length, gpu) if recipe == fewshot.FINE_TUNE else {}
+    # On a CPU: no attention dropout on long texts, eager attention on short ones (basemodels.fine_tune_loading);
+    # the contrastive recipe keeps the encoder as SetFit trains it.
+    loading, why_dropout = (
+        basemodels.fine_tune_loading(model_config, cfg.max_length, gpu=dev["device"] == "cuda")
+        if recipe == fewshot.FINE_TUNE
+        else ({}, None)
     )
-    if loading:
-        cfg.chosen["attention_dropout"] = (
-            f"{config.TRAIN_ATTENTION_DROPOUT:g} while fine-tuning (the base model's "
-            f"{max(getattr(model_config, k) for k in loading):g}): a faster step on a CPU at {cfg.max_length} tokens"
-        )
-    kernel = basemodels.training_attention(cfg.max_length, gpu)
-    if kernel and recipe == fewshot.FINE_TUNE:
-        loading["attn_implementation"] = kernel  # a loading choice: the saved config does not keep it
+    if why_dropout:
+        cfg.chosen["attention_dropout"] = why_dropout
     dev = {**dev, "precision": cfg.precision, "bf16": cfg.precision == "bf16", "fp16": cfg.precision == "fp16"}
     if 0 < config.EVAL_SAMPLE_ROWS < len(split.val_texts):
         cfg.chosen["evaluation"] = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 
 import pytest
@@ -85,3 +86,25 @@ def test_the_callback_switches_threads_only_when_the_app_starts_or_stops_serving
         "steps_with_all_cores": 2,
         "steps": 4,
     }
+
+
+def test_mark_folders_of_apps_killed_before_atexit_are_swept(tmp_path, monkeypatch) -> None:
+    """A SIGTERM skips atexit: the next app removes that folder, and leaves a live app's and a nameless one."""
+    import subprocess
+    import sys
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    folders = {}
+    for name, pid in (("dead", ended.stdout.strip()), ("live", str(os.getpid())), ("nameless", None)):
+        folders[name] = tmp_path / f"bertdemo-serving-{name}"
+        folders[name].mkdir()
+        if pid:
+            (folders[name] / "pid").write_text(pid)
+    monkeypatch.setattr(coreshare, "_mark", None)
+    mark = coreshare.serving_mark()
+    assert not folders["dead"].exists()
+    assert folders["live"].is_dir() and folders["nameless"].is_dir()
+    assert mark.parent.parent == tmp_path and (mark.parent / "pid").read_text() == str(os.getpid())
+    shutil.rmtree(mark.parent)

@@ -26,6 +26,7 @@ from bertdemo import config, hardware
 MARK_ENV = "BERTDEMO_SERVING_MARK"  # the job's environment: the app's mark file
 _TOUCH_EVERY_S = 0.5  # a burst of predictions touches the mark once per half second, not once per call
 _HOLD_S = 900.0  # serving(): the mark's time ahead of now while a block runs
+_PREFIX = "bertdemo-serving-"
 
 _mark: Path | None = None
 _touched = 0.0
@@ -38,11 +39,43 @@ def serving_mark() -> Path:
     global _mark
     with _lock:
         if _mark is None:
+            sweep_orphans()
             # mkdtemp: mode 0700 and a name nobody can guess, so no one else can plant a link where the mark goes.
-            folder = Path(tempfile.mkdtemp(prefix="bertdemo-serving-"))
+            folder = Path(tempfile.mkdtemp(prefix=_PREFIX))
             atexit.register(shutil.rmtree, folder, True)
+            (folder / "pid").write_text(str(os.getpid()))
             _mark = folder / "mark"
     return _mark
+
+
+def sweep_orphans() -> list[str]:
+    """Remove the mark folders of app processes that ended without running atexit (SIGTERM, SIGKILL); their names.
+
+    Only this user's folders that name their process (a `pid` file) and whose process is gone: a folder of a
+    live app, another user's, or one of unknown origin stays.
+    """
+    removed = []
+    for folder in Path(tempfile.gettempdir()).glob(_PREFIX + "*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / "pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, someone else's
+        return True
+    return True
 
 
 def _set_mark(when: float) -> None:

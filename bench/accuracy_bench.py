@@ -86,6 +86,7 @@ def datasets(quick: bool) -> dict[str, tuple[str, Callable[[], splits.Split]]]:
     }
 
 
+LP_FT_SIDES = {"on": "LP-FT: mean-pooled, from the quick model's probe", "off": "no LP-FT: [CLS] head, fresh"}
 BASE_DROPOUT = "base"  # run_one's attention_dropout for the base model's own (config.TRAIN_ATTENTION_DROPOUT None)
 
 
@@ -95,16 +96,20 @@ def run_one(
     name: str,
     frozen: float | None = None,
     attention_dropout: float | str | None = None,
+    lp_ft: bool | None = None,
     **settings,
 ) -> dict:
     """Fine-tune on the split with the given settings (the rest on auto); metrics, baseline, choices, time.
 
     `frozen`: the share of layers frozen and cached (config.TRAIN_FROZEN_FRACTION) for this run only;
     `attention_dropout`: config.TRAIN_ATTENTION_DROPOUT for this run only, at any length (BASE_DROPOUT: the base
-    model's own).
+    model's own); `lp_ft`: config.TRAIN_LP_FT for this run only.
     """
     chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH
+    chosen_lp_ft = config.TRAIN_LP_FT
     config.TRAIN_FROZEN_FRACTION = chosen[0] if frozen is None else frozen
+    if lp_ft is not None:
+        config.TRAIN_LP_FT = lp_ft
     if attention_dropout is not None:  # at every length, for this run only
         config.TRAIN_ATTENTION_DROPOUT = None if attention_dropout == BASE_DROPOUT else float(attention_dropout)
         config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH = 0
@@ -114,6 +119,7 @@ def run_one(
         (config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH) = (
             chosen
         )
+        config.TRAIN_LP_FT = chosen_lp_ft
     return summarize(info)
 
 
@@ -256,12 +262,13 @@ def table(results: dict) -> str:
             *((f"{(r.get('frozen') or {}).get('frozen_layers', f)} layers frozen", r)
               for f, r in d.get("frozen_study", {}).items()),
             *((f"head+tail {n} tokens", r) for n, r in d.get("length_study", {}).items()),
+            *((LP_FT_SIDES[side], r) for side, r in d.get("lp_ft_study", {}).items()),
         ]
     ]  # fmt: skip
     if levers:
         out += (
             "\n\nThe same split and settings with one lever changed: lower layers frozen and cached "
-            "(`--frozen-study`), or a shorter max length (`--length-study`):\n\n"
+            "(`--frozen-study`), a shorter max length (`--length-study`), or LP-FT (`--lp-ft-study`):\n\n"
             + md_table(
                 [
                     "data",
@@ -409,6 +416,11 @@ def main() -> None:
         "none, and compare",
     )
     ap.add_argument(
+        "--lp-ft-study",
+        action="store_true",
+        help="also train every chosen data set with LP-FT (config.TRAIN_LP_FT) the other way, and compare",
+    )
+    ap.add_argument(
         "--keep-previous",
         action="store_true",
         help="new defaults keep the 'previous defaults' they were compared with (a fix-up within one change)",
@@ -469,6 +481,12 @@ def main() -> None:
             entry["dropout_study"] = dropout_study(
                 split, root, f"acc-{key}-{tag}", entry, args.dropout_study, args.adopt
             )
+        if args.lp_ft_study:  # the side the defaults do not take
+            side = "off" if config.TRAIN_LP_FT else "on"
+            run = run_one(split, root, f"acc-{key}-lpft{side}-{tag}", lp_ft=side == "on")
+            entry["lp_ft_study"] = {side: run}
+        elif not kept:
+            entry.pop("lp_ft_study", None)
         if args.length_study:
             n = args.length_study
             run = run_one(split, root, f"acc-{key}-len{n}-{tag}", max_length=n)

@@ -2,6 +2,7 @@
 
     python bench/train_bench.py            # full run (~20 min on 2 CPU cores)
     python bench/train_bench.py --quick    # smoke run on a few rows (numbers are not meaningful)
+    python bench/train_bench.py --recipes-only --emulate-cpu avx2 --recipes defaults   # an AVX2-only CPU's code
 
 Writes bench/results/train.json, bench/results/train.md and the README table.
 
@@ -26,7 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -355,10 +356,23 @@ def render(res: dict[str, Any]) -> str:
 def render_recipes(res: dict[str, Any], alone: bool) -> str:
     """The time-to-accuracy table (results/train_recipes.md, its own README section) and where it was measured."""
     cpu, m = res["cpu"], res["machine"]
-    how = "--recipes-only" if alone else ""
+    emu = res.get("emulated")
+    how = ("--recipes-only" if alone else "") + (f" --emulate-cpu {emu['kind']}" if emu else "")
+    if res.get("recipes_filter"):
+        how += " --recipes " + " ".join(res["recipes_filter"])
+    if emu:
+        caps = ", ".join(f"{k}={v}" for k, v in emu["environment"].items())
+        where = (
+            f"{m['cpu']} ({emu.get('real_simd', '?')}) running an {emu['kind'].upper()}-only CPU's kernels ({caps}; "
+            "bertdemo saw the flags without "
+            f"{emu['stripped_flags']}: {cpu['simd']}, bf16 units: {'yes' if cpu['bf16'] else 'no'}); an approximation "
+            "of such a CPU: memory, caches and clock are this machine's"
+        )
+    else:
+        where = f"{m['cpu']} ({cpu['simd']}; bf16 units: {'yes' if cpu['bf16'] else 'no'})"
     return recipes.render_recipes(res["recipes"]) + (
-        f"\n\nMeasured by `python bench/train_bench.py{' ' + how if how else ''}` on {m['cpu']} ({cpu['simd']}; "
-        f"bf16 units: {'yes' if cpu['bf16'] else 'no'}; {m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'})."
+        f"\n\nMeasured by `python bench/train_bench.py{' ' + how.strip() if how else ''}` on {where}; "
+        f"{m['torch_threads']} torch threads, GPU: {m['gpu'] or 'none'}."
     )
 
 
@@ -435,6 +449,30 @@ def step_lever_lines(lev: dict[str, Any], cpu: dict[str, Any]) -> list[list[str]
     return lines
 
 
+# --emulate-cpu: the kernels a CPU without AVX-512 runs, on this one. oneDNN, ATen and MKL each take a cap on the
+# instruction set from the environment (read when torch loads, hence the re-exec); bertdemo's own choices (bf16 on
+# auto) follow the CPU's flags, which the bench strips of AVX-512 and AMX. Memory, caches and clock stay this
+# machine's, so it approximates an AVX2 CPU's figures; it does not replace measuring on one.
+EMULATED_ISA = {
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"},
+}
+_EMULATED_FLAG_PREFIXES = ("avx512", "amx", "avx_vnni")
+REAL_FLAGS: set[str] = set()  # the CPU's own flags, for the record, once emulate_cpu has stripped bertdemo's view
+
+
+def emulate_cpu(kind: str) -> dict[str, str]:
+    """Run as a `kind` CPU: re-exec with the kernel caps set (first call), then strip bertdemo's view of the flags."""
+    caps = EMULATED_ISA[kind]
+    if any(os.environ.get(k) != v for k, v in caps.items()):
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **caps})
+    real = hardware.cpu_info()
+    REAL_FLAGS.update(real.flags)
+    flags = frozenset(f for f in real.flags if not f.startswith(_EMULATED_FLAG_PREFIXES))
+    emulated = replace(real, flags=flags)
+    hardware.cpu_info = lambda: emulated  # module-level lookups (precision on auto, the CPU's facts) see it
+    return caps
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smoke run on a few rows (numbers are not meaningful)")
@@ -453,7 +491,14 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true", help="keep the recipes an interrupted run finished")
     ap.add_argument("--recipe-short-rows", type=int, default=1000, help="sentences for the recipes (80%% train)")
     ap.add_argument("--recipe-long-rows", type=int, default=600, help="IMDB reviews for the recipes (80%% train)")
+    ap.add_argument(
+        "--emulate-cpu", choices=sorted(EMULATED_ISA), help="recipes only: this kind of CPU's kernels, on this one"
+    )
+    ap.add_argument("--recipes", nargs="+", metavar="RECIPE", help="only these recipes beside the tutorial")
     args = ap.parse_args()
+    emulated = emulate_cpu(args.emulate_cpu) if args.emulate_cpu else None
+    if emulated and not args.recipes_only:
+        ap.error("--emulate-cpu measures the recipes only (add --recipes-only)")
     q = args.quick
     model_path = str(basemodels.bundled_model_path())
     root = args.models_dir or Path(tempfile.mkdtemp(prefix="bench-train-"))
@@ -469,12 +514,23 @@ def main() -> None:
         "throughput": {},
         "levers": {},
     }
+    if args.recipes:
+        results["recipes_filter"] = args.recipes
+    if emulated:
+        results["emulated"] = {
+            "kind": args.emulate_cpu,
+            "environment": emulated,
+            "stripped_flags": "avx512*, amx*, avx_vnni",
+            "real_simd": hardware.CpuInfo(**{**asdict(hardware.cpu_info()), "flags": frozenset(REAL_FLAGS)}).simd,
+        }
+    # An emulated run keeps its own files (and README section): the real CPU's table stays as it was.
+    out_name = f"train_recipes_{args.emulate_cpu}_emulated" if emulated else "train_recipes"
     sentences = SHARED_DATA / "sentiment_sentences.csv"
     short = splits.split_data(
         labeled.read_labeled_csv(sentences, max_rows=40 if q else args.short_rows, seed=0), 0.2, 0
     )
     long = None if args.skip_long else imdb_split(20 if q else args.long_rows)
-    partial = RESULTS / ("train_quick.partial.json" if q else "train.partial.json")
+    partial = RESULTS / ("train_quick.partial.json" if q else f"{out_name if emulated else 'train'}.partial.json")
     results["recipes"] = recipes.load_partial(partial) if args.resume else {}
 
     def save_partial() -> None:
@@ -482,9 +538,14 @@ def main() -> None:
 
     if args.report_partial:  # what an unfinished run measured so far, rendered as it stands
         kept = recipes.load_partial(partial)
-        for done in (RESULTS / "train_recipes.json", RESULTS / "train.json"):  # a finished run: render it again
+        for done in (RESULTS / f"{out_name}.json", RESULTS / "train.json"):  # a finished run: render it again
             if not kept and done.exists():
-                kept = json.loads(done.read_text()).get("recipes", {})
+                stored = json.loads(done.read_text())
+                kept = stored.get("recipes", {})
+                # where it was measured, not where it is rendered again
+                results.update(
+                    {k: stored[k] for k in ("machine", "cpu", "flags", "emulated", "recipes_filter") if k in stored}
+                )
         results["recipes"] = {k: recipes.score(v) for k, v in kept.items()}
     elif not args.skip_recipes:
         rshort = splits.split_data(
@@ -494,6 +555,7 @@ def main() -> None:
         if not args.skip_long:  # first: the long texts are where the time goes
             data.insert(0, ("IMDB reviews", imdb_split(20 if q else args.recipe_long_rows), 256, recipes.LEVERS_LONG))
         for label, split, tut_len, levers in data:
+            levers = {k: v for k, v in levers.items() if not args.recipes or k in args.recipes}
             done = results["recipes"].setdefault(label, {})
             recipes.recipes_for(split, model_path, root, label.split()[0], tut_len, levers, done, save_partial)
             save_partial()
@@ -535,7 +597,7 @@ def main() -> None:
     # part leaves the other part's table (maybe another CPU's) as it was.
     if results["recipes"]:
         table = render_recipes(results, alone)
-        write("train_recipes_quick" if q else "train_recipes", {**results, "throughput": {}, "levers": {}}, table)
+        write("train_recipes_quick" if q else out_name, {**results, "throughput": {}, "levers": {}}, table)
         print(table)
     if not alone:
         table = render({**results, "recipes": {}})

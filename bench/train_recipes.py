@@ -2,8 +2,8 @@
 
 Part of bench/train_bench.py. Each recipe trains on the same split; after every epoch the held-out
 accuracy is read and the training time so far noted (bertdemo's includes its per-epoch evaluation and
-checkpoint, the tutorial's leaves its evaluation out). The accuracy every recipe reached is the
-common target; each recipe's time to it is compared with the tutorial's.
+checkpoint, the tutorial's leaves its evaluation out). The target is the best accuracy the tutorial reached;
+each recipe's time to it is compared with the tutorial's, and a recipe that never reaches it has no speedup.
 Results are saved after each recipe, so an interrupted run resumes where it stopped (--resume).
 """
 
@@ -30,12 +30,21 @@ TUTORIAL_EPOCHS = 3  # the tutorial's recipe: 3 epochs, lr 2e-5, batch 16, padde
 
 
 class EpochClock(TrainingMonitor):
-    """A monitor that notes when training began and when each epoch's evaluation ended."""
+    """A monitor that notes when training began and when each epoch's evaluation ended.
+
+    Training begins when the run's settings are chosen (monitor.begin), so the baseline, the quick model and
+    the tokenizing count too: LP-FT's first epoch needs the quick model's probe.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.began: float | None = None
         self.epochs: list[dict[str, Any]] = []
+
+    def begin(self, *args: Any, **kwargs: Any) -> None:
+        if self.began is None:
+            self.began = time.perf_counter()
+        super().begin(*args, **kwargs)
 
     def on_step(self, step: int, total: int, epoch: float) -> None:
         if self.began is None:
@@ -104,14 +113,19 @@ def bertdemo_run(
     frozen: float = 0.0,
     attention_dropout: float | str | None = "config",
     eager_max_length: int | None = None,
+    lp_ft: bool | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen, this
     attention dropout ("config": config's; None: the base model's own) and eager attention up to
-    `eager_max_length` tokens (None: config's; 0: SDPA always, as before TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH)."""
+    `eager_max_length` tokens (None: config's; 0: SDPA always, as before TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH),
+    LP-FT on or off (None: config's)."""
     clock = EpochClock()
     chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
+    chosen_lp_ft = config.TRAIN_LP_FT
     config.TRAIN_FROZEN_FRACTION = frozen
+    if lp_ft is not None:
+        config.TRAIN_LP_FT = lp_ft
     if attention_dropout != "config":
         config.TRAIN_ATTENTION_DROPOUT = attention_dropout
     if eager_max_length is not None:
@@ -122,6 +136,7 @@ def bertdemo_run(
         config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = (
             chosen
         )
+        config.TRAIN_LP_FT = chosen_lp_ft
     p = info["params"]
     return {
         "epochs": clock.epochs,
@@ -135,6 +150,8 @@ def bertdemo_run(
         "frozen": info.get("frozen"),
         "attention_dropout": attention_dropout,
         "attention": info["device"].get("attention"),
+        "lp_ft": "head" in (p.get("chosen") or {}),  # fine-tuned from the quick model's probe (config.TRAIN_LP_FT)
+        "quick_seconds": (info.get("quick_model") or {}).get("seconds"),
     }
 
 
@@ -155,7 +172,7 @@ def recipes_for(
     done: dict[str, Any],
     save: Callable[[], None],
 ) -> dict[str, Any]:
-    """Every recipe on one split (those in `done` are kept), then the common target and each one's time to it."""
+    """Every recipe on one split (those in `done` are kept), then the target and each one's time to it."""
     runs: dict[str, Any] = done.setdefault("runs", {})
     done.update(train_rows=len(split.train_texts), val_rows=len(split.val_texts))
     plan: dict[str, Callable[[], dict[str, Any]]] = {"tutorial": lambda: tutorial_run(split, model_path, tutorial_len)}
@@ -173,11 +190,15 @@ def recipes_for(
 
 
 def score(done: dict[str, Any]) -> dict[str, Any]:
-    """The common target (the best accuracy every recipe so far reached in some epoch) and each one's time to it."""
+    """The target (the best accuracy the tutorial reached in some epoch) and each recipe's time to it.
+
+    The tutorial's own, not the lowest best of all recipes: a weaker lever in the table must not lower the bar
+    the defaults are timed to (it did, up to 2026-12: short sentences' 11.45x was 3.9x to the tutorial's 0.885).
+    """
     runs = done.get("runs", {})
     if "tutorial" not in runs:
         return done
-    target = min(max(e["accuracy"] for e in r["epochs"]) for r in runs.values())
+    target = max(e["accuracy"] for e in runs["tutorial"]["epochs"])
     done["target_accuracy"] = target
     tut = time_to(runs["tutorial"], target)
     for r in runs.values():
@@ -195,10 +216,13 @@ def load_partial(path: Path) -> dict[str, Any]:
 # The defaults before config.TRAIN_ATTENTION_DROPOUT and TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH: the base model's own
 # attention dropout (0.1), SDPA at every length.
 BEFORE = {"before: attention dropout 0.1, SDPA": {"attention_dropout": None, "eager_max_length": 0}}
-LEVERS_SHORT = {"defaults": {}, **BEFORE, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
+# The defaults before config.TRAIN_LP_FT: the [CLS] pooler's classifier, from a fresh head.
+LP_FT = {"before: [CLS] head, fresh": {"lp_ft": False}}
+LEVERS_SHORT = {"defaults": {}, **BEFORE, **LP_FT, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
 LEVERS_LONG = {
     "defaults": {},
     **BEFORE,
+    **LP_FT,
     "frozen 1/2, head+tail 128": {"frozen": 0.5, "max_length": 128},
     "frozen 1/2": {"frozen": 0.5},
     "head+tail 128": {"max_length": 128},
@@ -226,6 +250,8 @@ def render_recipes(recipes: dict[str, Any]) -> str:
                 how += f", {len(r['epochs'])} epochs"
                 if r.get("attention"):
                     how += f", {r['attention']} attention"
+                if r.get("lp_ft"):
+                    how += ", LP-FT (mean-pooled, from the quick model's probe)"
                 if r.get("frozen"):
                     f = r["frozen"]
                     how += (
@@ -248,9 +274,9 @@ def render_recipes(recipes: dict[str, Any]) -> str:
             )
         rows.append(
             [
-                f"{label}: common target",
+                f"{label}: target",
                 "",
-                "the best held-out accuracy every recipe reached",
+                "the best held-out accuracy the tutorial reached",
                 f"{res['target_accuracy']:.3f}",
                 "",
                 "",
@@ -266,7 +292,7 @@ def render_recipes(recipes: dict[str, Any]) -> str:
             "settings",
             "held-out accuracy at the end",
             "train s",
-            "s to the common target",
+            "s to the tutorial's accuracy",
             "time to target: tutorial / this",
             "samples/s: this / tutorial",
             "load avg before / after",

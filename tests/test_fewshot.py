@@ -235,3 +235,48 @@ def test_the_model_card_snippet_of_a_mean_pool_run_answers_as_bertdemo_does(cont
     expected = predictors.load_predictor("few", "pytorch", root).predict(["An absolute delight from start to finish."])
     assert printed[0][0]["label"] == expected.labels[0]
     assert printed[0][0]["score"] == pytest.approx(float(expected.probabilities.max()), abs=1e-5)
+
+
+class KeepsTheQuickHead(TrainingMonitor):
+    """Reads the quick model's classifier weights the moment it is saved (the run is removed at the end)."""
+
+    def __init__(self, root):
+        super().__init__()
+        self.root, self.head = root, None
+
+    def set_quick(self, quick):
+        super().set_quick(quick)
+        if not quick.get("removed") and quick.get("run"):
+            model = predictors.load_predictor(quick["run"], "pytorch", self.root).model
+            self.head = model.classifier.weight.detach().clone()
+            predictors.clear_cache(quick["run"])
+
+
+def test_lp_ft_fine_tunes_a_sentence_encoder_mean_pooled_from_the_quick_models_probe(
+    tiny_encoders, tmp_path, monkeypatch
+) -> None:
+    import torch
+    from transformers import AutoConfig
+
+    from bertdemo.tokenizing import load_classifier
+
+    monkeypatch.setattr(config, "TRAIN_LP_FT", True)
+    monitor = KeepsTheQuickHead(tmp_path)
+    # A learning rate too small to move anything: what is saved is where fine-tuning started.
+    cfg = TrainConfig(model=tiny_encoders[1], recipe="fine-tune", epochs=1, learning_rate=1e-12)
+    info = train_run(tiny_split(), cfg, "lpft", monitor=monitor, root=tmp_path)
+    assert "LP-FT" in info["params"]["chosen"]["head"] and "head" not in info["quick_model"]
+    saved = Path(info["path"])
+    assert meanpool.is_mean_pool(AutoConfig.from_pretrained(saved))
+    model = load_classifier(saved)
+    assert monitor.head is not None and torch.allclose(model.classifier.weight, monitor.head, atol=1e-5)
+    assert json.loads(json.dumps(monitor.snapshot()))  # the progress carries no weights
+
+    # Off (the default), or a base that is no sentence encoder: the [CLS] classifier with a fresh head.
+    plain = train_run(tiny_split(), TrainConfig(model=tiny_encoders[0], epochs=1), "lpft-plain", root=tmp_path)
+    assert "head" not in plain["params"]["chosen"]
+    monkeypatch.setattr(config, "TRAIN_LP_FT", False)
+    off = train_run(
+        tiny_split(), TrainConfig(model=tiny_encoders[1], recipe="fine-tune", epochs=1), "off", root=tmp_path
+    )
+    assert "head" not in off["params"]["chosen"] and not meanpool.is_mean_pool(AutoConfig.from_pretrained(off["path"]))

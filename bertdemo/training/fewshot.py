@@ -239,6 +239,7 @@ def train_contrastive_run(model, tokenizer, split: Split, cfg, name: str, monito
     the base model again) for the refit on all rows (config.FEWSHOT_REFIT).
     """
     from bertdemo.runs import store
+    from bertdemo.training.quickmodel import public_info
     from bertdemo.training.runsave import report_and_audit, run_info, save_run
 
     result = train_contrastive(model, tokenizer, split, cfg, monitor)
@@ -257,7 +258,7 @@ def train_contrastive_run(model, tokenizer, split: Split, cfg, name: str, monito
         info["refit"] = refit
     info["distributed"] = {"processes": 1, "effective_batch_size": cfg.batch_size}
     if run.get("quick"):
-        info["quick_model"] = {k: v for k, v in run["quick"].items() if k != "path"}  # removed once this is saved
+        info["quick_model"] = public_info(run["quick"])  # the quick run is removed once this is saved
     if run.get("owner"):
         info["owner"] = run["owner"]
     root = run.get("root")

@@ -102,7 +102,16 @@ def train_quick_model(
         "fitted_rows": len(rows),
     }
     monitor.set_quick(result)
-    return result
+    # the probe's head, for fine-tuning that starts from it (LP-FT); not shown nor recorded (public_info)
+    return {**result, HEAD: (model.classifier.weight.detach().clone(), model.classifier.bias.detach().clone())}
+
+
+HEAD = "head"
+
+
+def public_info(quick: dict[str, Any]) -> dict[str, Any]:
+    """What a run records of its quick model (run.json's `quick_model`): not its folder, not its weights."""
+    return {k: v for k, v in quick.items() if k not in ("path", HEAD)}
 
 
 def _quick_info(
@@ -169,4 +178,5 @@ def _remove(quick: dict[str, Any], root: Path | None, monitor: TrainingMonitor) 
         store.delete_run(Path(quick["path"]).name, root)  # its folder: name--<owner tag> when the name was taken
     except BertDemoError:  # already deleted by its owner
         pass
-    monitor.set_quick({**quick, "removed": True})  # the status stops offering it
+    shown = {k: v for k, v in quick.items() if k != HEAD}
+    monitor.set_quick({**shown, "removed": True})  # the status stops offering it

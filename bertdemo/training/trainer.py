@@ -42,7 +42,7 @@ from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
-from bertdemo.training.quickmodel import kept_if_needed, train_quick_model
+from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, train_quick_model
 
 log = logging.getLogger(__name__)
 
@@ -146,10 +146,18 @@ def _train_run(
         )
         quick.update(made or {})
 
+    lp_ft = recipe == fewshot.FINE_TUNE and config.TRAIN_LP_FT and pooling is not None and HEAD in quick
+    lp_ft = lp_ft and distributed.world_size() == 1  # the probe is fitted in the main process only
+    if lp_ft:
+        cfg.chosen["head"] = (
+            "mean-pooled vectors, starting from the quick model's linear probe (LP-FT): the encoder was trained "
+            "to be read that way, and the first epoch starts from a classifier"
+        )
+
     def fresh():
         return load_classifier(
             base.path,
-            pooling=pooling if recipe == fewshot.CONTRASTIVE else None,
+            pooling=pooling if recipe == fewshot.CONTRASTIVE or lp_ft else None,
             **loading,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
@@ -158,6 +166,10 @@ def _train_run(
         )
 
     model = fresh()
+    if lp_ft:
+        with torch.no_grad():
+            model.classifier.weight.copy_(quick[HEAD][0])
+            model.classifier.bias.copy_(quick[HEAD][1])
     dev["attention"] = getattr(model.config, "_attn_implementation", None)  # the kernel trained with (run.json)
     if recipe == fewshot.CONTRASTIVE:
         return fewshot.train_contrastive_run(
@@ -220,7 +232,7 @@ def _train_run(
         processes = distributed.world_size()
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         if quick:
-            info["quick_model"] = {k: v for k, v in quick.items() if k != "path"}  # removed once this run is saved
+            info["quick_model"] = public_info(quick)  # the quick run is removed once this run is saved
         if owner:
             info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
         with _readable_failures(staging):

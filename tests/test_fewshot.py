@@ -271,6 +271,15 @@ def test_lp_ft_fine_tunes_a_sentence_encoder_mean_pooled_from_the_quick_models_p
     model = load_classifier(saved)
     assert monitor.head is not None and torch.allclose(model.classifier.weight, monitor.head, atol=1e-5)
     assert json.loads(json.dumps(monitor.snapshot()))  # the progress carries no weights
+    # Its model card's snippet mean-pools as the run does (the pipeline would read an untrained [CLS] pooler).
+    from tests.test_modelcard import code_blocks, run_snippet
+
+    printed = run_snippet(code_blocks((saved / "README.md").read_text())[0], tmp_path)
+    expected = predictors.load_predictor(saved.name, "pytorch", tmp_path).predict(
+        ["An absolute delight from start to finish."]
+    )
+    assert printed[0][0]["label"] == expected.labels[0]
+    assert printed[0][0]["score"] == pytest.approx(float(expected.probabilities.max()), abs=1e-5)
 
     # Off (the default), or a base that is no sentence encoder: the [CLS] classifier with a fresh head.
     plain = train_run(tiny_split(), TrainConfig(model=tiny_encoders[0], epochs=1), "lpft-plain", root=tmp_path)

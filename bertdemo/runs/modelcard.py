@@ -258,7 +258,7 @@ def _usage(info: dict[str, Any]) -> str:
     note = _head_tail_usage(name, max_length) if head_tail else ""
     first = (
         _mean_pool_usage(name, max_length, info)
-        if info.get("recipe") in _MEAN_POOL_RECIPES
+        if info.get("recipe") in _MEAN_POOL_RECIPES or info.get("classifier_pooling") == "mean"
         else f"""```python
 from transformers import pipeline
 
@@ -288,7 +288,8 @@ print(classifier("An absolute delight from start to finish.", truncation=True, m
 {note}"""
 
 
-_MEAN_POOL_RECIPES = ("contrastive", "linear probe")  # runs whose classifier reads mean-pooled vectors
+# runs whose classifier reads mean-pooled vectors (and fine-tuned ones that say so: LP-FT, classifier_pooling)
+_MEAN_POOL_RECIPES = ("contrastive", "linear probe")
 
 
 def _mean_pool_usage(name: str, max_length: int, info: dict[str, Any]) -> str:

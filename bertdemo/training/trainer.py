@@ -233,6 +233,8 @@ def _train_run(
         info["distributed"] = {"processes": processes, "effective_batch_size": cfg.batch_size * processes}
         if quick:
             info["quick_model"] = public_info(quick)  # the quick run is removed once this run is saved
+        if lp_ft:  # the model card's snippet mean-pools (and normalizes) as this classifier does
+            info.update(classifier_pooling="mean", pooling_normalize=model.normalize)
         if owner:
             info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
         with _readable_failures(staging):

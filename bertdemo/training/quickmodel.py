@@ -103,10 +103,16 @@ def train_quick_model(
     }
     monitor.set_quick(result)
     # the probe's head, for fine-tuning that starts from it (LP-FT); not shown nor recorded (public_info)
-    return {**result, HEAD: (model.classifier.weight.detach().clone(), model.classifier.bias.detach().clone())}
+    head = (model.classifier.weight.detach().cpu().numpy(), model.classifier.bias.detach().cpu().numpy())
+    return {**result, HEAD: head}
 
 
 HEAD = "head"
+
+
+def start_from_probe(model, quick: dict[str, Any]) -> None:
+    """LP-FT: write the quick model's fitted head into the classifier that fine-tuning starts from."""
+    probe.set_head(model, *quick[HEAD])
 
 
 def public_info(quick: dict[str, Any]) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
-from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, train_quick_model
+from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, start_from_probe, train_quick_model
 
 log = logging.getLogger(__name__)
 
@@ -167,9 +167,7 @@ def _train_run(
 
     model = fresh()
     if lp_ft:
-        with torch.no_grad():
-            model.classifier.weight.copy_(quick[HEAD][0])
-            model.classifier.bias.copy_(quick[HEAD][1])
+        start_from_probe(model, quick)
     dev["attention"] = getattr(model.config, "_attn_implementation", None)  # the kernel trained with (run.json)
     if recipe == fewshot.CONTRASTIVE:
         return fewshot.train_contrastive_run(

@@ -114,16 +114,19 @@ def bertdemo_run(
     attention_dropout: float | str | None = "config",
     eager_max_length: int | None = None,
     lp_ft: bool | None = None,
+    quick_max_length: int | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen, this
     attention dropout ("config": config's; None: the base model's own) and eager attention up to
     `eager_max_length` tokens (None: config's; 0: SDPA always, as before TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH),
-    LP-FT on or off (None: config's)."""
+    LP-FT on or off (None: config's), the quick model's probe at most `quick_max_length` tokens (None: config's)."""
     clock = EpochClock()
     chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
-    chosen_lp_ft = config.TRAIN_LP_FT
+    chosen_lp_ft, chosen_quick = config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH
     config.TRAIN_FROZEN_FRACTION = frozen
+    if quick_max_length is not None:
+        config.QUICK_MODEL_MAX_LENGTH = quick_max_length
     if lp_ft is not None:
         config.TRAIN_LP_FT = lp_ft
     if attention_dropout != "config":
@@ -136,7 +139,7 @@ def bertdemo_run(
         config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = (
             chosen
         )
-        config.TRAIN_LP_FT = chosen_lp_ft
+        config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH = chosen_lp_ft, chosen_quick
     p = info["params"]
     return {
         "epochs": clock.epochs,
@@ -152,6 +155,7 @@ def bertdemo_run(
         "attention": info["device"].get("attention"),
         "lp_ft": "head" in (p.get("chosen") or {}),  # fine-tuned from the quick model's probe (config.TRAIN_LP_FT)
         "quick_seconds": (info.get("quick_model") or {}).get("seconds"),
+        "quick_max_length": (info.get("quick_model") or {}).get("max_length"),
     }
 
 
@@ -218,11 +222,14 @@ def load_partial(path: Path) -> dict[str, Any]:
 BEFORE = {"before: attention dropout 0.1, SDPA": {"attention_dropout": None, "eager_max_length": 0}}
 # The defaults before config.TRAIN_LP_FT: the [CLS] pooler's classifier, from a fresh head.
 LP_FT = {"before: [CLS] head, fresh": {"lp_ft": False}}
+# The defaults before config.QUICK_MODEL_MAX_LENGTH: the quick model's probe read the run's own length.
+QUICK_LENGTH = {"before: quick model at the run's length": {"quick_max_length": 512}}
 LEVERS_SHORT = {"defaults": {}, **BEFORE, **LP_FT, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
 LEVERS_LONG = {
     "defaults": {},
     **BEFORE,
     **LP_FT,
+    **QUICK_LENGTH,
     "frozen 1/2, head+tail 128": {"frozen": 0.5, "max_length": 128},
     "frozen 1/2": {"frozen": 0.5},
     "head+tail 128": {"max_length": 128},
@@ -252,6 +259,9 @@ def render_recipes(recipes: dict[str, Any]) -> str:
                     how += f", {r['attention']} attention"
                 if r.get("lp_ft"):
                     how += ", LP-FT (mean-pooled, from the quick model's probe)"
+                if r.get("quick_seconds") is not None:
+                    q = r.get("quick_max_length") or r["max_length"]  # runs before it was recorded: the run's
+                    how += f"; quick model {r['quick_seconds']:.0f} s at {min(q, r['max_length'])} tokens"
                 if r.get("frozen"):
                     f = r["frozen"]
                     how += (

@@ -172,6 +172,23 @@ def test_the_quick_model_of_a_file_past_the_cap_says_it_read_a_sample(tiny_encod
     assert quick["fitted_rows"] < len(split.train_texts) and quick["fitted_rows"] >= 10, quick
 
 
+def test_the_quick_model_of_long_texts_reads_fewer_tokens_and_predicts_at_that_length(
+    tiny_encoders, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr(config, "QUICK_MODEL_MAX_LENGTH", 8)
+    monitor = TrainingMonitor()
+    monitor.set_quick = lambda quick: (TrainingMonitor.set_quick(monitor, quick), monitor.request_stop(True))
+    with pytest.raises(TrainingStopped, match="is kept as run 'long-quick'"):
+        train_run(
+            tiny_split(), TrainConfig(model=tiny_encoders[0], epochs=1, max_length=16), "long", monitor=monitor,
+            root=tmp_path,
+        )  # fmt: skip
+    params = json.loads((tmp_path / "long-quick" / "run.json").read_text())["params"]
+    assert params["max_length"] == 8, params  # what Predict and Export read: the length it was fitted at
+    assert params["chosen"]["max_length"].startswith("8 (the quick model reads at most 8 tokens"), params["chosen"]
+    assert "fine-tuning reads 16" in params["chosen"]["max_length"]
+
+
 @pytest.mark.parametrize("keep", [True, False])
 def test_stopping_the_contrastive_tuning_keeps_the_quick_model_or_discards_all(tiny_encoders, tmp_path, keep) -> None:
     monitor = TrainingMonitor()

@@ -67,6 +67,7 @@ def train_quick_model(
         train_ids = [label2id[y] for y in split.train_labels]
         # A sample of a large file: the probe's time then stays a small share of fine-tuning's (accuracy_bench).
         rows = probe.sample_rows(train_ids, config.QUICK_MODEL_MAX_ROWS, cfg.seed)
+        length = probe_length(cfg.max_length)
         val_logits = probe.fit_probe(
             model,
             tokenizer,
@@ -74,13 +75,13 @@ def train_quick_model(
             [train_ids[i] for i in rows],
             split.val_texts,
             len(split.labels),
-            cfg.max_length,
+            length,
             cfg.truncation,
             cfg.seed,
             precision=cfg.precision,  # bf16 only where training itself runs in bf16 (a CPU with bf16 units)
         )
         seconds = time.perf_counter() - started
-        info = _quick_info(quick, base, cfg, split, val_logits, seconds, save, len(rows))
+        info = _quick_info(quick, base, cfg, split, val_logits, seconds, save, len(rows), length)
         info["pooling_normalize"] = model.normalize  # the model card's plain-transformers snippet needs it
         path = save_run(
             store.staging_dir(save.get("root")), quick, save.get("root"), model, tokenizer, split, info,
@@ -100,6 +101,7 @@ def train_quick_model(
         "f1_macro": metrics["f1_macro"],
         "accuracy_interval": metrics.get("accuracy_interval"),
         "fitted_rows": len(rows),
+        "max_length": length,
     }
     monitor.set_quick(result)
     # the probe's head, for fine-tuning that starts from it (LP-FT); not shown nor recorded (public_info)
@@ -108,6 +110,11 @@ def train_quick_model(
 
 
 HEAD = "head"
+
+
+def probe_length(max_length: int) -> int:
+    """The tokens the quick model reads: the run's max length, at most config.QUICK_MODEL_MAX_LENGTH."""
+    return min(max_length, config.QUICK_MODEL_MAX_LENGTH)
 
 
 def start_from_probe(model, quick: dict[str, Any]) -> None:
@@ -121,7 +128,7 @@ def public_info(quick: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quick_info(
-    quick: str, base, cfg, split, val_logits, seconds: float, save: dict[str, Any], fitted: int
+    quick: str, base, cfg, split, val_logits, seconds: float, save: dict[str, Any], fitted: int, length: int
 ) -> dict[str, Any]:
     report, findings, audited = report_and_audit(split, val_logits, cfg.seed, save.get("data_file"))
     m = report["metrics"]
@@ -132,8 +139,13 @@ def _quick_info(
         **cfg.chosen,
         "recipe": f"{RECIPE}: logistic regression on the frozen encoder's mean-pooled vectors (the quick model)" + rows,
     }
+    if length < cfg.max_length:  # the quick run predicts as it was fitted: at its own, shorter length
+        chosen["max_length"] = (
+            f"{length} (the quick model reads at most {config.QUICK_MODEL_MAX_LENGTH} tokens, to be ready in seconds; "
+            f"fine-tuning reads {cfg.max_length})"
+        )
     info = run_info(
-        quick, base, replace(cfg, chosen=chosen), split, save.get("data_summary"), history, report,
+        quick, base, replace(cfg, chosen=chosen, max_length=length), split, save.get("data_summary"), history, report,
         save.get("dev") or {}, seconds, 0.0,
     )  # fmt: skip
     info.update(recipe=RECIPE, quick_model_of=Path(quick).name[: -len(config.QUICK_MODEL_SUFFIX)])

@@ -36,6 +36,7 @@ bench-ddp: $(VENV)/.deps
 
 bench-train: $(VENV)/.deps
 	$(PY) bench/train_bench.py
+	$(PY) bench/first_epoch.py
 
 bench-step: $(VENV)/.deps
 	$(PY) bench/step_bench.py

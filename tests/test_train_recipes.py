@@ -41,3 +41,18 @@ def test_padding_shares_count_what_random_and_length_grouped_batches_compute() -
     shares = padding_shares(lengths, batch=2)
     assert 0.2 < shares["random"] < 0.4 and shares["grouped"] < 0.05
     assert padding_shares([7] * 16, batch=4)["random"] == 0  # equal lengths: nothing padded either way
+
+
+def test_the_first_epoch_table_splits_the_time_to_the_first_score_into_phases() -> None:
+    from bench.first_epoch import render
+
+    marks = {
+        "baseline": 0.5, "quick probe s": 10.0, "quick max_length": 128, "quick model saved": 12.5,
+        "first step starts": 13.5, "steps of epoch 1 done": 58.5, "steps": 60, "epoch 1 scored": 62.0,
+        "accuracy": 0.75, "train_rows": 480, "val_rows": 120,
+    }  # fmt: skip
+    table = render({"machine": {"cpu": "Some CPU", "torch_threads": 2}, "simd": "AVX2, FMA", "timeline": marks})
+    assert "| quick model: probe (128 tokens, train and validation rows) | 10.0 | 16% |" in table
+    assert "| quick model: loading the classifier, saving its run | 2.0 | 3% |" in table
+    assert "| 60 training steps | 45.0 | 73% |" in table and "| evaluation of 120 rows, checkpoint | 3.5 | 6% |" in table
+    assert "**62.0**" in table and "Some CPU (AVX2, FMA)" in table

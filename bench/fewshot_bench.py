@@ -158,13 +158,17 @@ def recipe_settings(rows: int) -> dict[str, Any]:
         "rows_per_step": config.FEWSHOT_BATCH_SIZE,
         "step_share": round(config.FEWSHOT_STEP_SHARE, 4),
         "learning_rate": config.FEWSHOT_LEARNING_RATE,
+        "max_grad_norm": config.FEWSHOT_MAX_GRAD_NORM,
         "refit": config.FEWSHOT_REFIT,
         "max_rows_per_class": config.FEWSHOT_MAX_ROWS_PER_CLASS,
     }
 
 
-def measure_cell(set_name: str, per_class: int, seed: int) -> dict[str, Any]:
-    """Every method on one cell's rows, side by side, with the load average around it."""
+def measure_cell(set_name: str, per_class: int, seed: int, setfit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every method on one cell's rows, side by side, with the load average around it.
+
+    `setfit`: SetFit's result on these rows from an earlier run, kept instead of measured again (--reuse-setfit).
+    """
     pool, held = _frames(set_name)
     rows = _sample(pool, per_class, seed)
     cell: dict[str, Any] = {"set": set_name, "per_class": per_class, "seed": seed, "rows": len(rows)}
@@ -174,9 +178,19 @@ def measure_cell(set_name: str, per_class: int, seed: int) -> dict[str, Any]:
         work = Path(tmp)
         cell["tfidf"] = run_tfidf(rows, held)
         cell.update(run_defaults(rows, held, seed, work))
-        cell["setfit"] = run_setfit(rows, held, seed, work)
+        cell["setfit"] = {**setfit, "reused": True} if setfit else run_setfit(rows, held, seed, work)
     cell["load_after"] = os.getloadavg()
     return cell
+
+
+def earlier_setfit(data: dict[str, Any]) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """SetFit's results of every cell measured (current or superseded), by cell: they do not depend on bertdemo's
+    recipe, and the same seed samples the same rows, so a cell measured again for a new recipe can keep them."""
+    found: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for c in data.get("superseded", []) + data.get("cells", []):
+        if "setfit" in c:
+            found[_key(c)] = {k: v for k, v in c["setfit"].items() if k != "reused"}
+    return found
 
 
 def _key(cell: dict[str, Any]) -> tuple[str, int, int]:
@@ -217,6 +231,12 @@ def table(cells: list[dict[str, Any]]) -> str:
         if cells
         else ""
     )
+    reused = sum(bool(c.get("setfit", {}).get("reused")) for c in cells)
+    if reused:
+        note += (
+            f" SetFit's column of {reused} of these {len(cells)} cells comes from an earlier run on the same rows "
+            "(`--reuse-setfit`: its accuracy does not depend on bertdemo's recipe; its seconds are that run's)."
+        )
     return md_table(header, rows) + note
 
 
@@ -226,6 +246,11 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
     parser.add_argument("--seeds", nargs="+", type=int, default=list(SEEDS))
     parser.add_argument("--table", action="store_true", help="only re-render the table from the JSON")
+    parser.add_argument(
+        "--reuse-setfit",
+        action="store_true",
+        help="keep SetFit's result of a cell measured before (another recipe) instead of running it again",
+    )
     args = parser.parse_args()
     path = RESULTS / f"{NAME}.json"
     data = json.loads(path.read_text()) if path.exists() else {"machine": machine(), "cells": []}
@@ -237,30 +262,62 @@ def main() -> None:
         data["cells"] = [c for c in data["cells"] if c not in stale]
         data["superseded"] = data.get("superseded", []) + stale
     done = {_key(c) for c in data["cells"]}
+    known = earlier_setfit(data) if args.reuse_setfit else {}
     # Seed-major, smallest sizes first: a partial run has every set and size once before any repeat.
     todo = [
         (s, n, seed) for seed in args.seeds for n in sorted(args.sizes) for s in args.sets if (s, n, seed) not in done
     ]
     for set_name, per_class, seed in [] if args.table else todo:
         print(f"{set_name} {per_class}/class seed {seed} ...", flush=True)
-        data["cells"].append(measure_cell(set_name, per_class, seed))
+        data["cells"].append(measure_cell(set_name, per_class, seed, known.get((set_name, per_class, seed))))
         data["superseded"] = [c for c in data.get("superseded", []) if _key(c) != _key(data["cells"][-1])]
         write(NAME, data, render(data))  # after every cell: a stopped run keeps what it measured
         print(json.dumps(data["cells"][-1]), flush=True)
     write(NAME, data, render(data))
 
 
+def _recipe_only(cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell's recipe settings, with whether the pairs cap bound there rather than its value (which also
+    follows the cell's size)."""
+    recipe = cell["recipe"]
+    capped = recipe.get("max_pairs", 0) < 2 * recipe.get("pair_iterations", 0) * cell["rows"]
+    return {k: v for k, v in recipe.items() if k != "max_pairs"} | {"capped": capped}
+
+
+def _changes(was: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The settings that differ, as "name was -> now" (the pairs cap when it bound)."""
+
+    def fmt(v: Any) -> str:
+        return (
+            "none"
+            if v is None
+            else f"{v:,}"
+            if isinstance(v, int) and not isinstance(v, bool)
+            else f"{v:g}"
+            if isinstance(v, float)
+            else str(v)
+        )
+
+    out = [
+        f"{k} {fmt(was.get(k))} -> {fmt(now.get(k))}"
+        for k in sorted(set(was) | set(now))
+        if k != "max_pairs" and was.get(k) != now.get(k)
+    ]
+    if was.get("max_pairs", 0) < now.get("max_pairs", 0):
+        out.append(f"SetFit's pairs capped at {was.get('max_pairs'):,}")
+    return out
+
+
 def render(data: dict[str, Any]) -> str:
     """The table of the current recipe's cells, then those measured with earlier settings and not yet again."""
     out = table(data["cells"])
     old = data.get("superseded") or []
-    if old:
-        caps = sorted({c["recipe"]["max_pairs"] for c in old})
-        out += (
-            "\n\nMeasured with an earlier setting of the recipe (SetFit's pairs capped at "
-            f"{', '.join(f'{p:,}' for p in caps)} for these cells, so fewer steps), not yet measured again:\n\n"
-            + table(old)
-        )
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for c in old:  # one table per earlier recipe: cells of different settings are never averaged together
+        groups.setdefault(json.dumps(_recipe_only(c), sort_keys=True), []).append(c)
+    for cells in groups.values():
+        was = ", ".join(_changes(cells[0]["recipe"], recipe_settings(cells[0]["rows"])))
+        out += f"\n\nMeasured with an earlier setting of the recipe ({was}), not yet measured again:\n\n" + table(cells)
     return out
 
 

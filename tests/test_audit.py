@@ -131,3 +131,23 @@ def test_audit_of_a_split_without_dynamics_uses_what_there_is(tmp_path: Path) ->
 def test_runs_saved_before_audits_still_load() -> None:
     old = {"schema_version": 3, "name": "x", "params": {}, "device": {}}
     assert upgrade_run(old)["audit"] == {"available": False}
+
+
+def test_the_folds_of_the_same_rows_are_fitted_once(monkeypatch) -> None:
+    """The quick run and the final run audit one split: the second asks for the same folds and gets them back
+    without fitting again; other rows or another seed fit anew, and changing an answer leaves the kept one as it was."""
+    from bertdemo.training import baseline
+
+    fits = []
+    real = baseline._out_of_fold
+    monkeypatch.setattr(baseline, "_out_of_fold", lambda *a: fits.append(a[3]) or real(*a))
+    texts = [f"good film {i}" for i in range(10)] + [f"bad film {i}" for i in range(10)]
+    ids = [0] * 10 + [1] * 10
+    first = out_of_fold_probabilities(texts, ids, 2, seed=11)
+    first[:] = -1.0  # the caller's copy
+    again = out_of_fold_probabilities(texts, ids, 2, seed=11)
+    assert len(fits) == 1 and again.shape == (20, 2) and np.allclose(again.sum(axis=1), 1.0)
+    assert again[0].argmax() == 0 and again[-1].argmax() == 1
+    out_of_fold_probabilities(texts, ids, 2, seed=12)
+    out_of_fold_probabilities(texts[:-1] + ["good film 99"], ids, 2, seed=11)
+    assert fits == [11, 12, 11]

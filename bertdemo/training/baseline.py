@@ -5,8 +5,12 @@ Every run records it, so a user sees at once whether fine-tuning a transformer p
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 import time
 import warnings
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -33,7 +37,32 @@ def out_of_fold_probabilities(texts: list[str], label_ids: list[int], n_classes:
 
     None when there are no words to count. A class too small for every fold gets probability 0 in the folds
     that lack it (sklearn fills it so), which only makes its rows look more suspicious to the bag-of-words view.
+    The answer for the same rows is remembered: the quick model's run and the final run audit the same split,
+    and on a large file the folds take seconds to minutes.
     """
+    key = hashlib.sha256(
+        json.dumps([list(texts), [int(y) for y in label_ids], n_classes, seed, config.BASELINE_MAX_FEATURES,
+                    config.BASELINE_C, config.AUDIT_CV_FOLDS]).encode()
+    ).hexdigest()  # fmt: skip
+    with _OOF_LOCK:
+        if key in _OOF_CACHE:
+            _OOF_CACHE.move_to_end(key)
+            known = _OOF_CACHE[key]
+            return None if known is None else known.copy()
+    probs = _out_of_fold(texts, label_ids, n_classes, seed)
+    with _OOF_LOCK:
+        _OOF_CACHE[key] = probs
+        while len(_OOF_CACHE) > _OOF_KEPT:
+            _OOF_CACHE.popitem(last=False)
+    return None if probs is None else probs.copy()
+
+
+_OOF_CACHE: OrderedDict[str, np.ndarray | None] = OrderedDict()
+_OOF_LOCK = threading.Lock()
+_OOF_KEPT = 2  # a run's split (and one other): rows x classes floats each
+
+
+def _out_of_fold(texts: list[str], label_ids: list[int], n_classes: int, seed: int) -> np.ndarray | None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     y = np.asarray(label_ids)

@@ -205,9 +205,10 @@ def adapt_config(cfg, user_cfg):
         )
     if user_cfg.learning_rate is None:
         changes["learning_rate"] = config.FEWSHOT_LEARNING_RATE
+        times = config.FEWSHOT_LEARNING_RATE / SETFIT_LEARNING_RATE
         chosen["learning_rate"] = (
-            f"{config.FEWSHOT_LEARNING_RATE:g} (contrastive recipe: {config.FEWSHOT_LEARNING_RATE / SETFIT_LEARNING_RATE:g}x "
-            f"SetFit's encoder rate, for {_share_words(config.FEWSHOT_STEP_SHARE)} of its steps)"
+            f"{config.FEWSHOT_LEARNING_RATE:g} (contrastive recipe: {times:g}x SetFit's encoder rate, "
+            f"for {_share_words(config.FEWSHOT_STEP_SHARE)} of its steps)"
         )
     if user_cfg.max_length is None and cfg.max_length > config.FEWSHOT_MAX_LENGTH:
         changes["max_length"] = config.FEWSHOT_MAX_LENGTH

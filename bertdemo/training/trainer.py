@@ -3,46 +3,34 @@
 from __future__ import annotations
 
 import logging
-import math
-import os
-import platform
 import shutil
 import time
-from contextlib import contextmanager
-from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from transformers import (
-    AutoConfig,
-    AutoTokenizer,
-    DataCollatorWithPadding,
-    EarlyStoppingCallback,
-    PrinterCallback,
-    TrainingArguments,
-    set_seed,
-)
+from transformers import AutoConfig, AutoTokenizer, set_seed
 
 from bertdemo import config, hardware
 from bertdemo.data.splits import Split
-from bertdemo.errors import BertDemoError, TrainingError, TrainingStopped
-from bertdemo.metrics import compute_metrics, final_report
+from bertdemo.errors import TrainingError, TrainingStopped
+from bertdemo.metrics import final_report, softmax
 from bertdemo.runs import store
 from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode, load_classifier
-from bertdemo.training import basemodels, coreshare, distributed, fewshot
+from bertdemo.training import basemodels, distributed, fewshot
 from bertdemo.training.auditing import audit_split
 from bertdemo.training.baseline import bag_of_words_baseline
-from bertdemo.training.callbacks import AccuracyTrainer, CoreShareCallback, MonitorCallback
+from bertdemo.training.callbacks import CoreShareCallback
 from bertdemo.training.dynamics import ROW_COLUMN, DynamicsCallback, TrainingDynamics
 from bertdemo.training.frozencache import attach_frozen_cache
+from bertdemo.training.hftrainer import build_trainer
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
 from bertdemo.training.monitor import TrainingMonitor
 from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, start_from_probe, train_quick_model
+from bertdemo.training.runsave import kept_file_name, readable_failures, run_info, write_validation_csv
 
 log = logging.getLogger(__name__)
 
@@ -191,10 +179,10 @@ def _train_run(
     staging = Path(distributed.agree(str(store.staging_dir(root)) if main else ""))
     started = time.perf_counter()
     try:
-        trainer = _build_trainer(model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev)
+        trainer = build_trainer(model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev)
         trainer.dynamics = dynamics
         trainer.add_callback(DynamicsCallback(dynamics))
-        with _readable_failures(staging):
+        with readable_failures(staging):
             train_output = trainer.train()
         stopped_early = _after_stop(trainer, model, monitor)
         if stopped_early and stopped_early.get("kept_epoch"):
@@ -211,13 +199,16 @@ def _train_run(
         if not main:  # under torchrun only the main process writes the run
             return {"name": name, **report, "baseline": baseline}
         findings, audited = audit_split(
-            split, dynamics.stacked(), _softmax(pred.predictions), cfg.seed, recording_seconds=dynamics.seconds
+            split, dynamics.stacked(), softmax(pred.predictions), cfg.seed, recording_seconds=dynamics.seconds
         )
         findings["mislabeled"]["train_seconds"] = round(train_seconds, 2)
-        findings["data_file"] = _kept_file_name(data_file)
+        findings["data_file"] = kept_file_name(data_file)
         findings["available"] = True
         monitor.set_phase("saving")
-        info = _run_info(name, base, cfg, split, data_summary, monitor, report, dev, train_seconds, train_output)
+        info = run_info(
+            name, base, cfg, split, data_summary, monitor.history, report, dev, train_seconds,
+            train_output.training_loss,
+        )  # fmt: skip
         info["baseline"] = baseline
         info["audit"] = findings
         if stopped_early:
@@ -235,11 +226,11 @@ def _train_run(
             info.update(classifier_pooling="mean", pooling_normalize=model.normalize)
         if owner:
             info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
-        with _readable_failures(staging):
+        with readable_failures(staging):
             shutil.rmtree(staging / "checkpoints", ignore_errors=True)
             trainer.save_model(str(staging))  # safetensors + config with id2label
             tokenizer.save_pretrained(str(staging))
-            _write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
+            write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
             store.write_json_atomic(staging / store.AUDIT_JSON, {"rows": audited})
             if findings["data_file"]:  # the user's file as uploaded: the audit's download adds columns to it
                 shutil.copyfile(data_file, staging / findings["data_file"])
@@ -258,19 +249,6 @@ def _train_run(
             torch.cuda.empty_cache()
     monitor.finish(name)
     return {**info, "path": str(path)}
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.asarray(logits, dtype=np.float64)
-    shifted = np.exp(shifted - shifted.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
-def _kept_file_name(data_file: str | Path | None) -> str | None:
-    """The name the uploaded file gets inside the run (its compression kept), or None without one."""
-    if not data_file or not Path(data_file).is_file():
-        return None
-    return store.UPLOADED_CSV + (".gz" if str(data_file).lower().endswith(".gz") else "")
 
 
 def _after_stop(trainer, model, monitor: TrainingMonitor) -> dict[str, Any] | None:
@@ -315,165 +293,3 @@ def _model_limit(model_config, tokenizer) -> int:
     limit = int(getattr(model_config, "max_position_embeddings", 0) or 512)
     tok_limit = int(getattr(tokenizer, "model_max_length", 0) or 0)
     return min(limit, tok_limit) if 0 < tok_limit < 100_000 else limit  # unset tokenizers say 1e30
-
-
-def _steps_per_epoch(train_ds, cfg: TrainConfig) -> int:
-    return max(1, math.ceil(len(train_ds) / (cfg.batch_size * distributed.world_size())))
-
-
-# What `accelerate launch` put in the environment when this process started (its --dynamo_backend, say).
-_LAUNCH_ENV = {k: v for k, v in os.environ.items() if k.startswith("ACCELERATE_DYNAMO_")}
-
-
-def _reset_accelerate_env(precision: str) -> None:
-    """Undo what an earlier run's TrainingArguments left in os.environ, and set this run's precision.
-
-    TrainingArguments writes its precision (ACCELERATE_MIXED_PRECISION) and torch_compile settings
-    (ACCELERATE_DYNAMO_*) into os.environ and reads them back as defaults: without this, one bf16 or
-    compiled run would make every later run in the process (thread jobs, tests, benchmarks) autocast to
-    bf16 or compile, while recording fp32 and eager.
-    """
-    for key in [k for k in os.environ if k.startswith("ACCELERATE_DYNAMO_")]:
-        del os.environ[key]
-    os.environ.update(_LAUNCH_ENV)
-    os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(precision, "no")
-
-
-def _build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev):
-    cuda = dev["device"] == "cuda"
-    early = cfg.early_stopping_patience > 0
-    _reset_accelerate_env(cfg.precision)
-    args = TrainingArguments(
-        output_dir=str(out_dir),
-        num_train_epochs=cfg.epochs,
-        per_device_train_batch_size=cfg.batch_size,
-        per_device_eval_batch_size=max(32, cfg.batch_size),
-        learning_rate=cfg.learning_rate,
-        weight_decay=cfg.weight_decay,
-        warmup_ratio=cfg.warmup_ratio,
-        lr_scheduler_type="linear",
-        optim=config.TRAIN_OPTIMIZER,
-        torch_compile=config.TRAIN_TORCH_COMPILE,
-        eval_strategy="epoch",
-        # The loss every few steps draws a live curve; MonitorCallback averages each epoch's windows.
-        logging_strategy="steps",
-        logging_steps=max(1, math.ceil(_steps_per_epoch(train_ds, cfg) * cfg.epochs / config.LOSS_POINTS_PER_RUN)),
-        # Every epoch's weights are checkpointed (only the best and the latest are kept): early stopping and
-        # "stop and keep the best epoch" both go back to the best one.
-        save_strategy="epoch",
-        save_total_limit=1,
-        save_only_model=True,  # the best epoch needs only its weights: no optimizer state written to disk
-        load_best_model_at_end=early,
-        metric_for_best_model="f1_macro",
-        greater_is_better=True,
-        group_by_length=True,  # similar lengths per batch: less padding, faster on CPU
-        seed=cfg.seed,
-        data_seed=cfg.seed,
-        # On a CPU (use_cpu) bf16 is torch.autocast("cpu", bfloat16): chosen only where the CPU has bf16 units.
-        bf16=bool(dev.get("bf16")),
-        fp16=bool(cuda and dev.get("fp16")),
-        auto_find_batch_size=cuda,  # on CUDA OOM the Trainer halves the batch and retries
-        report_to="none",
-        use_cpu=not cuda,  # without it the Trainer ignores torchrun's process group on a CPU (no DDP)
-        disable_tqdm=True,
-        logging_nan_inf_filter=False,  # a NaN loss must surface, not be averaged away
-        dataloader_num_workers=0,
-        save_safetensors=True,
-    )
-    callbacks = [MonitorCallback(monitor)]
-    share = None if cuda else coreshare.job_share()
-    if share:  # a job the app started: every core while nobody predicts, all but one while it serves
-        callbacks.append(CoreShareCallback(*share, config.JOB_SHARE_QUIET_S))
-    if early:
-        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
-    trainer = AccuracyTrainer(
-        model=model,
-        args=args,
-        train_dataset=train_ds,
-        eval_dataset=val_ds,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        processing_class=tokenizer,
-        compute_metrics=compute_metrics,
-        callbacks=callbacks,
-    )
-    # disable_tqdm swaps the progress bar for a PrinterCallback that prints dicts to stdout;
-    # our monitor reports progress instead, and stdout stays clean for --json.
-    trainer.remove_callback(PrinterCallback)
-    monitor.attach(trainer)
-    return trainer
-
-
-@contextmanager
-def _readable_failures(staging: Path):
-    """Turn disk and memory failures into one-line TrainingErrors (the one place that maps write failures)."""
-    try:
-        yield
-    except BertDemoError:
-        raise
-    except OSError as exc:
-        raise store.write_error(staging.parent, exc.strerror or str(exc)) from exc
-    except Exception as exc:
-        reason = store.write_failure(exc)  # a full disk while safetensors writes weights: not an OSError
-        if reason is not None:
-            raise store.write_error(staging.parent, reason) from exc
-        if isinstance(exc, torch.OutOfMemoryError) or (
-            isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-        ):
-            raise TrainingError(
-                "Ran out of memory while training: lower the batch size or max length, or use a smaller model."
-            ) from exc
-        raise
-
-
-def _write_validation_csv(path: Path, texts: list[str], labels: list[str]) -> None:
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["text", "label"])
-        writer.writerows(zip(texts, labels, strict=True))
-
-
-def _run_info(
-    name, base, cfg: TrainConfig, split: Split, data_summary, monitor, report, dev, train_seconds, train_output
-) -> dict[str, Any]:
-    import transformers
-
-    n_train = len(split.train_texts)
-    epochs_done = len(monitor.history) or cfg.epochs
-    params = asdict(cfg)
-    params["model"] = base.name
-    return {
-        "schema_version": config.RUN_SCHEMA_VERSION,
-        "name": name,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "base_model": base.name,
-        "base_model_source": base.source,
-        "labels": split.labels,
-        "params": params,
-        "data": {
-            **(data_summary or {}),
-            "train_rows": n_train,
-            "val_rows": len(split.val_texts),
-            "train_class_counts": _counts(split.train_labels),
-            "val_class_counts": _counts(split.val_labels),
-        },
-        "history": monitor.history,
-        **report,
-        "train_seconds": round(train_seconds, 2),
-        "samples_per_second": round(n_train * epochs_done / train_seconds, 2) if train_seconds else None,
-        "train_loss": float(train_output.training_loss),
-        "device": dev,
-        "versions": {
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-            "python": platform.python_version(),
-        },
-    }
-
-
-def _counts(labels: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for y in labels:
-        out[y] = out.get(y, 0) + 1
-    return dict(sorted(out.items()))

@@ -73,7 +73,7 @@ FEWSHOT_REFIT = os.environ.get("BERTDEMO_FEWSHOT_REFIT", "1") != "0"
 FEWSHOT_MAX_PAIRS = 2 * FEWSHOT_PAIR_ITERATIONS * FEWSHOT_MAX_ROWS_PER_CLASS * 4
 # A step encodes this many rows and scores every pair of them, several times SetFit's 16 pairs a step: so two thirds
 # of SetFit's steps, at 2x its body learning rate (2e-5), the gradient's norm clipped at 1 as SetFit's trainer does.
-# bench/fewshot_bench.py, SST-2 at 64 rows per class over 3 seeds: 0.773 (SetFit 0.770) in 0.33 of SetFit's time,
+# bench/fewshot_bench.py, SST-2 at 64 rows per class over 3 seeds: 0.773 (SetFit 0.770) in 0.32 of SetFit's time,
 # where a third of the steps at 3x the rate, unclipped, gave 0.743 in 0.17 (32 rows per class: 0.740, was 0.728;
 # all of SetFit's steps at 1.5x, clipped: 0.765 and 0.733 in about half its time).
 FEWSHOT_BATCH_SIZE = 16

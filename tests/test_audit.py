@@ -135,7 +135,8 @@ def test_runs_saved_before_audits_still_load() -> None:
 
 def test_the_folds_of_the_same_rows_are_fitted_once(monkeypatch) -> None:
     """The quick run and the final run audit one split: the second asks for the same folds and gets them back
-    without fitting again; other rows or another seed fit anew, and changing an answer leaves the kept one as it was."""
+    without fitting again, with the seconds they took; other rows or another seed fit anew, and changing an answer
+    leaves the kept one as it was."""
     from bertdemo.training import baseline
 
     fits = []
@@ -148,6 +149,8 @@ def test_the_folds_of_the_same_rows_are_fitted_once(monkeypatch) -> None:
     again = out_of_fold_probabilities(texts, ids, 2, seed=11)
     assert len(fits) == 1 and again.shape == (20, 2) and np.allclose(again.sum(axis=1), 1.0)
     assert again[0].argmax() == 0 and again[-1].argmax() == 1
+    _, seconds = baseline.out_of_fold_timed(texts, ids, 2, seed=11)  # what the folds cost, remembered with them
+    assert len(fits) == 1 and seconds > 0 and baseline.out_of_fold_timed(texts, ids, 2, seed=11)[1] == seconds
     out_of_fold_probabilities(texts, ids, 2, seed=12)
     out_of_fold_probabilities(texts[:-1] + ["good film 99"], ids, 2, seed=11)
     assert fits == [11, 12, 11]

@@ -189,8 +189,11 @@ def test_app_killed_mid_training_then_restarted(tmp_path, tiny_model_dir, small_
         )
         staging = wait_training(models, lambda: client.predict(job["job_id"], api_name="/status"))
         child = staging_pid(staging)
+        # The job leads its own session: a machine restart kills it too. SIGKILLed first: a job that outlives its
+        # app by a moment sees itself orphaned and cleans up (test_orphaned_job_stops_when_its_app_dies), which a
+        # restart never allows.
+        os.killpg(child, signal.SIGKILL)
         kill_group(app)
-        os.killpg(child, signal.SIGKILL)  # the job leads its own session: a machine restart kills it too
         wait_until(lambda: not alive(child), 30, "SIGKILLed training still alive")
         assert staging.exists(), "a SIGKILLed job cannot clean up: the restart has to"
 

@@ -37,8 +37,18 @@ def out_of_fold_probabilities(texts: list[str], label_ids: list[int], n_classes:
 
     None when there are no words to count. A class too small for every fold gets probability 0 in the folds
     that lack it (sklearn fills it so), which only makes its rows look more suspicious to the bag-of-words view.
-    The answer for the same rows is remembered: the quick model's run and the final run audit the same split,
-    and on a large file the folds take seconds to minutes.
+    """
+    return out_of_fold_timed(texts, label_ids, n_classes, seed)[0]
+
+
+def out_of_fold_timed(
+    texts: list[str], label_ids: list[int], n_classes: int, seed: int
+) -> tuple[np.ndarray | None, float]:
+    """out_of_fold_probabilities, and the seconds its folds took to fit.
+
+    The answer for the same rows is remembered with those seconds: the quick model's run and the final run audit
+    the same split, and on a large file the folds take seconds to minutes; the second audit still reports what
+    its evidence cost.
     """
     key = hashlib.sha256(
         json.dumps([list(texts), [int(y) for y in label_ids], n_classes, seed, config.BASELINE_MAX_FEATURES,
@@ -47,17 +57,19 @@ def out_of_fold_probabilities(texts: list[str], label_ids: list[int], n_classes:
     with _OOF_LOCK:
         if key in _OOF_CACHE:
             _OOF_CACHE.move_to_end(key)
-            known = _OOF_CACHE[key]
-            return None if known is None else known.copy()
+            known, seconds = _OOF_CACHE[key]
+            return (None if known is None else known.copy()), seconds
+    started = time.perf_counter()
     probs = _out_of_fold(texts, label_ids, n_classes, seed)
+    seconds = time.perf_counter() - started
     with _OOF_LOCK:
-        _OOF_CACHE[key] = probs
+        _OOF_CACHE[key] = (probs, seconds)
         while len(_OOF_CACHE) > _OOF_KEPT:
             _OOF_CACHE.popitem(last=False)
-    return None if probs is None else probs.copy()
+    return (None if probs is None else probs.copy()), seconds
 
 
-_OOF_CACHE: OrderedDict[str, np.ndarray | None] = OrderedDict()
+_OOF_CACHE: OrderedDict[str, tuple[np.ndarray | None, float]] = OrderedDict()
 _OOF_LOCK = threading.Lock()
 _OOF_KEPT = 2  # a run's split (and one other): rows x classes floats each
 

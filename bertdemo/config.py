@@ -89,7 +89,7 @@ QUICK_MODEL_MAX_ROWS = 1_000
 # pass per text is the quick model's whole cost, and at 128 tokens it is half that of 256. IMDB 1600/400
 # (bench/accuracy_bench.py, bf16): the quick model 0.7975 in 10.3 s at 128 tokens, 0.8225 in 20.6 s at 256;
 # the final run, fine-tuned at 256 from this probe (LP-FT), 0.8975 against 0.9025 (seed 1,
-# bench/quick_length_seeds.py: 0.8925 against 0.8900; -0.13 over both). Shorter runs are unaffected.
+# bench/quick_length_seeds.py: 0.8925 against 0.8900; -0.12 over both). Shorter runs are unaffected.
 QUICK_MODEL_MAX_LENGTH = 128
 ACCURACY_INTERVAL_LEVEL = 0.95  # the Wilson interval reported beside validation accuracy
 AUTO_MIN_EPOCHS = 3

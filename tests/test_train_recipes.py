@@ -57,3 +57,17 @@ def test_the_first_epoch_table_splits_the_time_to_the_first_score_into_phases() 
     assert "| 60 training steps | 45.0 | 73% |" in table
     assert "| evaluation of 120 rows, checkpoint | 3.5 | 6% |" in table
     assert "**62.0**" in table and "Some CPU (AVX2, FMA)" in table
+
+
+def test_the_quick_length_table_gives_each_seed_and_the_mean_difference() -> None:
+    from bench.quick_length_seeds import SIDES, render
+
+    short, full = SIDES
+    seeds = [
+        {"seed": s, short: {"accuracy": a, "quick_accuracy": 0.77, "quick_seconds": 11.0},
+         full: {"accuracy": b, "quick_accuracy": 0.81, "quick_seconds": 19.0}}
+        for s, a, b in [(0, 0.8975, 0.9025), (1, 0.8925, 0.8900)]
+    ]  # fmt: skip
+    table = render({"machine": {"cpu": "some CPU"}, "seeds": seeds})
+    assert table.count("\n| ") == 4  # a row per seed and side, under the header
+    assert "0.8950 against 0.8962 (-0.12 points)" in table and "over 2 seed(s)" in table

@@ -288,15 +288,13 @@ def _changes(was: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """The settings that differ, as "name was -> now" (the pairs cap when it bound)."""
 
     def fmt(v: Any) -> str:
-        return (
-            "none"
-            if v is None
-            else f"{v:,}"
-            if isinstance(v, int) and not isinstance(v, bool)
-            else f"{v:g}"
-            if isinstance(v, float)
-            else str(v)
-        )
+        if v is None:
+            return "none"
+        if isinstance(v, float):
+            return f"{v:g}"
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return str(v)
 
     out = [
         f"{k} {fmt(was.get(k))} -> {fmt(now.get(k))}"

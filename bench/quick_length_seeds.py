@@ -25,14 +25,12 @@ NAME = "quick_length"
 SIDES = {"probe at 128 tokens (the defaults)": 128, "probe at the run's length": 512}
 
 
-def measure(seed: int) -> dict[str, Any]:
-    """Both sides on accuracy_bench's IMDB split with this training seed."""
-    from bench.accuracy_bench import datasets
+def measure(split, seed: int) -> dict[str, Any]:
+    """Both sides on this split (accuracy_bench's IMDB one) with this training seed."""
     from bertdemo import config
     from bertdemo.training.hyperparameters import TrainConfig
     from bertdemo.training.trainer import train_run
 
-    split = datasets(False)["imdb"][1]()
     out: dict[str, Any] = {"seed": seed}
     chosen = config.QUICK_MODEL_MAX_LENGTH
     try:
@@ -76,7 +74,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     args = ap.parse_args()
-    res = {"machine": machine(), "seeds": [measure(seed) for seed in args.seeds]}
+    from bench.accuracy_bench import datasets
+
+    split = datasets(False)["imdb"][1]()
+    res = {"machine": machine(), "seeds": [measure(split, seed) for seed in args.seeds]}
     table = render(res)
     write(NAME, res, table)
     print(table)

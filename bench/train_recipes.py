@@ -115,16 +115,24 @@ def bertdemo_run(
     eager_max_length: int | None = None,
     lp_ft: bool | None = None,
     quick_max_length: int | None = None,
+    warmup_length: int | None = None,
     **settings: Any,
 ) -> dict[str, Any]:
     """bertdemo with its defaults (every setting on auto unless given), `frozen` of its layers frozen, this
     attention dropout ("config": config's; None: the base model's own) and eager attention up to
     `eager_max_length` tokens (None: config's; 0: SDPA always, as before TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH),
-    LP-FT on or off (None: config's), the quick model's probe at most `quick_max_length` tokens (None: config's)."""
+    LP-FT on or off (None: config's), the quick model's probe at most `quick_max_length` tokens (None: config's),
+    the first epoch's length warm-up at `warmup_length` tokens (None: config's; 0: none)."""
     clock = EpochClock()
     chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
-    chosen_lp_ft, chosen_quick = config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH
+    chosen_lp_ft, chosen_quick, chosen_warmup = (
+        config.TRAIN_LP_FT,
+        config.QUICK_MODEL_MAX_LENGTH,
+        config.TRAIN_WARMUP_LENGTH,
+    )
     config.TRAIN_FROZEN_FRACTION = frozen
+    if warmup_length is not None:
+        config.TRAIN_WARMUP_LENGTH = warmup_length
     if quick_max_length is not None:
         config.QUICK_MODEL_MAX_LENGTH = quick_max_length
     if lp_ft is not None:
@@ -139,7 +147,11 @@ def bertdemo_run(
         config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = (
             chosen
         )
-        config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH = chosen_lp_ft, chosen_quick
+        config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH, config.TRAIN_WARMUP_LENGTH = (
+            chosen_lp_ft,
+            chosen_quick,
+            chosen_warmup,
+        )
     p = info["params"]
     return {
         "epochs": clock.epochs,
@@ -156,6 +168,7 @@ def bertdemo_run(
         "lp_ft": "head" in (p.get("chosen") or {}),  # fine-tuned from the quick model's probe (config.TRAIN_LP_FT)
         "quick_seconds": (info.get("quick_model") or {}).get("seconds"),
         "quick_max_length": (info.get("quick_model") or {}).get("max_length"),
+        "length_warmup": info.get("length_warmup"),
     }
 
 
@@ -224,12 +237,15 @@ BEFORE = {"before: attention dropout 0.1, SDPA": {"attention_dropout": None, "ea
 LP_FT = {"before: [CLS] head, fresh": {"lp_ft": False}}
 # The defaults before config.QUICK_MODEL_MAX_LENGTH: the quick model's probe read the run's own length.
 QUICK_LENGTH = {"before: quick model at the run's length": {"quick_max_length": 512}}
+# The defaults before config.TRAIN_WARMUP_LENGTH: every epoch at the run's length.
+WARMUP = {"before: no length warm-up": {"warmup_length": 0}}
 LEVERS_SHORT = {"defaults": {}, **BEFORE, **LP_FT, "frozen 1/2": {"frozen": 0.5}, "frozen 2/3": {"frozen": 0.67}}
 LEVERS_LONG = {
     "defaults": {},
     **BEFORE,
     **LP_FT,
     **QUICK_LENGTH,
+    **WARMUP,
     "frozen 1/2, head+tail 128": {"frozen": 0.5, "max_length": 128},
     "frozen 1/2": {"frozen": 0.5},
     "head+tail 128": {"max_length": 128},
@@ -259,6 +275,8 @@ def render_recipes(recipes: dict[str, Any]) -> str:
                     how += f", {r['attention']} attention"
                 if r.get("lp_ft"):
                     how += ", LP-FT (mean-pooled, from the quick model's probe)"
+                if r.get("length_warmup"):
+                    how += f", first epoch at {r['length_warmup']['max_length']} tokens"
                 if r.get("quick_seconds") is not None:
                     q = r.get("quick_max_length") or r["max_length"]  # runs before it was recorded: the run's
                     how += f"; quick model {r['quick_seconds']:.0f} s at {min(q, r['max_length'])} tokens"

@@ -89,7 +89,7 @@ QUICK_MODEL_MAX_ROWS = 1_000
 # pass per text is the quick model's whole cost, and at 128 tokens it is half that of 256. IMDB 1600/400
 # (bench/accuracy_bench.py, bf16): the quick model 0.7975 in 10.3 s at 128 tokens, 0.8225 in 20.6 s at 256;
 # the final run, fine-tuned at 256 from this probe (LP-FT), 0.8975 against 0.9025 (seed 1,
-# bench/quick_length_seeds.py: 0.8925 against 0.8900; -0.12 over both). Shorter runs are unaffected.
+# bench/lever_seeds.py --lever quick-length: 0.8925 against 0.8900; -0.12 over both). Shorter runs are unaffected.
 QUICK_MODEL_MAX_LENGTH = 128
 ACCURACY_INTERVAL_LEVEL = 0.95  # the Wilson interval reported beside validation accuracy
 AUTO_MIN_EPOCHS = 3
@@ -131,6 +131,12 @@ TRAIN_FROZEN_FRACTION = float(os.environ.get("BERTDEMO_FROZEN_FRACTION") or 0)
 # tutorial's accuracy. BERTDEMO_LP_FT=0 fine-tunes the [CLS] classifier from a fresh head, as before.
 TRAIN_LP_FT = os.environ.get("BERTDEMO_LP_FT", "1") != "0"
 TRAIN_FROZEN_CACHE_MB = 2048
+# Sequence-length warm-up (bertdemo.training.lengthwarmup): a run longer than this many tokens reads its texts cut to
+# this length (its own truncation) in the first epoch, and at full length in every later epoch and evaluation.
+# The first pass is the cheapest to shorten: it starts from the quick model's probe, fitted at this length
+# (QUICK_MODEL_MAX_LENGTH). bench/train_bench.py times it to the tutorial's accuracy; bench/lever_seeds.py
+# compares the final accuracy over seeds. 0 = every epoch at full length.
+TRAIN_WARMUP_LENGTH = int(os.environ.get("BERTDEMO_WARMUP_LENGTH") or 128)
 # Dropout on the attention probabilities while fine-tuning on a CPU with a max length above
 # TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH (None: the base model's own, 0.1 for BERT). The random mask is drawn for every
 # head and token pair, batch x heads x length^2 numbers a layer; at 256 tokens torch's bernoulli_ took a third of

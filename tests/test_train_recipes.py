@@ -59,15 +59,23 @@ def test_the_first_epoch_table_splits_the_time_to_the_first_score_into_phases() 
     assert "**62.0**" in table and "Some CPU (AVX2, FMA)" in table
 
 
-def test_the_quick_length_table_gives_each_seed_and_the_mean_difference() -> None:
-    from bench.quick_length_seeds import SIDES, render
+def test_a_levers_table_gives_each_seed_and_the_mean_differences() -> None:
+    from bench.lever_seeds import LEVERS, render
 
-    short, full = SIDES
+    lever = LEVERS["warmup"]
+    on, off = lever.sides
     seeds = [
-        {"seed": s, short: {"accuracy": a, "quick_accuracy": 0.77, "quick_seconds": 11.0},
-         full: {"accuracy": b, "quick_accuracy": 0.81, "quick_seconds": 19.0}}
-        for s, a, b in [(0, 0.8975, 0.9025), (1, 0.8925, 0.8900)]
+        {"seed": s, on: {"accuracy": a, "quick_accuracy": 0.77, "quick_seconds": 11.0, "train_seconds": t},
+         off: {"accuracy": b, "quick_accuracy": 0.77, "quick_seconds": 11.0, "train_seconds": 220.0}}
+        for s, a, b, t in [(0, 0.8975, 0.9025, 200.0), (1, 0.8925, 0.8900, 176.0)]
     ]  # fmt: skip
-    table = render({"machine": {"cpu": "some CPU"}, "seeds": seeds})
+    table = render({"machine": {"cpu": "some CPU"}, "seeds": seeds}, lever)
     assert table.count("\n| ") == 4  # a row per seed and side, under the header
     assert "0.8950 against 0.8962 (-0.12 points)" in table and "over 2 seed(s)" in table
+    assert "1.10x, 1.25x (per seed)" in table and "--lever warmup" in table
+    # A run from before the train seconds were recorded renders with a dash, and no time ratio.
+    for m in seeds:
+        for side in (on, off):
+            del m[side]["train_seconds"]
+    table = render({"machine": {"cpu": "some CPU"}, "seeds": seeds}, lever)
+    assert "| 0 | first epoch at 128 tokens (the defaults) | 0.8975 | - |" in table and "per seed" not in table

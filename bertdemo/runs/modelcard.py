@@ -207,6 +207,9 @@ def _settings(info: dict[str, Any]) -> str:
     dropout = (p.get("chosen") or {}).get("attention_dropout")
     if dropout:  # set for fine-tuning (config.TRAIN_ATTENTION_DROPOUT); saved in config.json as trained
         rows.append(["attention dropout", dropout])
+    warm = info.get("length_warmup")
+    if warm:  # training/lengthwarmup.py: the first epoch(s) read shorter texts; the model reads max_length
+        rows.append(["length warm-up", f"first {warm['epochs']} epoch(s) at {warm['max_length']} tokens"])
     dev = info.get("device") or {}
     if dev:
         rows.append(["device", f"{dev.get('device', '?')} ({dev.get('name', '?')}), {dev.get('precision', 'fp32')}"])

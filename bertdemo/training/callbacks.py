@@ -13,6 +13,7 @@ from transformers import Trainer, TrainerCallback
 from bertdemo.errors import TrainingError
 from bertdemo.training.coreshare import serving_recently
 from bertdemo.training.dynamics import ROW_COLUMN, TrainingDynamics
+from bertdemo.training.lengthwarmup import SHORT_PREFIX
 from bertdemo.training.monitor import TrainingMonitor
 
 
@@ -98,6 +99,11 @@ class AccuracyTrainer(Trainer):
         super()._set_signature_columns_if_needed()
         if ROW_COLUMN not in self._signature_columns:
             self._signature_columns.append(ROW_COLUMN)
+        # ... and the short encodings of a length warm-up (lengthwarmup.WarmupCollator takes them out).
+        columns = getattr(self.train_dataset, "column_names", None) or []
+        self._signature_columns += [
+            c for c in columns if c.startswith(SHORT_PREFIX) and c not in self._signature_columns
+        ]
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         rows = inputs.pop(ROW_COLUMN, None)  # not a model input

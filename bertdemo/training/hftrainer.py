@@ -39,8 +39,13 @@ def reset_accelerate_env(precision: str) -> None:
     os.environ["ACCELERATE_MIXED_PRECISION"] = {"bf16": "bf16", "fp16": "fp16"}.get(precision, "no")
 
 
-def build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev) -> AccuracyTrainer:
-    """The Trainer of a fine-tuning run: its arguments from `cfg` and the device facts, and its callbacks."""
+def build_trainer(
+    model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir: Path, monitor, dev, collator=None
+) -> AccuracyTrainer:
+    """The Trainer of a fine-tuning run: its arguments from `cfg` and the device facts, and its callbacks.
+
+    `collator` pads the batches (default: DataCollatorWithPadding, each batch to its longest text).
+    """
     cuda = dev["device"] == "cuda"
     early = cfg.early_stopping_patience > 0
     reset_accelerate_env(cfg.precision)
@@ -92,7 +97,7 @@ def build_trainer(model, tokenizer, train_ds, val_ds, cfg: TrainConfig, out_dir:
         args=args,
         train_dataset=train_ds,
         eval_dataset=val_ds,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        data_collator=collator or DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
         compute_metrics=compute_metrics,
         callbacks=callbacks,

@@ -28,6 +28,7 @@ from bertdemo.training.frozencache import attach_frozen_cache
 from bertdemo.training.hftrainer import build_trainer
 from bertdemo.training.hyperparameters import TrainConfig, choose_hyperparameters
 from bertdemo.training.inspection import token_lengths
+from bertdemo.training.lengthwarmup import LengthWarmupCallback, WarmupCollator, short_columns, warmup_plan
 from bertdemo.training.monitor import TrainingMonitor
 from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, start_from_probe, train_quick_model
 from bertdemo.training.runsave import kept_file_name, readable_failures, run_info, write_validation_csv
@@ -171,6 +172,13 @@ def _train_run(
     train_ds = _tokenized(tokenizer, split.train_texts, train_ids, cfg.max_length, cfg.truncation)
     # Row positions ride along in each batch so the training pass records each row's probabilities (the audit).
     train_ds = train_ds.add_column(ROW_COLUMN, list(range(len(train_ids))))
+    collator = WarmupCollator(tokenizer)
+    warmup, why_warmup = warmup_plan(cfg.max_length, cfg.epochs, config.TRAIN_WARMUP_LENGTH, frozen is not None)
+    if warmup:
+        cfg.chosen["length_warmup"] = why_warmup
+        short = encode(tokenizer, split.train_texts, warmup, cfg.truncation)
+        for column, values in short_columns(dict(short)).items():
+            train_ds = train_ds.add_column(column, values)
     dynamics = TrainingDynamics(len(train_ids), len(labels))
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)
@@ -179,7 +187,12 @@ def _train_run(
     staging = Path(distributed.agree(str(store.staging_dir(root)) if main else ""))
     started = time.perf_counter()
     try:
-        trainer = build_trainer(model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev)
+        trainer = build_trainer(
+            model, tokenizer, train_ds, epoch_eval_ds, cfg, staging / "checkpoints", monitor, dev, collator
+        )
+        warming = LengthWarmupCallback(collator) if warmup else None
+        if warming:
+            trainer.add_callback(warming)
         trainer.dynamics = dynamics
         trainer.add_callback(DynamicsCallback(dynamics))
         with readable_failures(staging):
@@ -215,6 +228,8 @@ def _train_run(
             info["stopped_early"] = stopped_early
         if frozen_stats:
             info["frozen"] = frozen_stats
+        if warming:
+            info["length_warmup"] = {"max_length": warmup, "epochs": warming.epochs, "steps": warming.short_steps}
         shared = next((c for c in trainer.callback_handler.callbacks if isinstance(c, CoreShareCallback)), None)
         if shared:
             info["device"] = {**info["device"], "core_share": shared.summary()}

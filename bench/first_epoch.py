@@ -27,6 +27,7 @@ from bench.train_bench import EMULATED_ISA, emulate_cpu, imdb_split  # noqa: E40
 def timeline(rows: int) -> dict[str, Any]:
     """The moments of one run's first epoch, in seconds from monitor.begin."""
     from bench.train_recipes import EpochClock
+    from bertdemo import config
     from bertdemo.errors import TrainingStopped
     from bertdemo.training.hyperparameters import TrainConfig
     from bertdemo.training.trainer import train_run
@@ -40,6 +41,11 @@ def timeline(rows: int) -> dict[str, Any]:
         def set_baseline(self, baseline: dict[str, Any]) -> None:
             self._mark("baseline")
             super().set_baseline(baseline)
+
+        def set_chosen(self, chosen: dict[str, str]) -> None:
+            super().set_chosen(chosen)
+            # The first epoch's length: the run's, or the warm-up's (training/lengthwarmup.py) where it applies.
+            marks["warmup_length"] = config.TRAIN_WARMUP_LENGTH if "length_warmup" in chosen else 0
 
         def set_quick(self, quick: dict[str, Any]) -> None:
             self._mark("quick model saved")
@@ -75,12 +81,15 @@ def render(res: dict[str, Any]) -> str:
     t = res["timeline"]
     total = t["epoch 1 scored"]
     quick_rest = t["quick model saved"] - t["baseline"] - t["quick probe s"]
+    steps = f"{t['steps']} training steps"
+    if t.get("warmup_length"):
+        steps += f" at {t['warmup_length']} tokens (the length warm-up)"
     phases = [
         ("reading the settings, TF-IDF baseline", t["baseline"]),
         (f"quick model: probe ({t['quick max_length']} tokens, train and validation rows)", t["quick probe s"]),
         ("quick model: loading the classifier, saving its run", quick_rest),
         ("fine-tuning set-up (model, tokenizing, Trainer)", t["first step starts"] - t["quick model saved"]),
-        (f"{t['steps']} training steps", t["steps of epoch 1 done"] - t["first step starts"]),
+        (steps, t["steps of epoch 1 done"] - t["first step starts"]),
         (f"evaluation of {t['val_rows']} rows, checkpoint", total - t["steps of epoch 1 done"]),
     ]
     rows = [[name, f"{s:.1f}", f"{s / total:.0%}"] for name, s in phases]

@@ -15,6 +15,7 @@ Each writes bench/results/<lever's name>.json and .md.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -25,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.report import machine, md_table, write  # noqa: E402
+from bench.report import RESULTS, machine, md_table, write  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -125,13 +126,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lever", choices=sorted(LEVERS), required=True)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    ap.add_argument("--add", action="store_true", help="keep the seeds the lever's last results hold, add these")
     args = ap.parse_args()
     from bench.accuracy_bench import datasets
 
     lever = LEVERS[args.lever]
     split = datasets(False)["imdb"][1]()
     res = {"machine": machine(), "lever": args.lever, "seeds": []}
-    for seed in args.seeds:
+    if args.add:  # the same split and code, run earlier on this machine kind: the table gains seeds
+        res["seeds"] = json.loads((RESULTS / f"{lever.name}.json").read_text())["seeds"]
+    for seed in [s for s in args.seeds if s not in {m["seed"] for m in res["seeds"]}]:
         res["seeds"].append(measure(split, lever, seed))
         write(lever.name, res, render(res, lever))  # after every seed: a cut run keeps what it measured
     print(render(res, lever))

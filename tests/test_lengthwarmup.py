@@ -14,6 +14,7 @@ from bertdemo.tokenizing import encode
 from bertdemo.training.dynamics import ROW_COLUMN
 from bertdemo.training.hyperparameters import TrainConfig
 from bertdemo.training.lengthwarmup import SHORT_PREFIX, WarmupCollator, warmup_plan
+from bertdemo.training.monitor import TrainingMonitor
 from bertdemo.training.trainer import train_run
 from tests.test_training import tiny_model  # noqa: F401 - the fixture
 
@@ -52,7 +53,9 @@ def test_first_epoch_reads_the_runs_own_cut_at_the_short_length(tiny_model, mode
     cfg = TrainConfig(
         model=tiny_model, epochs=3, batch_size=4, max_length=48, truncation=truncation, recipe="fine-tune"
     )
-    info = train_run(split, cfg, f"warm-{truncation}", root=models_root)
+    monitor = TrainingMonitor()
+    info = train_run(split, cfg, f"warm-{truncation}", root=models_root, monitor=monitor)
+    assert "length_warmup" in monitor.snapshot()["chosen"]  # the live status says so, not only run.json
 
     train = [s for s in seen if s["train"]]
     assert len(train) == 3 * 3  # 12 rows / batch 4, three epochs

@@ -57,6 +57,9 @@ def test_the_first_epoch_table_splits_the_time_to_the_first_score_into_phases() 
     assert "| 60 training steps | 45.0 | 73% |" in table
     assert "| evaluation of 120 rows, checkpoint | 3.5 | 6% |" in table
     assert "**62.0**" in table and "Some CPU (AVX2, FMA)" in table
+    table = render({"machine": {"cpu": "Some CPU", "torch_threads": 2}, "simd": "AVX2, FMA",
+                    "timeline": {**marks, "warmup_length": 128}})  # fmt: skip
+    assert "| 60 training steps at 128 tokens (the length warm-up) | 45.0 | 73% |" in table
 
 
 def test_a_levers_table_gives_each_seed_and_the_mean_differences() -> None:

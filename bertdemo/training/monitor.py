@@ -58,6 +58,10 @@ class TrainingMonitor:
         self._started = time.monotonic()
         self._update(phase="loading", epochs=epochs, chosen=dict(chosen), device=dict(device), force=True)
 
+    def set_chosen(self, chosen: dict[str, str]) -> None:
+        """The settings chosen, again: those decided after begin (LP-FT's head, frozen layers, the length warm-up)."""
+        self._update(chosen=dict(chosen), force=True)
+
     def set_baseline(self, baseline: dict[str, Any]) -> None:
         """The bag-of-words baseline's scores on the same split, known before fine-tuning starts."""
         self._update(baseline=dict(baseline), force=True)

@@ -179,6 +179,7 @@ def _train_run(
         short = encode(tokenizer, split.train_texts, warmup, cfg.truncation)
         for column, values in short_columns(dict(short)).items():
             train_ds = train_ds.add_column(column, values)
+    monitor.set_chosen(cfg.chosen)  # the live status shows what was decided after begin too
     dynamics = TrainingDynamics(len(train_ids), len(labels))
     val_ids = np.array([label2id[y] for y in split.val_labels])
     val_ds = _tokenized(tokenizer, split.val_texts, val_ids.tolist(), cfg.max_length, cfg.truncation)

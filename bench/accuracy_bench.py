@@ -30,6 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.configured import config_set  # noqa: E402
 from bench.report import RESULTS, SHARED_DATA, head_commit, machine, md_table, write  # noqa: E402
 from bertdemo import config  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -105,21 +106,14 @@ def run_one(
     `attention_dropout`: config.TRAIN_ATTENTION_DROPOUT for this run only, at any length (BASE_DROPOUT: the base
     model's own); `lp_ft`: config.TRAIN_LP_FT for this run only.
     """
-    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH
-    chosen_lp_ft = config.TRAIN_LP_FT
-    config.TRAIN_FROZEN_FRACTION = chosen[0] if frozen is None else frozen
+    overrides: dict = {} if frozen is None else {"TRAIN_FROZEN_FRACTION": frozen}
     if lp_ft is not None:
-        config.TRAIN_LP_FT = lp_ft
+        overrides["TRAIN_LP_FT"] = lp_ft
     if attention_dropout is not None:  # at every length, for this run only
-        config.TRAIN_ATTENTION_DROPOUT = None if attention_dropout == BASE_DROPOUT else float(attention_dropout)
-        config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH = 0
-    try:
+        overrides["TRAIN_ATTENTION_DROPOUT"] = None if attention_dropout == BASE_DROPOUT else float(attention_dropout)
+        overrides["TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH"] = 0
+    with config_set(**overrides):
         info = train_run(split, TrainConfig(**settings), name, root=root)
-    finally:
-        (config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_ATTENTION_DROPOUT_ABOVE_LENGTH) = (
-            chosen
-        )
-        config.TRAIN_LP_FT = chosen_lp_ft
     return summarize(info)
 
 

@@ -57,32 +57,28 @@ LEVERS = {
 
 def measure(split, lever: Lever, seed: int) -> dict[str, Any]:
     """Both sides of `lever` on this split (accuracy_bench's IMDB one) with this training seed."""
-    from bertdemo import config
+    from bench.configured import config_set
     from bertdemo.training.hyperparameters import TrainConfig
     from bertdemo.training.trainer import train_run
 
     out: dict[str, Any] = {"seed": seed}
-    chosen = getattr(config, lever.setting)
-    try:
-        for side, value in lever.sides.items():
-            setattr(config, lever.setting, value)
-            started = time.perf_counter()
+    for side, value in lever.sides.items():
+        started = time.perf_counter()
+        with config_set(**{lever.setting: value}):
             info = train_run(split, TrainConfig(seed=seed), f"imdb-{seed}-{value}", root=Path(tempfile.mkdtemp()))
-            quick = info.get("quick_model") or {}
-            out[side] = {
-                "accuracy": info["metrics"]["accuracy"],
-                "f1_macro": info["metrics"]["f1_macro"],
-                "train_seconds": round(info["train_seconds"], 1),
-                "epochs_run": len(info["history"]),
-                "length_warmup": info.get("length_warmup"),
-                "quick_accuracy": quick.get("accuracy"),
-                "quick_seconds": quick.get("seconds"),
-                "quick_max_length": quick.get("max_length"),
-                "seconds": round(time.perf_counter() - started, 1),
-            }
-            print(seed, side, out[side], flush=True)
-    finally:
-        setattr(config, lever.setting, chosen)
+        quick = info.get("quick_model") or {}
+        out[side] = {
+            "accuracy": info["metrics"]["accuracy"],
+            "f1_macro": info["metrics"]["f1_macro"],
+            "train_seconds": round(info["train_seconds"], 1),
+            "epochs_run": len(info["history"]),
+            "length_warmup": info.get("length_warmup"),
+            "quick_accuracy": quick.get("accuracy"),
+            "quick_seconds": quick.get("seconds"),
+            "quick_max_length": quick.get("max_length"),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        print(seed, side, out[side], flush=True)
     return out
 
 

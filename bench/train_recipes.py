@@ -20,7 +20,7 @@ import torch
 from torch.optim import AdamW
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
-from bertdemo import config
+from bench.configured import config_set
 from bertdemo.data import splits
 from bertdemo.training.hyperparameters import TrainConfig
 from bertdemo.training.monitor import TrainingMonitor
@@ -124,34 +124,17 @@ def bertdemo_run(
     LP-FT on or off (None: config's), the quick model's probe at most `quick_max_length` tokens (None: config's),
     the first epoch's length warm-up at `warmup_length` tokens (None: config's; 0: none)."""
     clock = EpochClock()
-    chosen = config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH
-    chosen_lp_ft, chosen_quick, chosen_warmup = (
-        config.TRAIN_LP_FT,
-        config.QUICK_MODEL_MAX_LENGTH,
-        config.TRAIN_WARMUP_LENGTH,
-    )
-    config.TRAIN_FROZEN_FRACTION = frozen
-    if warmup_length is not None:
-        config.TRAIN_WARMUP_LENGTH = warmup_length
-    if quick_max_length is not None:
-        config.QUICK_MODEL_MAX_LENGTH = quick_max_length
-    if lp_ft is not None:
-        config.TRAIN_LP_FT = lp_ft
+    given = {
+        "QUICK_MODEL_MAX_LENGTH": quick_max_length,
+        "TRAIN_LP_FT": lp_ft,
+        "TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH": eager_max_length,
+        "TRAIN_WARMUP_LENGTH": warmup_length,
+    }
+    overrides = {name: value for name, value in given.items() if value is not None}
     if attention_dropout != "config":
-        config.TRAIN_ATTENTION_DROPOUT = attention_dropout
-    if eager_max_length is not None:
-        config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = eager_max_length
-    try:
+        overrides["TRAIN_ATTENTION_DROPOUT"] = attention_dropout
+    with config_set(TRAIN_FROZEN_FRACTION=frozen, **overrides):
         info = train_run(split, TrainConfig(**settings), f"recipe-{tag}", root=root, monitor=clock)
-    finally:
-        config.TRAIN_FROZEN_FRACTION, config.TRAIN_ATTENTION_DROPOUT, config.TRAIN_CPU_EAGER_ATTENTION_MAX_LENGTH = (
-            chosen
-        )
-        config.TRAIN_LP_FT, config.QUICK_MODEL_MAX_LENGTH, config.TRAIN_WARMUP_LENGTH = (
-            chosen_lp_ft,
-            chosen_quick,
-            chosen_warmup,
-        )
     p = info["params"]
     return {
         "epochs": clock.epochs,

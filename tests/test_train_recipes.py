@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench import train_recipes as recipes
 
 
@@ -82,3 +84,19 @@ def test_a_levers_table_gives_each_seed_and_the_mean_differences() -> None:
             del m[side]["train_seconds"]
     table = render({"machine": {"cpu": "some CPU"}, "seeds": seeds}, lever)
     assert "| 0 | first epoch at 128 tokens (the defaults) | 0.8975 | - |" in table and "per seed" not in table
+
+
+def test_a_benchmarks_config_settings_are_put_back_after_its_run_even_when_it_fails() -> None:
+    from bench.configured import config_set
+    from bertdemo import config
+
+    before = config.TRAIN_WARMUP_LENGTH, config.TRAIN_LP_FT
+    with config_set(TRAIN_WARMUP_LENGTH=0, TRAIN_LP_FT=not before[1]):
+        assert (config.TRAIN_WARMUP_LENGTH, config.TRAIN_LP_FT) == (0, not before[1])
+    assert (config.TRAIN_WARMUP_LENGTH, config.TRAIN_LP_FT) == before
+    with pytest.raises(RuntimeError), config_set(TRAIN_WARMUP_LENGTH=7):
+        raise RuntimeError("the run failed")
+    assert config.TRAIN_WARMUP_LENGTH == before[0]
+    with pytest.raises(AttributeError):  # a misspelt setting is refused, not silently added
+        with config_set(TRAIN_WARMUP_LENGHT=0):
+            pass

@@ -78,6 +78,3 @@ class LengthWarmupCallback(TrainerCallback):
 
     def on_epoch_end(self, args, state, control, **kwargs):
         self.collator.short = False  # the evaluation that follows reads full-length texts
-
-    def on_train_end(self, args, state, control, **kwargs):
-        self.collator.short = False

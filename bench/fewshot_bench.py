@@ -70,9 +70,10 @@ def _accuracy(predicted, gold) -> float:
     return sum(p == g for p, g in zip(predicted, gold, strict=True)) / len(gold)
 
 
-def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]:
+def run_defaults(rows, held, seed: int, work: Path, **settings: Any) -> dict[str, dict[str, Any]]:
     """bertdemo's pipeline on auto; its quick model predicts the held-out rows while training goes on (the final
-    run replaces it), then the saved run does. The quick model's scoring is not counted in the training time."""
+    run replaces it), then the saved run does. The quick model's scoring is not counted in the training time.
+    `settings`: TrainRequest settings other than auto (bench/fewshot_variants.py)."""
     from bertdemo.inference import predictors
     from bertdemo.training.monitor import TrainingMonitor
     from bertdemo.training.pipeline import TrainRequest, train_from_request
@@ -98,7 +99,7 @@ def run_defaults(rows, held, seed: int, work: Path) -> dict[str, dict[str, Any]]
     rows.to_csv(csv_path, index=False)
     monitor = ScoresTheQuickModel()
     started = time.perf_counter()
-    info = train_from_request(TrainRequest(csv_path=str(csv_path), name="run", seed=seed), monitor, root=root)
+    info = train_from_request(TrainRequest(csv_path=str(csv_path), name="run", seed=seed, **settings), monitor, root=root)
     seconds = time.perf_counter() - started - monitor.spent
     out = {
         "defaults": {

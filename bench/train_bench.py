@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import train_recipes as recipes  # noqa: E402
 from bench import train_steps  # noqa: E402
+from bench.configured import config_set  # noqa: E402
 from bench.report import RESULTS, SHARED_DATA, machine, md_table, write  # noqa: E402
 from bertdemo import config, hardware  # noqa: E402
 from bertdemo.data import labeled, splits
@@ -160,13 +161,11 @@ def lever_compile(split, root) -> dict[str, Any]:
     # otherwise reuse an earlier run's kernels and hide most of the compile time.
     os.environ["TORCHINDUCTOR_CACHE_DIR"] = tempfile.mkdtemp(prefix="bench-inductor-")
     for compiled in (False, True):
-        chosen, config.TRAIN_TORCH_COMPILE = config.TRAIN_TORCH_COMPILE, compiled
         try:
-            out["compiled" if compiled else "eager"] = bertdemo_epoch(split, root, f"compile-{compiled}")
+            with config_set(TRAIN_TORCH_COMPILE=compiled):
+                out["compiled" if compiled else "eager"] = bertdemo_epoch(split, root, f"compile-{compiled}")
         except Exception as exc:  # a compiler missing or failing is a result too
             out["compiled" if compiled else "eager"] = {"error": f"{type(exc).__name__}: {exc}"[:300]}
-        finally:
-            config.TRAIN_TORCH_COMPILE = chosen
     e, c = out["eager"], out["compiled"]
     if "error" not in c:
         steps = e["train_seconds"] / e["steady_step_s"] if e.get("steady_step_s") else None
@@ -185,11 +184,8 @@ def lever_evaluation(split, root) -> dict[str, Any]:
     """One epoch evaluating the whole validation set vs the per-epoch sample (EVAL_SAMPLE_ROWS)."""
     out: dict[str, Any] = {"val_rows": len(split.val_texts), "sample_rows": config.EVAL_SAMPLE_ROWS}
     for label, cap in (("whole", 0), ("sample", config.EVAL_SAMPLE_ROWS)):
-        chosen, config.EVAL_SAMPLE_ROWS = config.EVAL_SAMPLE_ROWS, cap
-        try:
+        with config_set(EVAL_SAMPLE_ROWS=cap):
             out[label] = bertdemo_epoch(split, root, f"eval-{label}")
-        finally:
-            config.EVAL_SAMPLE_ROWS = chosen
     w, s = out["whole"], out["sample"]
     out["epoch_saving"] = 1 - s["train_seconds"] / w["train_seconds"]
     out["eval_share_whole"] = w["eval_seconds"] / w["train_seconds"]

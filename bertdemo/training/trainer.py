@@ -17,7 +17,6 @@ from bertdemo.data.splits import Split
 from bertdemo.errors import TrainingError, TrainingStopped
 from bertdemo.metrics import final_report, softmax
 from bertdemo.runs import store
-from bertdemo.runs.modelcard import write_model_card
 from bertdemo.tokenizing import encode, load_classifier
 from bertdemo.training import basemodels, distributed, fewshot
 from bertdemo.training.auditing import audit_split
@@ -31,7 +30,7 @@ from bertdemo.training.inspection import token_lengths
 from bertdemo.training.lengthwarmup import LengthWarmupCallback, WarmupCollator, short_columns, warmup_plan
 from bertdemo.training.monitor import TrainingMonitor
 from bertdemo.training.quickmodel import HEAD, kept_if_needed, public_info, start_from_probe, train_quick_model
-from bertdemo.training.runsave import kept_file_name, readable_failures, run_info, write_validation_csv
+from bertdemo.training.runsave import kept_file_name, readable_failures, run_info, save_run
 
 log = logging.getLogger(__name__)
 
@@ -242,17 +241,8 @@ def _train_run(
             info.update(classifier_pooling="mean", pooling_normalize=model.normalize)
         if owner:
             info["owner"] = owner  # in run.json before the rename: the run is never visible to all, even briefly
-        with readable_failures(staging):
-            shutil.rmtree(staging / "checkpoints", ignore_errors=True)
-            trainer.save_model(str(staging))  # safetensors + config with id2label
-            tokenizer.save_pretrained(str(staging))
-            write_validation_csv(staging / store.VALIDATION_CSV, split.val_texts, split.val_labels)
-            store.write_json_atomic(staging / store.AUDIT_JSON, {"rows": audited})
-            if findings["data_file"]:  # the user's file as uploaded: the audit's download adds columns to it
-                shutil.copyfile(data_file, staging / findings["data_file"])
-            write_model_card(staging, info)  # README.md: a Hugging Face model card, so a downloaded run explains itself
-            store.write_json_atomic(staging / store.RUN_JSON, info)
-        path = store.commit_run(staging, name, root, owner)
+        shutil.rmtree(staging / "checkpoints", ignore_errors=True)  # every epoch's weights: the best one is loaded
+        path = save_run(staging, name, root, trainer.model, tokenizer, split, info, audited, data_file)
     except BaseException:
         if main:
             shutil.rmtree(staging, ignore_errors=True)

@@ -128,6 +128,7 @@ def main() -> None:
             measure(args.set, args.per_class, seed, ["now", *[v for v in args.variants if v != "now"]],
                     seeds.setdefault(str(seed), {}))  # fmt: skip
             write(NAME, data, render(data))  # after every seed: a cut run keeps what it measured
+    write(NAME, data, render(data))
     print(render(data))
 
 

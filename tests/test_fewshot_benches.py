@@ -1,4 +1,4 @@
-"""bench/fewshot_variants.py: paired differences per seed, and the benchmark's own seeds refused."""
+"""bench/fewshot_variants.py (paired differences, the benchmark's seeds refused) and fewshot_bench.py's seeds."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def test_the_benchmarks_seeds_are_refused(monkeypatch, tmp_path):
     with pytest.raises(SystemExit):
         fewshot_variants.main()
     assert not list(tmp_path.iterdir())  # nothing measured, nothing written
+
+
+def test_the_benchmark_plans_more_seeds_for_the_smallest_cells():
+    from bench.fewshot_bench import plan
+
+    todo = plan(["sst2", "sms_spam"], [64, 8], None, done={("sst2", 8, 0)})
+    assert len(todo) == 2 * (10 + 3) - 1
+    assert todo[:3] == [("sms_spam", 8, 0), ("sst2", 64, 0), ("sms_spam", 64, 0)]  # seed-major, small sizes first
+    assert {seed for _, n, seed in todo if n == 8} == set(range(10))
+    assert {seed for _, n, seed in todo if n == 64} == {0, 1, 2}
+    assert plan(["sst2"], [8, 64], [3, 4], set()) == [("sst2", 8, 3), ("sst2", 64, 3), ("sst2", 8, 4), ("sst2", 64, 4)]

@@ -25,6 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.configured import config_set  # noqa: E402
+from bench.fewshot_bench import SETS, _frames, _sample, run_defaults, run_setfit  # noqa: E402
 from bench.report import RESULTS, machine, md_table, write  # noqa: E402
 
 NAME = "fewshot_variants"
@@ -54,9 +56,6 @@ VARIANTS = {
 
 def measure(set_name: str, per_class: int, seed: int, names: list[str], cell: dict[str, Any]) -> None:
     """SetFit and each named variant not yet in `cell` on this seed's rows (filled in place)."""
-    from bench.configured import config_set
-    from bench.fewshot_bench import _frames, _sample, run_defaults, run_setfit
-
     pool, held = _frames(set_name)
     rows = _sample(pool, per_class, seed)
     for name in ["setfit", *names]:
@@ -112,7 +111,7 @@ def _paired(diffs: list[float]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", default="sst2")
+    ap.add_argument("--set", default="sst2", choices=list(SETS))
     ap.add_argument("--per-class", type=int, default=8)
     ap.add_argument("--seeds", nargs="+", type=int, default=[100, 101, 102])
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
